@@ -1,0 +1,144 @@
+; Exception and interrupt entry: one stub per vector pushes (error, vector)
+; and jumps to trap_common, which saves a struct trap_frame, links a frame
+; record so backtraces continue into the interrupted code, and calls
+; trap_dispatch(frame). The return address trap_common_ret marks such a frame
+; for the unwinder. Also the fault-catching call used by expected-fault tests.
+
+section .text
+
+; byte offsets into struct trap_frame
+TF_VECTOR equ 15*8
+TF_RIP    equ 17*8
+TF_CS     equ 18*8
+
+%macro STUB_NOERR 1
+align 16
+trap_stub_%1:
+    push qword 0
+    push qword %1
+    jmp trap_common
+%endmacro
+
+%macro STUB_ERR 1
+align 16
+trap_stub_%1:
+    push qword %1
+    jmp trap_common
+%endmacro
+
+%assign v 0
+%rep 256
+%if v == 8 || v == 10 || v == 11 || v == 12 || v == 13 || v == 14 || v == 17 || v == 21 || v == 29 || v == 30
+    STUB_ERR v
+%else
+    STUB_NOERR v
+%endif
+%assign v v+1
+%endrep
+
+extern trap_dispatch
+global trap_common
+global trap_common_ret
+global trap_return
+align 16
+trap_common:
+    test qword [rsp + 24], 3            ; CS of the interrupted context
+    jz .from_kernel
+    swapgs
+.from_kernel:
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    cld
+    mov rdi, rsp
+    ; frame record [rbp, rip] of the interrupted code; from user mode the
+    ; chain ends here (rbp = 0)
+    xor eax, eax
+    test qword [rdi + TF_CS], 3
+    cmovz rax, rbp
+    push qword [rdi + TF_RIP]
+    push rax
+    mov rbp, rsp
+    call trap_dispatch
+trap_common_ret:
+    add rsp, 16
+trap_return:
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+    add rsp, 16                         ; vector, error
+    test qword [rsp + 8], 3
+    jz .to_kernel
+    swapgs
+.to_kernel:
+    iretq
+
+; int fault_catch_call(struct fault_catch *fc, void (*fn)(void *), void *arg)
+; Saves the callee-saved registers and the way back in *fc, then calls fn.
+; A fault inside fn resumes at fault_catch_landing with rdi = fc.
+global fault_catch_call
+global fault_catch_landing
+fault_catch_call:
+    mov [rdi + 0], rbx
+    mov [rdi + 8], rbp
+    mov [rdi + 16], r12
+    mov [rdi + 24], r13
+    mov [rdi + 32], r14
+    mov [rdi + 40], r15
+    lea rax, [rsp + 8]
+    mov [rdi + 48], rax
+    mov rax, [rsp]
+    mov [rdi + 56], rax
+    push rbp
+    mov rbp, rsp
+    mov rax, rsi
+    mov rdi, rdx
+    call rax
+    pop rbp
+    xor eax, eax
+    ret
+
+fault_catch_landing:
+    mov rbx, [rdi + 0]
+    mov rbp, [rdi + 8]
+    mov r12, [rdi + 16]
+    mov r13, [rdi + 24]
+    mov r14, [rdi + 32]
+    mov r15, [rdi + 40]
+    mov rsp, [rdi + 48]
+    mov eax, 1
+    jmp [rdi + 56]
+
+section .rodata
+global trap_stubs
+align 8
+trap_stubs:
+%assign v 0
+%rep 256
+    dq trap_stub_ %+ v
+%assign v v+1
+%endrep

@@ -1,0 +1,16 @@
+/* Segment selectors. The order suits syscall/sysret: STAR's user base 0x18
+ * gives user SS = 0x20|3 and user CS = 0x28|3. */
+#pragma once
+
+#define GDT_KERNEL_CS 0x08
+#define GDT_KERNEL_DS 0x10
+#define GDT_USER_CS32 0x18
+#define GDT_USER_DS 0x20
+#define GDT_USER_CS 0x28
+#define GDT_TSS 0x30
+
+#ifndef __ASSEMBLER__
+#include <compiler.h>
+/* Set the stack the CPU switches to on an interrupt from user mode. */
+void tss_set_rsp0(unsigned long rsp0);
+#endif

@@ -1,0 +1,33 @@
+/* The register frame saved by every exception and interrupt entry, and the
+ * hooks generic code uses to handle traps and catch expected faults. */
+#pragma once
+#include <compiler.h>
+
+struct trap_frame {
+	u64 r15, r14, r13, r12, r11, r10, r9, r8;
+	u64 rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	u64 vector, error;
+	/* pushed by the CPU */
+	u64 rip, cs, rflags, rsp, ss;
+};
+
+#define TRAP_DE 0
+#define TRAP_DB 1
+#define TRAP_NMI 2
+#define TRAP_BP 3
+#define TRAP_UD 6
+#define TRAP_DF 8
+#define TRAP_GP 13
+#define TRAP_PF 14
+#define IRQ_BASE 32
+
+typedef void (*trap_handler_t)(struct trap_frame *tf);
+void trap_register(int vector, trap_handler_t fn);
+static inline bool trap_from_user(const struct trap_frame *tf) { return (tf->cs & 3) != 0; }
+const char *trap_name(int vector);
+void trap_dump_regs(const struct trap_frame *tf);
+
+/* Run fn(arg); if it takes a CPU exception, return instead of panicking.
+ * Returns 0 when fn returned normally, 1 when it faulted (vector and fault
+ * address in *vector and *addr). */
+int arch_catch_fault(void (*fn)(void *), void *arg, int *vector, unsigned long *addr);

@@ -1,0 +1,29 @@
+/* Per-CPU data, reached through the GS base so that code never assumes one CPU. */
+#pragma once
+#include <compiler.h>
+
+struct task;
+struct fault_catch;
+
+struct percpu {
+	struct percpu *self; /* must stay first: this_cpu() reads %gs:0 */
+	int cpu_id;
+	struct task *current;
+	int preempt_count;
+	unsigned long kernel_stack_top; /* rsp0 for entries from user mode */
+	unsigned long user_rsp_scratch;
+	struct fault_catch *fault_catch;
+	u64 irq_count;
+	int in_irq;
+};
+
+static __always_inline struct percpu *this_cpu(void)
+{
+	struct percpu *p;
+	__asm__ __volatile__("movq %%gs:0, %0" : "=r"(p));
+	return p;
+}
+
+#define MAX_CPUS 8
+extern struct percpu percpu_areas[MAX_CPUS];
+int nr_cpus(void);

@@ -1,0 +1,3 @@
+/* The console shell. */
+#pragma once
+void shell_run(void);

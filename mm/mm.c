@@ -1,0 +1,6 @@
+/* Memory bring-up. */
+#include <mm.h>
+
+void mm_init(void)
+{
+}
