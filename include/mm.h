@@ -1,11 +1,65 @@
-/* Memory: physical frames, kernel page tables, the kernel heap. */
+/* Memory: physical frames (mm/pmm.c), kernel page tables with W^X
+ * (mm/paging.c, arch/x86_64/ for the PTE format), the kernel heap (mm/kmalloc.c). */
 #pragma once
 #include <compiler.h>
 
 #define PAGE_SIZE 4096UL
+#define PAGE_SHIFT 12
 #define KERNEL_VMA 0xffffffff80000000UL
+/* All physical memory is mapped here (read/write, no-execute), except the
+ * kernel image, whose alias is read-only. */
+#define DIRECT_MAP_BASE 0xffff800000000000UL
 
-/* The boot mapping covers the first GiB at KERNEL_VMA. */
-static inline void *phys_to_virt(phys_addr_t pa) { return (void *)(pa + KERNEL_VMA); }
+/* Before mm_init the boot tables map the first GiB at KERNEL_VMA; after it
+ * the direct map covers all RAM. */
+void *phys_to_virt(phys_addr_t pa);
+phys_addr_t virt_to_phys(const void *va); /* direct map or kernel image; 0 if neither */
 
 void mm_init(void);
+
+/* Physical frames */
+phys_addr_t pmm_alloc_page(void); /* 0 when out of memory */
+void pmm_free_page(phys_addr_t pa);
+phys_addr_t pmm_alloc_pages(size_t count); /* contiguous; 0 on failure */
+void pmm_free_pages(phys_addr_t pa, size_t count);
+size_t pmm_free_count(void);
+size_t pmm_total_count(void);
+
+/* Kernel page tables. Flags combine: */
+#define VM_READ 0
+#define VM_WRITE 1
+#define VM_EXEC 2
+#define VM_USER 4
+int vmm_map_page(unsigned long va, phys_addr_t pa, int flags);
+void vmm_unmap_page(unsigned long va);
+/* Change the permissions of mapped kernel pages (e.g. module text RO+X). */
+int vmm_protect(unsigned long va, size_t len, int flags);
+/* The physical address behind va in the kernel tables, or 0. Also tells
+ * whether the mapping is writable / executable. */
+phys_addr_t vmm_lookup(unsigned long va, bool *writable, bool *exec);
+/* Map one physical page writable at a per-CPU scratch address (for text
+ * poking) and unmap it; interrupts must be off between the two. */
+void *vmm_map_alias(phys_addr_t pa);
+void vmm_unmap_alias(void *va);
+/* Reserve and map `pages` fresh pages of kernel virtual space with flags
+ * (module sections live here); vfree_pages unmaps and frees them. */
+void *vmalloc_pages(size_t pages, int flags);
+void vfree_pages(void *va, size_t pages);
+
+/* Kernel heap: any size, any power-of-two alignment. */
+void *kmalloc(size_t size);
+void *kzalloc(size_t size);
+void *kmalloc_aligned(size_t size, size_t align);
+void *krealloc(void *p, size_t size);
+void kfree(void *p);
+char *kstrdup(const char *s);
+
+struct kmalloc_stats {
+	u64 bytes_in_use;   /* requested bytes of live objects */
+	u64 objects_in_use; /* live objects */
+	u64 total_allocs;
+	u64 total_frees;
+	u64 failed_allocs;
+	u64 heap_pages;     /* pages the heap holds from the frame allocator */
+};
+void kmalloc_get_stats(struct kmalloc_stats *st);
