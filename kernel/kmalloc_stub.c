@@ -32,6 +32,8 @@ static spinlock_t stub_lock = SPINLOCK_INIT;
 void *kmalloc(size_t size)
 {
 	unsigned cls = 0;
+	if (size > STUB_ARENA_SIZE)
+		size = STUB_ARENA_SIZE; /* fails below; avoids wrapping size + header */
 	while (cls < STUB_CLASSES && (1UL << (cls + STUB_MIN_SHIFT)) < size + sizeof(struct stub_hdr))
 		cls++;
 	unsigned long flags = spin_lock_irqsave(&stub_lock);
