@@ -34,3 +34,5 @@
 #define EKEYREJECTED 129
 
 const char *errno_name(int err);
+/* The message Linux prints for err (sign ignored), e.g. "Invalid argument". */
+const char *strerror(int err);

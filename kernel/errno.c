@@ -1,4 +1,4 @@
-/* Names for errno values, for messages that show both. */
+/* Names and messages for errno values, for messages that show them. */
 #include <errno.h>
 
 const char *errno_name(int err)
@@ -39,5 +39,46 @@ const char *errno_name(int err)
 	case ECANCELED: return "ECANCELED";
 	case EKEYREJECTED: return "EKEYREJECTED";
 	default: return "E?";
+	}
+}
+
+/* Linux's (glibc's) message text for the codes users meet at the shell. */
+const char *strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	switch (err) {
+	case 0: return "Success";
+	case EPERM: return "Operation not permitted";
+	case ENOENT: return "No such file or directory";
+	case ESRCH: return "No such process";
+	case EINTR: return "Interrupted system call";
+	case EIO: return "Input/output error";
+	case E2BIG: return "Argument list too long";
+	case ENOEXEC: return "Exec format error";
+	case EBADF: return "Bad file descriptor";
+	case EAGAIN: return "Resource temporarily unavailable";
+	case ENOMEM: return "Cannot allocate memory";
+	case EACCES: return "Permission denied";
+	case EFAULT: return "Bad address";
+	case EBUSY: return "Device or resource busy";
+	case EEXIST: return "File exists";
+	case ENODEV: return "No such device";
+	case ENOTDIR: return "Not a directory";
+	case EISDIR: return "Is a directory";
+	case EINVAL: return "Invalid argument";
+	case ENOSPC: return "No space left on device";
+	case ERANGE: return "Numerical result out of range";
+	case ENAMETOOLONG: return "File name too long";
+	case ENOSYS: return "Function not implemented";
+	case ENOTEMPTY: return "Directory not empty";
+	case ENODATA: return "No data available";
+	case ETIME: return "Timer expired";
+	case EBADMSG: return "Bad message";
+	case EOVERFLOW: return "Value too large for defined data type";
+	case ETIMEDOUT: return "Connection timed out";
+	case ECANCELED: return "Operation canceled";
+	case EKEYREJECTED: return "Key was rejected by service";
+	default: return "Unknown error";
 	}
 }
