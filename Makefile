@@ -15,7 +15,7 @@ CMDLINE  ?=
 # and every function carries a 5-byte fentry site recorded in __mcount_loc.
 KCFLAGS  := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie \
             -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
-            -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-asynchronous-unwind-tables \
+            -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-toplevel-reorder -fno-asynchronous-unwind-tables \
             -Wall -Wextra -Werror -Iinclude -MMD -MP
 FTRACE_FLAGS := -pg -mfentry -mrecord-mcount
 LDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack --build-id=sha1 -T linker.ld
