@@ -475,4 +475,8 @@ void kmalloc_init(void)
 {
 	default_limit = pmm_free_count() / 4 * 3;
 	stats.limit_pages = default_limit;
+	/* The permanent first arena exists from the start, so heap_pages only
+	 * moves with real demand. */
+	if (!arena_grow(0))
+		panic("kmalloc: no memory for the first heap arena");
 }
