@@ -1,5 +1,6 @@
 /* Memory: physical frames (mm/pmm.c), kernel page tables with W^X
- * (mm/paging.c, arch/x86_64/ for the PTE format), the kernel heap (mm/kmalloc.c). */
+ * (arch/x86_64/paging.c, vmalloc and alias slots in mm/vmalloc.c), the kernel
+ * heap (mm/kmalloc.c), bring-up in mm/mm.c. */
 #pragma once
 #include <compiler.h>
 
@@ -48,7 +49,8 @@ int vmm_protect(unsigned long va, size_t len, int flags);
  * whether the mapping is writable / executable. */
 phys_addr_t vmm_lookup(unsigned long va, bool *writable, bool *exec);
 /* Map one physical page writable at a per-CPU scratch address (for text
- * poking) and unmap it; interrupts must be off between the two. */
+ * poking) and unmap it; interrupts must be off between the two. The result
+ * keeps pa's offset within its page. Never allocates, locks or traces. */
 void *vmm_map_alias(phys_addr_t pa);
 void vmm_unmap_alias(void *va);
 /* Reserve and map `pages` fresh pages of kernel virtual space with flags
