@@ -1,0 +1,29 @@
+/* x86_64 page-table entry format and the hooks mm/ uses to build and switch
+ * the kernel page tables (arch/x86_64/paging.c). */
+#pragma once
+#include <compiler.h>
+
+#define PTE_P (1UL << 0)
+#define PTE_W (1UL << 1)
+#define PTE_U (1UL << 2)
+#define PTE_PWT (1UL << 3)
+#define PTE_PCD (1UL << 4)
+#define PTE_A (1UL << 5)
+#define PTE_D (1UL << 6)
+#define PTE_PS (1UL << 7) /* 2 MiB / 1 GiB page in a PD / PDPT entry */
+#define PTE_G (1UL << 8)
+#define PTE_NX (1UL << 63)
+#define PTE_ADDR_MASK 0x000ffffffffff000UL
+
+/* How much the boot tables map at KERNEL_VMA (boot/boot.asm): phys_to_virt
+ * works only below this until the kernel tables are live. */
+#define BOOT_MAPPED_LIMIT (1UL << 30)
+
+/* Build the kernel tables (direct map of [0, direct_map_end), the W^X kernel
+ * image, the per-CPU alias slots) and switch to them. */
+void arch_paging_init(phys_addr_t direct_map_end);
+/* Point this CPU's alias slot at pa (RW, NX) or clear it (pa == 0). */
+void *arch_alias_set(int cpu, phys_addr_t pa);
+/* Re-point saved table pointers at the direct map (after phys_to_virt
+ * switched to it). */
+void arch_paging_relocate(void);
