@@ -153,22 +153,24 @@ static void fe_neg(struct fe *h, const struct fe *f)
 /*
  * Schoolbook 5x5 product. Limb i times limb j lands at 2^(51(i+j)); for
  * i+j >= 5 that is 2^255 * 2^(51(i+j-5)) = 19 * 2^(51(i+j-5)) (mod p), so
- * those products fold back down multiplied by 19. With limbs < 2^52 every
- * column sum stays below 2^115.
+ * those products fold back into column i+j-5 multiplied by 19 (applied to
+ * g's limb: 19 * 2^52 still fits easily in 64 bits). With limbs < 2^52
+ * every column sum stays below 2^115.
  */
 static void fe_mul(struct fe *h, const struct fe *f, const struct fe *g)
 {
-	u128 r[5] = { 0 };
+	const u64 f0 = f->v[0], f1 = f->v[1], f2 = f->v[2], f3 = f->v[3], f4 = f->v[4];
+	const u64 g0 = g->v[0], g1 = g->v[1], g2 = g->v[2], g3 = g->v[3], g4 = g->v[4];
+	const u64 g1_19 = 19 * g1, g2_19 = 19 * g2, g3_19 = 19 * g3, g4_19 = 19 * g4;
+	u128 r[5];
 
-	for (int i = 0; i < 5; i++) {
-		for (int j = 0; j < 5; j++) {
-			if (i + j < 5)
-				r[i + j] += (u128)f->v[i] * g->v[j];
-			else
-				r[i + j - 5] += (u128)f->v[i] * (19 * g->v[j]);
-		}
-	}
+	r[0] = (u128)f0 * g0 + (u128)f1 * g4_19 + (u128)f2 * g3_19 + (u128)f3 * g2_19 + (u128)f4 * g1_19;
+	r[1] = (u128)f0 * g1 + (u128)f1 * g0 + (u128)f2 * g4_19 + (u128)f3 * g3_19 + (u128)f4 * g2_19;
+	r[2] = (u128)f0 * g2 + (u128)f1 * g1 + (u128)f2 * g0 + (u128)f3 * g4_19 + (u128)f4 * g3_19;
+	r[3] = (u128)f0 * g3 + (u128)f1 * g2 + (u128)f2 * g1 + (u128)f3 * g0 + (u128)f4 * g4_19;
+	r[4] = (u128)f0 * g4 + (u128)f1 * g3 + (u128)f2 * g2 + (u128)f3 * g1 + (u128)f4 * g0;
 
+	/* Carry in 128 bits; the top carry (up to ~2^64) re-enters as 19x. */
 	for (int i = 0; i < 4; i++) {
 		r[i + 1] += r[i] >> 51;
 		r[i] &= FE_MASK;
