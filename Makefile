@@ -65,3 +65,25 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Host unit tests (tests/host/) for kernel code that is plain portable C, such
+# as the crypto: built with the host compiler and sanitizers, then run by
+# tests/host/run.sh, which prints "N passed, M failed".
+HOSTCC     := cc
+HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
+              -fno-sanitize-recover=all -Iinclude
+HOST_TESTS := $(BUILD)/host/sha512_test $(BUILD)/host/ed25519_test
+
+$(BUILD)/host/sha512_test: tests/host/sha512_test.c tests/host/testutil.h kernel/sha512.c include/sha512.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/sha512_test.c kernel/sha512.c
+
+# ed25519_test.c includes kernel/ed25519.c itself to reach its internals.
+$(BUILD)/host/ed25519_test: tests/host/ed25519_test.c tests/host/testutil.h kernel/ed25519.c \
+                            include/ed25519.h kernel/sha512.c include/sha512.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/ed25519_test.c kernel/sha512.c
+
+.PHONY: host-tests
+host-tests: $(HOST_TESTS)
+	tests/host/run.sh $(BUILD)/host
