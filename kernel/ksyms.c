@@ -9,6 +9,7 @@
 /* Layout written by tools/gensyms.py (keep the two in step). */
 #define KSYM_FLAG_SIZE_GUESSED 1
 #define KSYM_FLAG_EXEC 2
+#define KSYM_FLAG_LINKER 4
 
 extern const unsigned long ksym_table_count;
 extern const unsigned long ksym_addrs[];
@@ -53,9 +54,18 @@ static bool contains(unsigned long i, unsigned long addr)
 	return addr >= ksym_addrs[i] && addr - ksym_addrs[i] < ksym_sizes[i];
 }
 
+/* How much a symbol is worth as the name of an address it contains: one
+ * with a compiler-given size beats an asm label, which beats a linker.ld
+ * marker such as __text_start. */
+static int rank(unsigned long i)
+{
+	if (ksym_flags[i] & KSYM_FLAG_LINKER)
+		return 0;
+	return ksym_flags[i] & KSYM_FLAG_SIZE_GUESSED ? 1 : 2;
+}
+
 /* Index of the symbol containing addr, or -1. Several symbols may share an
- * address (linker markers such as __text_start, asm labels); a symbol whose
- * size the compiler gave wins over one whose size was guessed. */
+ * address; the best ranked wins, the first in link order among equals. */
 static long find_addr(unsigned long addr)
 {
 	unsigned long lo = 0, hi = ksym_table_count;
@@ -74,11 +84,7 @@ static long find_addr(unsigned long addr)
 	long i = (long)lo - 1;
 	unsigned long start = ksym_addrs[i];
 	for (; i >= 0 && ksym_addrs[i] == start; i--) {
-		if (!contains(i, addr))
-			continue;
-		if (!(ksym_flags[i] & KSYM_FLAG_SIZE_GUESSED))
-			best = i;
-		else if (best < 0 || (ksym_flags[best] & KSYM_FLAG_SIZE_GUESSED))
+		if (contains(i, addr) && (best < 0 || rank(i) >= rank(best)))
 			best = i;
 	}
 	if (best >= 0)

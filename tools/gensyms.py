@@ -31,6 +31,7 @@ SHN_UNDEF, SHN_ABS = 0, 0xfff1
 # bits of ksym_flags[]
 FLAG_SIZE_GUESSED = 1  # no ELF size: distance to the next symbol
 FLAG_EXEC = 2          # defined in an executable section
+FLAG_LINKER = 4        # defined by linker.ld (__text_start...), not by code
 
 
 class Sym:
@@ -98,26 +99,29 @@ def read_elf_symbols(path, relocatable=False):
     return syms
 
 
-def asm_sizes(objs):
-    """(name, size) of every typed nasm data label: nasm sizes a label by
-    its first element (dq -> 8, resb -> 1), not by the object, so those
-    sizes are discarded and guessed like untyped labels."""
+def asm_symbols(objs):
+    """(name, size, kind) of every symbol the nasm objects define."""
     out = set()
     for path in objs:
         for s in read_elf_symbols(path, relocatable=True):
-            if s.kind == STT_OBJECT:
-                out.add((s.name, s.size))
+            out.add((s.name, s.size, s.kind))
     return out
 
 
 def fill_sizes(syms, asm_objs=()):
     """Asm labels have no real ELF size: use the gap to the next symbol of
-    the same section (or the section's end)."""
-    drop = asm_sizes(asm_objs)
+    the same section (or the section's end). nasm sizes a data label by its
+    first element (dq -> 8, resb -> 1), not by the object, so those sizes
+    are guessed too. Untyped symbols no object defines come from
+    linker.ld: they are flagged so lookups prefer real code and data."""
+    asm = asm_symbols(asm_objs)
+    asm_names = {a[0] for a in asm}
     n = len(syms)
     for i in range(n):
         s = syms[i]
-        if (s.name, s.size) in drop:
+        if s.kind == STT_NOTYPE and s.name not in asm_names and asm_objs:
+            s.flags |= FLAG_LINKER
+        if s.kind == STT_OBJECT and (s.name, s.size, STT_OBJECT) in asm:
             s.size = 0
         if s.size or not s.secstart <= s.addr < s.secend:
             continue
