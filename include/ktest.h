@@ -50,7 +50,8 @@ void ktest_list(void);
 #define KEXPECT_FALSE(c) KEXPECT_TRUE(!(c))
 #define __KEXPECT_CMP(a, b, op, fmt, type)                                                         \
 	({                                                                                         \
-		type __a = (type)(a), __b = (type)(b);                                             \
+		type __a = (type)(a);                                                              \
+		type __b = (type)(b);                                                              \
 		bool __ok = __a op __b;                                                            \
 		if (!__ok)                                                                         \
 			ktest_fail(t, __FILE__, __LINE__, "expected %s " #op " %s, got " fmt " and " fmt, \
