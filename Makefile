@@ -38,8 +38,31 @@ $(BUILD)/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g -F dwarf -Iinclude/ $< -o $@
 
-$(BUILD)/kernel.elf: $(KOBJS) linker.ld
-	$(LD) $(LDFLAGS) -o $@ $(KOBJS)
+# The embedded symbol table (tools/gensyms.py) fills .ksyms, the last
+# section, so filling it moves nothing. Link 1 has an empty table; link 2
+# carries the table of link 1; link 3 carries the table of link 2, whose
+# only differences (the table's own symbols) have the same layout, so link
+# 3's table describes link 3 exactly. Both facts are checked, not assumed.
+KASMOBJS := $(patsubst %.asm,$(BUILD)/%.o,$(KASM))
+GENSYMS  := $(PY) tools/gensyms.py
+KSYMTMP  := $(BUILD)/ksyms
+
+$(BUILD)/kernel.elf: $(KOBJS) linker.ld tools/gensyms.py
+	@mkdir -p $(KSYMTMP)
+	$(GENSYMS) gen -o $(KSYMTMP)/table0.S
+	$(CC) -c $(KSYMTMP)/table0.S -o $(KSYMTMP)/table0.o
+	$(LD) $(LDFLAGS) -o $(KSYMTMP)/kernel1.elf $(KOBJS) $(KSYMTMP)/table0.o
+	$(GENSYMS) gen $(KSYMTMP)/kernel1.elf $(KASMOBJS) -o $(KSYMTMP)/table1.S
+	$(CC) -c $(KSYMTMP)/table1.S -o $(KSYMTMP)/table1.o
+	$(LD) $(LDFLAGS) -o $(KSYMTMP)/kernel2.elf $(KOBJS) $(KSYMTMP)/table1.o
+	$(GENSYMS) gen $(KSYMTMP)/kernel2.elf $(KASMOBJS) -o $(KSYMTMP)/table2.S
+	$(CC) -c $(KSYMTMP)/table2.S -o $(KSYMTMP)/table2.o
+	$(LD) $(LDFLAGS) -o $(KSYMTMP)/kernel3.elf $(KOBJS) $(KSYMTMP)/table2.o
+	$(GENSYMS) verify $(KSYMTMP)/kernel1.elf $(KSYMTMP)/kernel3.elf
+	$(GENSYMS) gen $(KSYMTMP)/kernel3.elf $(KASMOBJS) -o $(KSYMTMP)/table3.S
+	cmp -s $(KSYMTMP)/table2.S $(KSYMTMP)/table3.S || \
+	  { echo "gensyms: the embedded table does not match the final link" >&2; exit 1; }
+	mv $(KSYMTMP)/kernel3.elf $@
 	nm -n $@ > $(BUILD)/kernel.sym
 	$(OBJDUMP) -d -S $@ > $(BUILD)/kernel.asm 2>/dev/null
 

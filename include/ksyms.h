@@ -9,7 +9,8 @@ struct ksym {
 	unsigned long size;
 	const char *name;
 	bool global;
-	char type; /* nm's letter: t/T text, d/D data, r/R rodata, b/B bss */
+	char type; /* nm's letter: t/T text, d/D data, r/R rodata, b/B bss;
+		    * upper case when global */
 };
 
 /* Find the symbol containing addr; false if none. *off is addr - sym.addr. */
@@ -20,9 +21,16 @@ bool ksym_lookup_addr(unsigned long addr, struct ksym *sym, unsigned long *off);
 int ksym_lookup_name(const char *name, unsigned long sympos, struct ksym *sym);
 /* How many symbols have this name. */
 unsigned long ksym_count_name(const char *name);
-/* Format addr as "name+0xoff/0xsize" (or the bare address). */
+/* Address of the unique symbol called name, 0 if none or ambiguous. */
+unsigned long ksym_addr(const char *name);
+/* Format addr as "name+0xoff/0xsize" like Linux's %pS (or the bare address
+ * "0x..." when no symbol contains it). */
 int ksym_snprint(char *buf, size_t size, unsigned long addr);
+/* The same for a return address (%pB): symbolises addr - 1, so a call that
+ * ends a function is not charged to the next one. */
+int ksym_snprint_ret(char *buf, size_t size, unsigned long addr);
 /* Iterate: fills sym for index i; false past the end. */
 bool ksym_at(unsigned long i, struct ksym *sym);
 unsigned long ksym_count(void);
+/* Whether addr lies inside a symbol of an executable section. */
 bool ksym_is_text(unsigned long addr);

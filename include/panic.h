@@ -12,9 +12,14 @@ __noreturn void panic_trap(struct trap_frame *tf, const char *fmt, ...) __printf
 extern bool panic_exit_qemu;
 extern volatile int panic_in_progress;
 
-/* Print a frame-pointer backtrace starting at frame pointer fp. */
+/* Print a frame-pointer backtrace: ip first (when non-zero), then the
+ * callers found from frame pointer fp, continuing across exception entries. */
 void dump_backtrace(unsigned long fp, unsigned long ip);
 void dump_stack(void);
+/* Set by the task layer: whether addr is on a kernel stack it allocated,
+ * and that stack's bounds. The unwinder follows frames only inside a known
+ * stack (the image's own stacks are found through the symbol table). */
+extern bool (*kstack_bounds_hook)(unsigned long addr, unsigned long *lo, unsigned long *hi);
 
 #define BUG() panic("BUG at %s:%d", __FILE__, __LINE__)
 #define BUG_ON(c)                                                                                  \

@@ -182,30 +182,30 @@ static int digit_val(char c)
 	return 99;
 }
 
-int kstrtoull(const char *s, unsigned int base, unsigned long long *res)
+/* Digits only (no sign): the common part of kstrtoull and kstrtoll. */
+static int parse_ull(const char *s, unsigned int base, unsigned long long *res)
 {
 	unsigned long long v = 0;
-	if (!s || !*s)
+	int ndigits = 0;
+
+	if (!s)
 		return -EINVAL;
-	if (*s == '+')
-		s++;
 	if (base == 0) {
-		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && s[2]) {
+		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 			base = 16;
 			s += 2;
-		} else if (s[0] == '0' && s[1]) {
-			base = 8;
-			s++;
+		} else if (s[0] == '0') {
+			base = 8; /* the 0 itself is parsed as an octal digit */
 		} else {
 			base = 10;
 		}
-	} else if (base == 16 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && s[2]) {
+	} else if (base == 16 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		s += 2;
 	}
-	if (!*s)
+	if (base < 2 || base > 36)
 		return -EINVAL;
 	/* A single trailing newline is accepted, as Linux's kstrto* do for sysfs writes. */
-	for (; *s && !(s[0] == '\n' && s[1] == 0); s++) {
+	for (; *s && !(s[0] == '\n' && s[1] == 0); s++, ndigits++) {
 		int d = digit_val(*s);
 		if (d >= (int)base)
 			return -EINVAL;
@@ -213,30 +213,41 @@ int kstrtoull(const char *s, unsigned int base, unsigned long long *res)
 			return -ERANGE;
 		v = v * base + d;
 	}
+	/* "", "\n", "0x": no digits at all */
+	if (!ndigits)
+		return -EINVAL;
 	*res = v;
 	return 0;
+}
+
+int kstrtoull(const char *s, unsigned int base, unsigned long long *res)
+{
+	if (s && *s == '+')
+		s++;
+	return parse_ull(s, base, res);
 }
 
 int kstrtoll(const char *s, unsigned int base, long long *res)
 {
 	unsigned long long v;
-	int neg = 0, err;
+	int err;
+
 	if (s && *s == '-') {
-		neg = 1;
-		s++;
+		err = parse_ull(s + 1, base, &v);
+		if (err)
+			return err;
+		if (v > (unsigned long long)INT64_MAX + 1)
+			return -ERANGE;
+		/* negate as unsigned: -(long long)v overflows for INT64_MIN */
+		*res = (long long)(0 - v);
+		return 0;
 	}
 	err = kstrtoull(s, base, &v);
 	if (err)
 		return err;
-	if (neg) {
-		if (v > (unsigned long long)INT64_MAX + 1)
-			return -ERANGE;
-		*res = -(long long)v;
-	} else {
-		if (v > (unsigned long long)INT64_MAX)
-			return -ERANGE;
-		*res = (long long)v;
-	}
+	if (v > (unsigned long long)INT64_MAX)
+		return -ERANGE;
+	*res = (long long)v;
 	return 0;
 }
 
@@ -252,16 +263,17 @@ int kstrtoint(const char *s, unsigned int base, int *res)
 	return 0;
 }
 
-/* Linux's kstrtobool: 1/y/Y/on and 0/n/N/off. */
+/* Linux's kstrtobool: the first letter of 1/yes/true/enable or
+ * 0/no/false/disable, and on/off. */
 int kstrtobool(const char *s, bool *res)
 {
 	if (!s)
 		return -EINVAL;
 	switch (s[0]) {
-	case '1': case 'y': case 'Y':
+	case '1': case 'y': case 'Y': case 't': case 'T': case 'e': case 'E':
 		*res = true;
 		return 0;
-	case '0': case 'n': case 'N':
+	case '0': case 'n': case 'N': case 'f': case 'F': case 'd': case 'D':
 		*res = false;
 		return 0;
 	case 'o': case 'O':

@@ -1,6 +1,7 @@
 /* vsnprintf: the kernel's formatter. Supports flags "-0+ #", width and
  * precision (also '*'), length modifiers hh h l ll z t j, conversions
- * d i u x X o c s p %, and %pS / %ps for symbolised code addresses. */
+ * d i u x X o c s p %, and %pS / %ps / %pB for symbolised code addresses
+ * (%pB: a return address, see ksym_snprint_ret). */
 #include <string.h>
 #include <ksyms.h>
 
@@ -60,7 +61,8 @@ static void put_num(struct out *o, unsigned long long v, bool neg, unsigned base
 		sign = ' ';
 	if ((flags & F_ALT) && base == 16 && n && !(n == 1 && tmp[0] == '0'))
 		prefix = (flags & F_UPPER) ? "0X" : "0x";
-	if ((flags & F_ALT) && base == 8 && tmp[n - 1] != '0')
+	/* '#' with octal only guarantees a leading 0 (n may be 0 for "%#.0o") */
+	if ((flags & F_ALT) && base == 8 && prec <= n && (n == 0 || tmp[n - 1] != '0'))
 		prefix = "0";
 
 	int digits_n = n > prec ? n : prec;
@@ -126,6 +128,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			fmt++;
 			if (*fmt == '*') {
 				prec = va_arg(ap, int);
+				if (prec < 0) /* as if omitted (C11 7.21.6.1) */
+					prec = -1;
 				fmt++;
 			} else {
 				for (prec = 0; *fmt >= '0' && *fmt <= '9'; fmt++)
@@ -199,11 +203,14 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		}
 		case 'p': {
 			unsigned long v = (unsigned long)va_arg(ap, void *);
-			if (fmt[1] == 'S' || fmt[1] == 's') {
+			if (fmt[1] == 'S' || fmt[1] == 's' || fmt[1] == 'B') {
 				char sym[160];
-				bool with_off = fmt[1] == 'S';
+				bool with_off = fmt[1] != 's';
+				if (fmt[1] == 'B')
+					ksym_snprint_ret(sym, sizeof(sym), v);
+				else
+					ksym_snprint(sym, sizeof(sym), v);
 				fmt++;
-				ksym_snprint(sym, sizeof(sym), v);
 				if (!with_off) {
 					char *plus = strchr(sym, '+');
 					if (plus)
