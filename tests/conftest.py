@@ -62,7 +62,7 @@ def kelp(_shared_kelp, request):
     if k is not None:
         try:
             k.sync()
-        except KelpError:
+        except (KelpError, OSError, ValueError):
             k.close()
             k = None
     if k is None:

@@ -37,7 +37,10 @@ EXIT_PASS, EXIT_FAIL = 33, 35
 
 QEMU_ARGS = ["-machine", "pc", "-m", "256M", "-no-reboot",
              "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-             "-display", "none", "-monitor", "none", "-serial", "stdio"]
+             "-display", "none", "-monitor", "none",
+             # COM1 on stdio, as `-serial stdio` but with signal=off so that a
+             # test typing Ctrl-C reaches the kernel instead of killing QEMU.
+             "-chardev", "stdio,id=com1,signal=off", "-serial", "chardev:com1"]
 
 BOOT_TIMEOUT = float(os.environ.get("KELP_BOOT_TIMEOUT", "60"))
 
@@ -221,6 +224,7 @@ class Kelp(object):
         """Types `cmd` at the prompt; returns what it printed before the next
         prompt (without the echoed command line, \\r removed). With wait=False
         it returns None right after sending (for commands that end QEMU)."""
+        self.drain()
         self.child.send(cmd + "\r")
         if not wait:
             return None
@@ -233,10 +237,25 @@ class Kelp(object):
             lines = lines[1:]
         return "\n".join(lines).rstrip("\n")
 
+    def drain(self, quiet=0.0):
+        """Discards output already received (and whatever arrives until the
+        console has been `quiet` seconds), so a stale prompt can't be taken
+        for the answer to the next command."""
+        while True:
+            try:
+                self.child.read_nonblocking(65536, timeout=quiet)
+            except pexpect.TIMEOUT:
+                return
+            except pexpect.EOF:
+                return
+
     def sync(self, timeout=5):
-        """Sends an empty line and waits for the prompt it gives back."""
+        """Brings the console to a fresh prompt whatever state a previous
+        test left it in: an empty line, its prompt, then silence."""
+        self.drain()
         self.child.send("\r")
         self.expect(r"\n" + re.escape(PROMPT), timeout=timeout)
+        self.drain(quiet=0.1)
 
     def _reap(self):
         if self.exitstatus is None and self.child is not None:
