@@ -83,6 +83,6 @@ def test_poweroff(kelp_factory):
     k = kelp_factory("")
     k.wait_prompt()
     k.run("poweroff", wait=False)
-    status = k.wait_exit(timeout=20)
+    status = k.wait_exit(timeout=10)
     assert status is not None and status >= 0, "QEMU was killed (status %s)" % status
     assert "Kernel panic" not in k.log
