@@ -73,16 +73,39 @@ $(BUILD)/os.iso: $(BUILD)/kernel.elf tools/mkiso.sh
 QEMUFLAGS := -machine pc -m 256M -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
              -display none -monitor none
 
+# -serial mon:stdio: Ctrl-A X quits QEMU (Ctrl-A C toggles the QEMU monitor).
 run: deps
 	@$(MAKE) --no-print-directory all
 	tools/mkiso.sh $(BUILD)/kernel.elf "$(CMDLINE)" $(BUILD)/run.iso
-	$(QEMU) $(QEMUFLAGS) -cdrom $(BUILD)/run.iso -serial stdio
+	@echo "run: Ctrl-A X (or the 'poweroff' command) quits QEMU"
+	$(QEMU) $(QEMUFLAGS) -cdrom $(BUILD)/run.iso -serial mon:stdio
+
+# QEMU stops before the first instruction and waits for gdb on :1234.
+debug: deps
+	@$(MAKE) --no-print-directory all
+	tools/mkiso.sh $(BUILD)/kernel.elf "$(CMDLINE)" $(BUILD)/debug.iso
+	@echo "debug: QEMU is waiting for gdb on :1234; in another terminal run: gdb -x tools/kelp.gdb"
+	@echo "debug: Ctrl-A X quits QEMU"
+	$(QEMU) $(QEMUFLAGS) -cdrom $(BUILD)/debug.iso -serial mon:stdio -s -S
 
 selftest: deps
 	@$(MAKE) --no-print-directory all
 	tools/mkiso.sh $(BUILD)/kernel.elf "selftest $(CMDLINE)" $(BUILD)/selftest.iso
-	$(QEMU) $(QEMUFLAGS) -cdrom $(BUILD)/selftest.iso -serial stdio; s=$$?; \
+	$(QEMU) $(QEMUFLAGS) -cdrom $(BUILD)/selftest.iso -serial stdio </dev/null; s=$$?; \
 	  echo "qemu exit status $$s"; test $$s -eq 33
+
+# The host test suite (tests/, pytest driving QEMU); PYTEST_ARGS='-k shell -x' etc.
+PYTEST_ARGS ?=
+test:
+	@tools/deps.sh test
+	@$(MAKE) --no-print-directory all
+	$(PY) -m pytest -q $(PYTEST_ARGS) tests/
+
+FORMAT_SRCS = $(shell find kernel arch mm livepatch include tests/kernel tools \
+                -name '*.[ch]' 2>/dev/null)
+format:
+	@tools/deps.sh format
+	clang-format -i $(FORMAT_SRCS)
 
 clean:
 	rm -rf $(BUILD)

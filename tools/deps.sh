@@ -1,34 +1,53 @@
 #!/bin/sh
-# Installs the Debian packages Kelp needs when any is missing.
-# usage: tools/deps.sh [build|test]   (test adds the pytest/pexpect packages)
+# Installs the Debian packages Kelp needs when any is missing: as root it runs
+# apt-get itself, otherwise it prints the exact command and fails.
+# usage: tools/deps.sh [build|test|format]
+#   build: compile the kernel, make ISOs, boot QEMU (make, make run/selftest/debug)
+#   test:  build + the pytest harness (make test)
+#   format: clang-format (make format)
 set -eu
+mode=${1:-build}
 need=""
 chk() { command -v "$1" >/dev/null 2>&1 || need="$need $2"; }
-chk gcc gcc
-chk ld binutils
-chk make make
-chk nasm nasm
-chk grub-mkrescue grub-common
-[ -d /usr/lib/grub/i386-pc ] || need="$need grub-pc-bin"
-chk xorriso xorriso
-chk mformat mtools
-chk qemu-system-x86_64 qemu-system-x86
-chk openssl openssl
-chk /usr/bin/python3 python3
-if [ "${1:-build}" = test ]; then
-  /usr/bin/python3 -c 'import pytest' 2>/dev/null || need="$need python3-pytest"
-  /usr/bin/python3 -c 'import pexpect' 2>/dev/null || need="$need python3-pexpect"
-  chk clang clang
-fi
+pymod() { /usr/bin/python3 -c "import $1" 2>/dev/null || need="$need $2"; }
+check() {
+  need=""
+  if [ "$mode" = format ]; then
+    chk clang-format clang-format
+    return
+  fi
+  chk gcc gcc
+  chk ld binutils
+  chk make make
+  chk nasm nasm
+  chk grub-mkrescue grub-common
+  # grub-mkrescue only builds a BIOS-bootable ISO with the i386-pc modules.
+  [ -d /usr/lib/grub/i386-pc ] || need="$need grub-pc-bin"
+  chk xorriso xorriso
+  chk mformat mtools
+  chk qemu-system-x86_64 qemu-system-x86
+  chk openssl openssl
+  chk /usr/bin/python3 python3
+  if [ "$mode" = test ]; then
+    pymod pytest python3-pytest
+    pymod pexpect python3-pexpect
+    chk clang clang
+  fi
+}
+check
 [ -z "$need" ] && exit 0
-cmd="apt-get install -y$need"
-if [ "$(id -u)" -eq 0 ]; then
-  echo "deps: installing$need"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null || true
-  apt-get install -y -q $need >/dev/null
-else
-  echo "deps: missing packages:$need"
-  echo "deps: run as root:  sudo apt-get update && sudo $cmd"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing packages:$need" >&2
+  echo "deps: install them with:  sudo apt-get update && sudo apt-get install -y --no-install-recommends$need" >&2
+  exit 1
+fi
+echo "deps: installing$need"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null || echo "deps: apt-get update failed; trying the cached lists" >&2
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $need
+check
+if [ -n "$need" ]; then
+  echo "deps: still missing after install:$need" >&2
   exit 1
 fi
