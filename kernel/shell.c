@@ -90,13 +90,20 @@ enum shell_ed_result shell_editor_feed(struct shell_editor *ed, int c)
 	/* Terminal escape sequences (arrow keys...) are dropped whole so their
 	 * printable tail does not land in the line. */
 	if (ed->esc == 1) {
-		ed->esc = (c == '[' || c == 'O') ? 2 : 0;
-		return SHELL_ED_MORE;
-	}
-	if (ed->esc == 2) {
+		ed->esc = 0;
+		if (c == '[' || c == 'O') {
+			ed->esc = 2;
+			return SHELL_ED_MORE;
+		}
+		/* A lone ESC: the byte after it is ordinary input (Enter must still work). */
+	} else if (ed->esc == 2) {
 		if (c >= 0x40 && c <= 0x7e)
 			ed->esc = 0;
-		return SHELL_ED_MORE;
+		/* A control byte cannot be part of a CSI sequence: end it and handle
+		 * the byte, so a broken sequence never swallows Enter. */
+		if (c >= 0x20)
+			return SHELL_ED_MORE;
+		ed->esc = 0;
 	}
 
 	switch (c) {

@@ -17,7 +17,8 @@ def test_panic_command(kelp_factory):
 
     log = k.log
     trace = log[log.index("Call Trace:"):log.index("---[ end Kernel panic")]
-    frames = [FRAME.search(l) for l in trace.split("\n")[1:] if l.strip()]
+    lines = [re.sub(r"^\[\s*\d+\.\d+\]", "", l).strip() for l in trace.split("\n")[1:]]
+    frames = [FRAME.search(l) for l in lines if l]
     assert frames and all(frames), "a frame line without name+0xoff/0xsize:\n" + trace
     syms = kernel_symbols()
     for m in frames:
