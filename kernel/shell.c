@@ -1,7 +1,7 @@
 /* The console shell: reads lines and runs commands. */
 #include <shell.h>
 #include <printk.h>
-#include <serial.h>
+#include <console.h>
 #include <arch/cpu.h>
 
 void shell_run(void)
@@ -11,11 +11,7 @@ void shell_run(void)
 		size_t n = 0;
 		kprintf("kelp# ");
 		for (;;) {
-			int c = serial_read_byte(SERIAL_CONSOLE);
-			if (c < 0) {
-				arch_cpu_relax();
-				continue;
-			}
+			int c = console_getc();
 			if (c == '\r' || c == '\n')
 				break;
 			if (n + 1 < sizeof(line))
