@@ -11,7 +11,9 @@
  * goes backwards, also across recalibration; safe in any context. */
 u64 ktime_get_ns(void);
 static inline u64 ktime_get_ms(void) { return ktime_get_ns() / NSEC_PER_MSEC; }
-/* Timer interrupts since the timer started. */
+/* Ticks (1/HZ s) since the timer started. Advanced by the timer interrupt,
+ * by more than one when interrupts were lost, so they keep up with
+ * ktime_get_ns(); stale by up to a tick in between. */
 extern volatile u64 jiffies;
 void time_init(void);
 /* Change the TSC rate the clock scales by; the clock stays continuous. */
@@ -26,5 +28,6 @@ void mdelay(u64 ms);
  * fn is already there. */
 int timer_tick_register(void (*fn)(void));
 int timer_tick_unregister(void (*fn)(void));
-/* Called by the arch timer interrupt: advances jiffies, runs the hooks. */
+/* Called by the arch timer interrupt: advances jiffies, runs the hooks
+ * (once per interrupt: lost interrupts are not replayed). */
 void time_tick(void);

@@ -129,11 +129,24 @@ int timer_tick_unregister(void (*fn)(void))
 	return ret;
 }
 
+#define TICK_NSEC (NSEC_PER_SEC / HZ)
+static u64 tick_next_ns; /* when the next jiffy is due, by ktime */
+
 void time_tick(void)
 {
-	/* Only the tick CPU writes jiffies; the atomic add keeps 64-bit
-	 * readers on other CPUs from seeing a torn value. */
-	__atomic_fetch_add(&jiffies, 1, __ATOMIC_RELAXED);
+	/* jiffies follow the clock, not the interrupt count: an emulator on a
+	 * busy host drops timer interrupts, and timeouts in jiffies should
+	 * still mean real time. Half a tick of slack lets an interrupt that
+	 * is a little early still count as its own tick. Only the tick CPU
+	 * writes; the atomic add keeps 64-bit readers from tearing. */
+	u64 now = ktime_get_ns();
+	if (!tick_next_ns)
+		tick_next_ns = now;
+	if (now + TICK_NSEC / 2 >= tick_next_ns) {
+		u64 n = (now + TICK_NSEC / 2 - tick_next_ns) / TICK_NSEC + 1;
+		tick_next_ns += n * TICK_NSEC;
+		__atomic_fetch_add(&jiffies, n, __ATOMIC_RELAXED);
+	}
 	for (int i = 0; i < TICK_HOOKS_MAX; i++) {
 		void (*fn)(void) = __atomic_load_n(&tick_hooks[i], __ATOMIC_ACQUIRE);
 		if (fn)

@@ -18,7 +18,11 @@
 #define PORT_B_SPEAKER 0x02
 #define PORT_B_OUT2 0x20
 
-#define PIT_CMD_CH0_RATE 0x34  /* channel 0, lo/hi byte, mode 2 (rate generator) */
+/* Channel 0 in mode 3 (square wave), not mode 2: the PIC latches the rising
+ * edge, and mode 2's output is high for a single PIT clock (838 ns). An
+ * emulator that updates the output a little late (QEMU TCG on a busy host)
+ * misses that pulse and the tick is lost; a half-period-wide level is not. */
+#define PIT_CMD_CH0_SQUARE 0x36 /* channel 0, lo/hi byte, mode 3 (square wave) */
 #define PIT_CMD_CH2_ONESHOT 0xb0 /* channel 2, lo/hi byte, mode 0 (count down once) */
 
 #define CALIBRATE_MS 10
@@ -81,7 +85,7 @@ void pit_timer_init(void)
 {
 	u32 div = (u32)((PIT_HZ + HZ / 2) / HZ);
 	unsigned long flags = arch_irq_save();
-	outb(PIT_CMD, PIT_CMD_CH0_RATE);
+	outb(PIT_CMD, PIT_CMD_CH0_SQUARE);
 	outb(PIT_CH0, div & 0xff);
 	outb(PIT_CH0, div >> 8);
 	arch_irq_restore(flags);

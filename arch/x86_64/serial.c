@@ -72,7 +72,7 @@ static void uart_init(u16 base)
 	outb(base + 0, 1);           /* 115200 baud */
 	outb(base + 1, 0);
 	outb(base + UART_LCR, 0x03); /* 8N1 */
-	outb(base + UART_FCR, 0xc7); /* FIFO on, cleared, 14-byte threshold */
+	outb(base + UART_FCR, 0xc5); /* FIFO on, 14-byte threshold; keep received bytes */
 	outb(base + UART_MCR, MCR_NORMAL);
 }
 
