@@ -1,7 +1,12 @@
-/* PC platform pieces generic code reaches through <arch/cpu.h>: leaving QEMU
+/* PC platform pieces generic code reaches through <arch/cpu.h>: bringing up
+ * the interrupt controller, clock, timer and serial interrupts, leaving QEMU
  * (isa-debug-exit at 0xf4), power-off, halting. */
 #include <arch/cpu.h>
 #include <arch/io.h>
+#include <printk.h>
+#include <serial.h>
+#include <time.h>
+#include "pc.h"
 
 #define DEBUG_EXIT_PORT 0xf4
 
@@ -29,7 +34,23 @@ void arch_poweroff(void)
 	arch_qemu_exit(0);    /* -> QEMU status 1 */
 }
 
-/* Interrupt controller, timer and device interrupts. */
+/* Interrupt controller, clock, timer and device interrupts, then interrupts
+ * on. The TSC is calibrated before the tick starts so that nothing else
+ * competes for the CPU while it is measured. */
 void arch_platform_init(void)
 {
+	pic_init();
+
+	u64 khz = pit_calibrate_tsc_khz();
+	if (khz) {
+		time_set_tsc_khz(khz);
+		printk(KERN_INFO "tsc: calibrated at %lu.%03lu MHz\n", khz / 1000, khz % 1000);
+	} else {
+		printk(KERN_WARNING "tsc: PIT calibration failed, assuming %lu kHz\n", tsc_khz);
+	}
+	printk(KERN_INFO "clocksource: Switched to clocksource tsc\n");
+
+	pit_timer_init();
+	serial_irq_init();
+	arch_irq_enable();
 }

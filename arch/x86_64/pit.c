@@ -1,0 +1,96 @@
+/* The 8254 PIT: channel 2 (gated through port 0x61) measures the TSC at
+ * boot, channel 0 on IRQ0 is the periodic HZ tick that drives jiffies. */
+#define pr_fmt(fmt) "pit: " fmt
+#include <irq.h>
+#include <time.h>
+#include <printk.h>
+#include <panic.h>
+#include <arch/cpu.h>
+#include <arch/io.h>
+#include "pc.h"
+
+#define PIT_HZ 1193182ULL
+#define PIT_CH0 0x40
+#define PIT_CH2 0x42
+#define PIT_CMD 0x43
+#define PORT_B 0x61 /* bit 0: channel 2 gate, bit 1: speaker, bit 5: channel 2 output */
+#define PORT_B_GATE2 0x01
+#define PORT_B_SPEAKER 0x02
+#define PORT_B_OUT2 0x20
+
+/* Channel 0 in mode 3 (square wave), not mode 2: the PIC latches the rising
+ * edge, and mode 2's output is high for a single PIT clock (838 ns). An
+ * emulator that updates the output a little late (QEMU TCG on a busy host)
+ * misses that pulse and the tick is lost; a half-period-wide level is not. */
+#define PIT_CMD_CH0_SQUARE 0x36 /* channel 0, lo/hi byte, mode 3 (square wave) */
+#define PIT_CMD_CH2_ONESHOT 0xb0 /* channel 2, lo/hi byte, mode 0 (count down once) */
+
+#define CALIBRATE_MS 10
+#define CALIBRATE_TICKS (PIT_HZ * CALIBRATE_MS / 1000) /* 11931 */
+#define CALIBRATE_RUNS 3
+
+/* One countdown of CALIBRATE_TICKS on channel 2, in TSC cycles; 0 if the
+ * output never rose (no PIT, or it is broken). */
+static u64 pit_measure_tsc(void)
+{
+	u8 b = inb(PORT_B);
+	outb(PORT_B, (b & ~PORT_B_SPEAKER) | PORT_B_GATE2);
+	outb(PIT_CMD, PIT_CMD_CH2_ONESHOT);
+	outb(PIT_CH2, CALIBRATE_TICKS & 0xff);
+	/* Counting starts with the high byte: take the start stamp right after. */
+	outb(PIT_CH2, CALIBRATE_TICKS >> 8);
+	u64 start = arch_rdtsc(), end = start;
+	/* 10 ms is 1e8 cycles even at 10 GHz: 1e10 means the PIT is not there. */
+	while (!(inb(PORT_B) & PORT_B_OUT2)) {
+		end = arch_rdtsc();
+		if (end - start > 10000000000ULL)
+			return 0;
+	}
+	end = arch_rdtsc();
+	outb(PORT_B, b & ~(PORT_B_SPEAKER | PORT_B_GATE2));
+	return end - start;
+}
+
+u64 pit_calibrate_tsc_khz(void)
+{
+	u64 best = 0;
+	unsigned long flags = arch_irq_save();
+	/* The shortest run is the one least delayed (by the host or an SMI)
+	 * between the output rising and our seeing it. */
+	for (int i = 0; i < CALIBRATE_RUNS; i++) {
+		u64 d = pit_measure_tsc();
+		if (!d) {
+			best = 0;
+			break;
+		}
+		if (!best || d < best)
+			best = d;
+	}
+	arch_irq_restore(flags);
+	if (!best)
+		return 0;
+	/* cycles / (ticks / PIT_HZ) seconds, in kHz */
+	/* best < 1e10, so the product stays below 2^64 */
+	return best * PIT_HZ / (CALIBRATE_TICKS * 1000ULL);
+}
+
+static void pit_timer_irq(int irq, void *data)
+{
+	(void)irq;
+	(void)data;
+	time_tick();
+}
+
+void pit_timer_init(void)
+{
+	u32 div = (u32)((PIT_HZ + HZ / 2) / HZ);
+	unsigned long flags = arch_irq_save();
+	outb(PIT_CMD, PIT_CMD_CH0_SQUARE);
+	outb(PIT_CH0, div & 0xff);
+	outb(PIT_CH0, div >> 8);
+	arch_irq_restore(flags);
+	int err = irq_register(0, pit_timer_irq, NULL);
+	if (err)
+		panic("pit: cannot register the timer interrupt: %d", err);
+	pr_info("channel 0 periodic at %d Hz (divisor %u), irq 0\n", HZ, div);
+}
