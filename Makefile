@@ -1,6 +1,7 @@
 # Kelp: one Makefile for the kernel, the ISO, the host tools and the tests.
 # `make` builds build/kernel.elf (+ kernel.sym, kernel.asm) and build/os.iso.
 
+SHELL    := /bin/bash
 BUILD    := build
 CC       := gcc
 LD       := ld
@@ -24,7 +25,7 @@ KSRCS    := $(wildcard kernel/*.c arch/x86_64/*.c mm/*.c livepatch/*.c tests/ker
 KASM     := $(wildcard boot/*.asm arch/x86_64/*.asm)
 KOBJS    := $(patsubst %.c,$(BUILD)/%.o,$(KSRCS)) $(patsubst %.asm,$(BUILD)/%.o,$(KASM))
 
-.PHONY: all iso run debug selftest test clean deps format
+.PHONY: all iso run debug selftest test clean deps format bench
 all: $(BUILD)/kernel.elf $(BUILD)/os.iso
 
 deps:
@@ -93,6 +94,14 @@ selftest: deps
 	tools/mkiso.sh $(BUILD)/kernel.elf "selftest $(CMDLINE)" $(BUILD)/selftest.iso
 	$(QEMU) $(QEMUFLAGS) -cdrom $(BUILD)/selftest.iso -serial stdio </dev/null; s=$$?; \
 	  echo "qemu exit status $$s"; test $$s -eq 33
+
+# In-kernel micro-benchmarks under -icount shift=0,sleep=off: the TSC counts
+# guest instructions, so every figure is deterministic. BENCH='glob' filters.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	tools/mkiso.sh $(BUILD)/kernel.elf "bench$(if $(BENCH),=$(BENCH)) loglevel=4 $(CMDLINE)" $(BUILD)/bench.iso
+	$(QEMU) $(QEMUFLAGS) -icount shift=0,sleep=off -cdrom $(BUILD)/bench.iso -serial stdio </dev/null \
+	  | tee $(BUILD)/bench.txt; s=$${PIPESTATUS[0]}; test $$s -eq 33
 
 # The host test suite (tests/, pytest driving QEMU); PYTEST_ARGS='-k shell -x' etc.
 PYTEST_ARGS ?=

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <init.h>
 #include <ktest.h>
+#include <bench.h>
 #include <string.h>
 #include <mm.h>
 #include <shell.h>
@@ -24,8 +25,13 @@ static void run_selftests_and_exit(void)
 	arch_qemu_exit(failed ? 0x11 : 0x10);
 }
 
+/* TSC at kmain entry and when the kernel is ready: under icount these are
+ * guest instructions (firmware and GRUB included in the first). */
+u64 boot_tsc_kmain, boot_tsc_ready;
+
 void kmain(u32 magic, phys_addr_t mbi_phys)
 {
+	boot_tsc_kmain = arch_rdtsc();
 	time_init();
 	serial_early_init();
 	arch_cpu_init();
@@ -45,9 +51,17 @@ void kmain(u32 magic, phys_addr_t mbi_phys)
 	mm_init();
 	arch_platform_init();
 	do_initcalls();
+	boot_tsc_ready = arch_rdtsc();
+	pr_info("boot: kernel ready after %llu TSC ticks in kmain (%llu before it)\n",
+		(unsigned long long)(boot_tsc_ready - boot_tsc_kmain), (unsigned long long)boot_tsc_kmain);
 
 	if (cmdline_has("selftest"))
 		run_selftests_and_exit();
+	if (cmdline_has("bench")) {
+		char filter[64];
+		bench_run_all(cmdline_get("bench", filter, sizeof(filter)) ? filter : NULL);
+		arch_qemu_exit(0x10);
+	}
 
 	shell_run();
 	panic("shell returned");
