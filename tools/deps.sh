@@ -31,7 +31,6 @@ check() {
   if [ "$mode" = test ]; then
     pymod pytest python3-pytest
     pymod pexpect python3-pexpect
-    chk clang clang
   fi
 }
 check

@@ -28,10 +28,16 @@ void arch_qemu_exit(int code)
 void arch_poweroff(void)
 {
 	arch_irq_disable();
-	outw(0x604, 0x2000);  /* QEMU q35 / newer i440fx ACPI PM */
-	outw(0xb004, 0x2000); /* older QEMU and Bochs */
-	outw(0x4004, 0x3400); /* VirtualBox */
-	arch_qemu_exit(0);    /* -> QEMU status 1 */
+	/* ACPI S5 through PM1a_CNT (SLP_TYP 0, SLP_EN): SeaBIOS puts the PIIX4
+	 * PM block at 0xb000 on the pc machine, q35 uses 0x600. */
+	outw(0xb004, 0x2000);
+	outw(0x604, 0x2000);
+	/* QEMU acts on the request from its main loop, not during the write:
+	 * give it time before falling back to the debug-exit port. */
+	u64 until = arch_rdtsc() + 2000000000ULL;
+	while (arch_rdtsc() < until)
+		arch_cpu_relax();
+	arch_qemu_exit(0); /* -> QEMU status 1 */
 }
 
 /* Interrupt controller, clock, timer and device interrupts, then interrupts
