@@ -162,6 +162,8 @@ void cond_resched(void);
 /* Wake t if its state is in mask; true when it was woken. Safe in irqs. */
 bool wake_up_state(struct task *t, unsigned int mask);
 bool wake_up_process(struct task *t);
+/* Reschedule now if a wake-up asked for it and this context can. */
+void sched_preempt_check(void);
 /* Interrupt/exception exit (arch trap code): preempt a kernel context or
  * run the exit-to-user work. */
 void irqentry_exit(struct trap_frame *tf);
@@ -212,6 +214,10 @@ void kthread_wake(struct task *t); /* start a created thread */
  * drops the caller's reference. */
 int kthread_stop(struct task *t);
 bool kthread_should_stop(void);
+/* Wait for t to return from its function by itself; its exit code. Drops
+ * the caller's reference. (kthread_stop on a thread that has not run yet
+ * stops it before its function starts, as in Linux.) */
+int kthread_join(struct task *t);
 /* Ask t to stop and wake it, without waiting (the shell's kill). */
 void kthread_kill(struct task *t);
 /* Wait until t has exited (t referenced by the caller); its exit code. */

@@ -126,6 +126,13 @@ int task_wait_exit(struct task *t)
 	return t->exit_code;
 }
 
+int kthread_join(struct task *t)
+{
+	int ret = task_wait_exit(t);
+	put_task_struct(t);
+	return ret;
+}
+
 int kthread_stop(struct task *t)
 {
 	WRITE_ONCE(t->should_stop, true);

@@ -89,4 +89,5 @@ void mutex_unlock(struct mutex *m)
 		wake_up_process(w->task);
 	}
 	spin_unlock_irqrestore(&m->wait_lock, flags);
+	sched_preempt_check();
 }

@@ -251,7 +251,15 @@ bool wake_up_state(struct task *t, unsigned int mask)
 		}
 	}
 	spin_unlock_irqrestore(&rq->lock, flags);
+	sched_preempt_check();
 	return woken;
+}
+
+/* After waking something more urgent: switch now if this context may. */
+void sched_preempt_check(void)
+{
+	if (unlikely(need_resched()) && !preempt_count() && arch_irqs_enabled() && sched_running())
+		preempt_schedule();
 }
 
 bool wake_up_process(struct task *t)
@@ -348,9 +356,12 @@ noinline void sched_idle_hook(void)
 	klp_update_patch_state(current);
 }
 
+/* The idle task runs with preemption disabled (interrupts never switch it
+ * out) and schedules itself, so its stack is always a clean voluntary one. */
 void cpu_idle_loop(void)
 {
 	struct rq *rq = this_rq();
+	preempt_disable();
 	for (;;) {
 		sched_idle_hook();
 		/* Test and halt with interrupts off: a wake-up from an
@@ -360,7 +371,7 @@ void cpu_idle_loop(void)
 			arch_idle();
 		arch_irq_enable();
 		if (need_resched() || READ_ONCE(rq->bitmap))
-			schedule();
+			__schedule(false);
 	}
 }
 

@@ -63,6 +63,7 @@ int __wake_up(struct wait_queue_head *wq, unsigned int mode, int nr)
 		}
 	}
 	spin_unlock_irqrestore(&wq->lock, flags);
+	sched_preempt_check();
 	return woken;
 }
 

@@ -123,14 +123,19 @@ static void walk_frames(struct task *t, unsigned long fp, struct walk *w)
 		unsigned long ret = ((unsigned long *)fp)[1];
 
 		if (ret == (unsigned long)trap_common_ret) {
-			const struct trap_frame *tf = (const void *)(fp + 16);
-			if (fp + 16 + sizeof(*tf) > hi) {
+			/* trap_dispatch's frame: next is the record the entry
+			 * asm pushed, [interrupted rbp][interrupted rip], and
+			 * the struct trap_frame sits right above it. */
+			unsigned long rec = next;
+			const struct trap_frame *tf = (const void *)(rec + 16);
+			if (rec <= fp || (rec & 7) || rec + 16 + sizeof(*tf) > hi) {
 				walk_bad(w);
 				return;
 			}
 			/* The entry from user mode at the top of the kernel
 			 * stack: a user task's known first frame. */
-			if (trap_from_user(tf) && next == 0 && fp + 16 + sizeof(*tf) == hi)
+			if (trap_from_user(tf) && ((unsigned long *)rec)[0] == 0 &&
+			    rec + 16 + sizeof(*tf) == hi)
 				return;
 			/* An interrupt or exception in kernel mode: the
 			 * interrupted function may be anywhere in its body,
@@ -142,8 +147,8 @@ static void walk_frames(struct task *t, unsigned long fp, struct walk *w)
 			 * symbolise entries as return addresses) and go on. */
 			if (!walk_push(w, tf->rip + 1))
 				return;
-			prev = fp;
-			fp = next;
+			prev = rec;
+			fp = ((unsigned long *)rec)[0];
 			continue;
 		}
 		if (next == 0) {
