@@ -223,7 +223,8 @@ static noinline int kthread_demo_busy(void *data)
 	volatile u64 spins = 0;
 	(void)data;
 	while (!kthread_should_stop())
-		spins++;
+		for (int i = 0; i < 100000; i++)
+			spins++;
 	return 0;
 }
 
