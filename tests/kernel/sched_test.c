@@ -521,8 +521,56 @@ KTEST(sched, pick_next_constant_with_1000_runnable)
 	for (int i = 0; i < made; i++)
 		kthread_stop(th[i]);
 	kfree(th);
-	/* Same cost within noise; a list walk would be 1,000x. */
-	KEXPECT_LE(full, empty + empty / 4 + 100);
+	/* Under icount these are instructions: the same within a few. On
+	 * plain TCG they are host time, so only rule out a walk of the 1,000
+	 * (thousands of cycles more). */
+	if (cmdline_has("icount"))
+		KEXPECT_LE(full, empty + empty / 10 + 10);
+	else
+		KEXPECT_LE(full, 3 * empty + 1500);
 	kprintf("    # yield() with an empty runqueue: %llu, with %d runnable: %llu\n",
 		(unsigned long long)empty, made, (unsigned long long)full);
+}
+
+/* ---- preempt_disable nesting ---- */
+
+static volatile int flag_set;
+
+static int set_flag_thread(void *data)
+{
+	(void)data;
+	flag_set = 1;
+	return 0;
+}
+
+KTEST(sched, preempt_disable_nests)
+{
+	flag_set = 0;
+	struct task *tk = kthread_create(set_flag_thread, NULL, "flagger");
+	KASSERT_NOT_NULL(tk);
+	preempt_disable();
+	preempt_disable();
+	kthread_wake(tk); /* runnable, same priority: waits for our slice */
+	mdelay(3 * SCHED_SLICE_TICKS);
+	KEXPECT_EQ(flag_set, 0);
+	KEXPECT_TRUE(need_resched()); /* the slice ran out meanwhile */
+	preempt_enable();
+	mdelay(2);
+	KEXPECT_EQ(flag_set, 0); /* still disabled once */
+	preempt_enable();         /* switches right here */
+	KEXPECT_EQ(flag_set, 1);
+	KEXPECT_EQ(preempt_count(), 0);
+	kthread_join(tk);
+
+	/* cond_resched() is a preemption point too. */
+	flag_set = 0;
+	tk = kthread_create(set_flag_thread, NULL, "flagger");
+	KASSERT_NOT_NULL(tk);
+	preempt_disable();
+	kthread_wake(tk);
+	preempt_enable_no_resched();
+	set_tsk_thread_flag(current, TIF_NEED_RESCHED);
+	cond_resched();
+	KEXPECT_EQ(flag_set, 1);
+	kthread_join(tk);
 }
