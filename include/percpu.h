@@ -8,7 +8,7 @@ struct fault_catch;
 struct percpu {
 	struct percpu *self; /* must stay first: this_cpu() reads %gs:0 */
 	int cpu_id;
-	struct task *current;
+	struct task *current_task; /* the running task (sched.h: current) */
 	int preempt_count;
 	unsigned long kernel_stack_top; /* rsp0 for entries from user mode */
 	unsigned long user_rsp_scratch;

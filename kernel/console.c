@@ -1,9 +1,29 @@
 /* Console input (include/console.h): bytes come from the COM1 receive ring.
- * console_getc() idles the CPU until the receive interrupt delivers one;
- * a scheduler will later turn that wait into a sleep. */
+ * A task in console_getc() sleeps on a wait queue that the receive
+ * interrupt wakes; without a scheduler (or with interrupts off) it idles
+ * or polls. */
 #include <console.h>
 #include <serial.h>
+#include <sched.h>
+#include <init.h>
 #include <arch/cpu.h>
+
+static DECLARE_WAIT_QUEUE_HEAD(console_wq);
+static serial_rx_notify_t console_prev_notify;
+
+static void console_rx_notify(int port)
+{
+	wake_up_all(&console_wq);
+	if (console_prev_notify)
+		console_prev_notify(port);
+}
+
+static int console_input_init(void)
+{
+	console_prev_notify = serial_set_rx_notify(SERIAL_CONSOLE, console_rx_notify);
+	return 0;
+}
+device_initcall(console_input_init);
 
 int console_trygetc(void)
 {
@@ -17,6 +37,11 @@ int console_getc(void)
 		int c;
 		while ((c = console_trygetc()) < 0)
 			arch_cpu_relax();
+		return c;
+	}
+	if (sched_running() && !(current->flags & PF_IDLE) && !preempt_count()) {
+		int c;
+		wait_event(console_wq, (c = console_trygetc()) >= 0);
 		return c;
 	}
 	for (;;) {

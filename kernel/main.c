@@ -12,6 +12,7 @@
 #include <string.h>
 #include <mm.h>
 #include <shell.h>
+#include <sched.h>
 #include <arch/cpu.h>
 
 #define KELP_VERSION "0.1"
@@ -23,6 +24,20 @@ static void run_selftests_and_exit(void)
 	int failed = ktest_run(only);
 	/* isa-debug-exit: 0x10 -> QEMU status 33 (pass), 0x11 -> 35 (fail). */
 	arch_qemu_exit(failed ? 0x11 : 0x10);
+}
+
+static int kernel_main_thread(void *data)
+{
+	(void)data;
+	if (cmdline_has("selftest"))
+		run_selftests_and_exit();
+	if (cmdline_has("bench")) {
+		char filter[64];
+		bench_run_all(cmdline_get("bench", filter, sizeof(filter)) ? filter : NULL);
+		arch_qemu_exit(0x10);
+	}
+	shell_run();
+	panic("shell returned");
 }
 
 /* TSC at kmain entry and when the kernel is ready: under icount these are
@@ -50,19 +65,16 @@ void kmain(u32 magic, phys_addr_t mbi_phys)
 
 	mm_init();
 	arch_platform_init();
+	sched_init();
 	do_initcalls();
 	boot_tsc_ready = arch_rdtsc();
 	pr_info("boot: kernel ready after %llu TSC ticks in kmain (%llu before it)\n",
 		(unsigned long long)(boot_tsc_ready - boot_tsc_kmain), (unsigned long long)boot_tsc_kmain);
 
-	if (cmdline_has("selftest"))
-		run_selftests_and_exit();
-	if (cmdline_has("bench")) {
-		char filter[64];
-		bench_run_all(cmdline_get("bench", filter, sizeof(filter)) ? filter : NULL);
-		arch_qemu_exit(0x10);
-	}
-
-	shell_run();
-	panic("shell returned");
+	/* The rest runs in a kernel thread (pid 1); this boot context
+	 * becomes CPU 0's idle task. */
+	const char *role = cmdline_has("selftest") ? "ktest" : cmdline_has("bench") ? "bench" : "shell";
+	if (!kthread_run(kernel_main_thread, NULL, "%s", role))
+		panic("cannot start the %s thread", role);
+	cpu_idle_loop();
 }

@@ -6,6 +6,7 @@
 #include <panic.h>
 #include <printk.h>
 #include <string.h>
+#include <sched.h>
 
 struct fault_catch {
 	u64 rbx, rbp, r12, r13, r14, r15, rsp, rip; /* layout used by trap_entry.asm */
@@ -95,7 +96,7 @@ static void kernel_fault(struct trap_frame *tf)
 	panic_trap(tf, "Fatal exception: %s in kernel mode", trap_name(tf->vector));
 }
 
-void trap_dispatch(struct trap_frame *tf)
+static void trap_handle(struct trap_frame *tf)
 {
 	int vec = (int)tf->vector;
 
@@ -115,4 +116,11 @@ void trap_dispatch(struct trap_frame *tf)
 		panic_trap(tf, "%s in user mode with no task layer", trap_name(vec));
 	}
 	kernel_fault(tf);
+}
+
+/* After the handler: preemption or the exit-to-user work (kernel/sched.c). */
+void trap_dispatch(struct trap_frame *tf)
+{
+	trap_handle(tf);
+	irqentry_exit(tf);
 }

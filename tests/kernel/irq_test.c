@@ -107,9 +107,15 @@ KTEST(irq, timer_count_grows)
 {
 	bool was_on = arch_irqs_enabled();
 	arch_irq_enable();
+	/* Each pair read with interrupts off: a tick between the two reads
+	 * would count in one and not the other. */
+	arch_irq_disable();
 	u64 n0 = irq_line_count(0), cpu0 = this_cpu()->irq_count;
+	arch_irq_enable();
 	mdelay(20);
+	arch_irq_disable();
 	u64 n1 = irq_line_count(0), cpu1 = this_cpu()->irq_count;
+	arch_irq_enable();
 	if (!was_on)
 		arch_irq_disable();
 	/* 20 expected; QEMU TCG on a loaded host loses some interrupts. */
