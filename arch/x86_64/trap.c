@@ -95,7 +95,7 @@ static void kernel_fault(struct trap_frame *tf)
 	panic_trap(tf, "Fatal exception: %s in kernel mode", trap_name(tf->vector));
 }
 
-void trap_dispatch(struct trap_frame *tf)
+notrace void trap_dispatch(struct trap_frame *tf)
 {
 	int vec = (int)tf->vector;
 
