@@ -20,6 +20,7 @@
 static struct text_poke_loc *volatile poke_batch;
 static volatile size_t poke_batch_n;
 static u64 poke_int3_hits;
+void (*text_poke_test_hook)(void);
 
 static notrace void poke_sync_core(void)
 {
@@ -64,12 +65,22 @@ static notrace const char *poke_hex(char *buf, const void *p, size_t len)
 	return buf;
 }
 
+/* The frame behind addr: arithmetic for the kernel image (so poking does
+ * not run traced code), the page tables for anything else. */
+static notrace phys_addr_t poke_phys(unsigned long addr)
+{
+	extern char __kernel_start[], __kernel_end[];
+	if (addr >= (unsigned long)__kernel_start && addr < (unsigned long)__kernel_end)
+		return addr - KERNEL_VMA;
+	return vmm_lookup(addr, NULL, NULL);
+}
+
 /* Write through the alias, page by page (an instruction may cross one). */
 static notrace int poke_write(unsigned long addr, const u8 *new, size_t len)
 {
 	while (len) {
 		size_t chunk = MIN(len, PAGE_SIZE - (addr & (PAGE_SIZE - 1)));
-		phys_addr_t pa = vmm_lookup(addr, NULL, NULL);
+		phys_addr_t pa = poke_phys(addr);
 		if (!pa)
 			return -EFAULT;
 		unsigned long flags = arch_irq_save();
@@ -87,8 +98,8 @@ static notrace int poke_write(unsigned long addr, const u8 *new, size_t len)
 notrace int text_poke(void *addr, const void *new, const void *old, size_t len)
 {
 	unsigned long a = (unsigned long)addr;
-	if (!len || len > TEXT_POKE_MAX || !vmm_lookup(a, NULL, NULL) ||
-	    !vmm_lookup(a + len - 1, NULL, NULL)) {
+	if (!len || len > TEXT_POKE_MAX || !poke_phys(a) ||
+	    !poke_phys(a + len - 1)) {
 		pr_err("refusing to poke %zu bytes at %pS: not mapped\n", len, addr);
 		return -EINVAL;
 	}
@@ -131,8 +142,8 @@ notrace int text_poke_batch(struct text_poke_loc *locs, size_t n)
 	sort_locs(locs, n);
 	for (size_t i = 0; i < n; i++) {
 		unsigned long a = locs[i].addr;
-		if ((i && a < locs[i - 1].addr + POKE_INSN_SIZE) || !vmm_lookup(a, NULL, NULL) ||
-		    !vmm_lookup(a + POKE_INSN_SIZE - 1, NULL, NULL)) {
+		if ((i && a < locs[i - 1].addr + POKE_INSN_SIZE) || !poke_phys(a) ||
+		    !poke_phys(a + POKE_INSN_SIZE - 1)) {
 			pr_err("batch: bad site %pS\n", (void *)a);
 			return -EINVAL;
 		}
@@ -153,6 +164,8 @@ notrace int text_poke_batch(struct text_poke_loc *locs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		poke_write(locs[i].addr, &int3, 1);
 	text_poke_sync();
+	if (text_poke_test_hook)
+		text_poke_test_hook(); /* runs code under change: the int3 path */
 	for (size_t i = 0; i < n; i++)
 		poke_write(locs[i].addr + 1, locs[i].new + 1, POKE_INSN_SIZE - 1);
 	text_poke_sync();
