@@ -3,7 +3,8 @@
  *   available_filter_functions  every site, by function name
  *   set_ftrace_filter           globs: "> " replaces, ">>" adds, "!glob" removes,
  *                               an empty write clears (= all functions)
- *   current_tracer              nop | function      (available_tracers lists them)
+ *   current_tracer              nop | function (available_tracers lists them);
+ *                               starting "function" empties the buffer, "nop" keeps it
  *   tracing_on                  0 | 1: pause/resume recording
  *   trace                       the buffer in Linux's text format; a write clears it
  *   trace_pipe                  the same lines, consumed as read. It never blocks
@@ -120,6 +121,9 @@ static ssize_t current_tracer_store(void *data, const char *buf, size_t len)
 	if (!one_word(buf, w, sizeof(w)))
 		return -EINVAL;
 	if (!strcmp(w, "function")) {
+		/* A new trace starts empty, as in Linux; stopping keeps it. */
+		if (!tracer_function_active())
+			trace_buffer_clear();
 		int err = tracer_function_start();
 		if (err)
 			return err;
