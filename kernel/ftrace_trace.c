@@ -123,8 +123,7 @@ void trace_buffer_clear(void)
 	for (int c = 0; c < nr_cpus(); c++) {
 		struct trace_cpu_buf *b = &trace_bufs[c];
 		unsigned long flags = spin_lock_irqsave(&b->lock);
-		b->tail = b->head;
-		b->lost = 0;
+		b->head = b->tail = b->lost = 0; /* entries-written restarts too */
 		spin_unlock_irqrestore(&b->lock, flags);
 	}
 }
