@@ -15,6 +15,7 @@ struct percpu {
 	struct fault_catch *fault_catch;
 	u64 irq_count;
 	int in_irq;
+	unsigned long ftrace_recursion; /* tracer guard bits, one per context */
 };
 
 static __always_inline struct percpu *this_cpu(void)

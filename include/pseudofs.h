@@ -55,6 +55,10 @@ int pfs_read(const char *path, struct seq_file *m);
 /* Pass buf to the file's store(). Errors as pfs_read, -EACCES when the file
  * is not writable, -EINVAL beyond PFS_WRITE_MAX, or store's own error. */
 ssize_t pfs_write(const char *path, const char *buf, size_t len);
+/* The same for ">>": files that care (tracefs's set_ftrace_filter) get
+ * their append store, the others their store. */
+ssize_t pfs_write_append(const char *path, const char *buf, size_t len);
+void pfs_set_append(struct pfs_node *file, pfs_store_t append);
 /* The index-th entry of a directory, in creation order. Returns 1 when de is
  * filled, 0 past the end, -errno for a bad path (-ENOTDIR for a file). */
 int pfs_readdir(const char *path, size_t index, struct pfs_dirent *de);

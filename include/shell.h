@@ -37,7 +37,7 @@ bool shell_output_redirected(void);
 
 #define SHELL_REDIRECT_NONE 0
 #define SHELL_REDIRECT_WRITE 1  /* > */
-#define SHELL_REDIRECT_APPEND 2 /* >> (same as > for attributes) */
+#define SHELL_REDIRECT_APPEND 2 /* >> (pfs_write_append) */
 
 struct shell_cmdline {
 	int argc;

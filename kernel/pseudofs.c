@@ -19,6 +19,7 @@ struct pfs_node {
 	int active; /* show/store calls in progress */
 	pfs_show_t show;
 	pfs_store_t store;
+	pfs_store_t append; /* for ">>"; NULL: store */
 	void *data;
 	char name[];
 };
@@ -272,7 +273,7 @@ int pfs_read(const char *path, struct seq_file *m)
 	return err;
 }
 
-ssize_t pfs_write(const char *path, const char *buf, size_t len)
+static ssize_t pfs_do_write(const char *path, const char *buf, size_t len, bool append)
 {
 	struct pfs_node *n;
 	if (len > PFS_WRITE_MAX)
@@ -281,13 +282,14 @@ ssize_t pfs_write(const char *path, const char *buf, size_t len)
 	if (err)
 		return err;
 	ssize_t ret = -EACCES;
-	if (n->store) {
+	pfs_store_t store = append && n->append ? n->append : n->store;
+	if (store) {
 		/* store() gets its own NUL-terminated copy, as sysfs does. */
 		char *copy = kmalloc(len + 1);
 		if (copy) {
 			memcpy(copy, buf, len);
 			copy[len] = 0;
-			ret = n->store(n->data, copy, len);
+			ret = store(n->data, copy, len);
 			kfree(copy);
 		} else {
 			ret = -ENOMEM;
@@ -295,6 +297,21 @@ ssize_t pfs_write(const char *path, const char *buf, size_t len)
 	}
 	pfs_put(n);
 	return ret;
+}
+
+ssize_t pfs_write(const char *path, const char *buf, size_t len)
+{
+	return pfs_do_write(path, buf, len, false);
+}
+
+ssize_t pfs_write_append(const char *path, const char *buf, size_t len)
+{
+	return pfs_do_write(path, buf, len, true);
+}
+
+void pfs_set_append(struct pfs_node *file, pfs_store_t append)
+{
+	file->append = append;
 }
 
 int pfs_readdir(const char *path, size_t index, struct pfs_dirent *de)

@@ -247,7 +247,9 @@ static int shell_exec_cmdline(struct shell_cmdline *cl)
 	shell_out_sink = saved;
 	if (!ret) {
 		ssize_t w = seq_has_overflowed(&out) ? -EOVERFLOW
-			  : pfs_write(cl->redirect_path, out.buf ? out.buf : "", out.count);
+			  : cl->redirect == SHELL_REDIRECT_APPEND
+				? pfs_write_append(cl->redirect_path, out.buf ? out.buf : "", out.count)
+				: pfs_write(cl->redirect_path, out.buf ? out.buf : "", out.count);
 		if (w < 0) {
 			shell_error("%s: %s: %s\n", cl->argv[0], cl->redirect_path, strerror((int)w));
 			ret = 1;

@@ -47,7 +47,7 @@ static inline u64 *table_va(u64 e)
 	return phys_to_virt(e & PTE_ADDR_MASK);
 }
 
-static u64 leaf_bits(int flags)
+static notrace u64 leaf_bits(int flags)
 {
 	u64 b = PTE_P;
 	if (flags & VM_WRITE)

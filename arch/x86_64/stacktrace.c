@@ -5,6 +5,7 @@
  * that does not end at the task's first frame) makes it unreliable. */
 #include <stacktrace.h>
 #include <sched.h>
+#include <ftrace.h>
 #include <ksyms.h>
 #include <errno.h>
 #include <spinlock.h>
@@ -51,6 +52,9 @@ bool unwind_text_is_unreliable(unsigned long addr)
 	for (unsigned int i = 0; i < ARRAY_SIZE(unwind_builtin); i++)
 		if (addr >= unwind_builtin[i].start && addr < unwind_builtin[i].end)
 			return true;
+	/* The tracer's trampolines and int3 handler rewrite return paths. */
+	if (ftrace_text_is_trampoline(addr))
+		return true;
 	for (unsigned int i = 0; i < UNWIND_EXTRA_MAX; i++) {
 		unsigned long start = READ_ONCE(unwind_extra[i].start);
 		if (start && addr >= start && addr < READ_ONCE(unwind_extra[i].end))

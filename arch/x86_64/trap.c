@@ -96,7 +96,8 @@ static void kernel_fault(struct trap_frame *tf)
 	panic_trap(tf, "Fatal exception: %s in kernel mode", trap_name(tf->vector));
 }
 
-static void trap_handle(struct trap_frame *tf)
+/* notrace: the int3 handler of text poking runs through here. */
+static notrace void trap_handle(struct trap_frame *tf)
 {
 	int vec = (int)tf->vector;
 
@@ -119,7 +120,7 @@ static void trap_handle(struct trap_frame *tf)
 }
 
 /* After the handler: preemption or the exit-to-user work (kernel/sched.c). */
-void trap_dispatch(struct trap_frame *tf)
+notrace void trap_dispatch(struct trap_frame *tf)
 {
 	trap_handle(tf);
 	irqentry_exit(tf);

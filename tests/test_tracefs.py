@@ -1,0 +1,121 @@
+"""/sys/kernel/tracing from the shell, as a Linux user would drive it.
+Every test puts the tracer back to nop with an empty filter and buffer."""
+import re
+
+import pytest
+
+T = "/sys/kernel/tracing"
+LINE = re.compile(r"^\s*\S+-\d+\s+\[\d{3}\] [.dh]{5}\s+\d+\.\d{6}: (\S+) <-(\S+)$")
+
+
+@pytest.fixture
+def tr(kelp):
+    yield kelp
+    kelp.run("echo nop > %s/current_tracer" % T)
+    kelp.run("echo \"\" > %s/set_ftrace_filter" % T)
+    kelp.run("echo \"\" > %s/trace" % T)
+    kelp.run("echo 1 > %s/tracing_on" % T)
+
+
+def entries(text):
+    return [LINE.match(l).groups() for l in text.splitlines() if LINE.match(l)]
+
+
+def test_files_exist(tr):
+    names = tr.run("ls %s" % T).split()
+    for f in ("available_filter_functions", "set_ftrace_filter", "current_tracer", "tracing_on",
+              "trace", "trace_pipe", "buffer_size_kb", "enabled_functions"):
+        assert f in names, names
+
+
+def test_available_filter_functions(tr):
+    funcs = tr.run("cat %s/available_filter_functions" % T).split()
+    assert "cmdline_proc_show" in funcs and "kmalloc" in funcs
+    for notrace in ("ktime_get_ns", "text_poke", "function_trace_call", "trap_dispatch"):
+        assert notrace not in funcs
+
+
+def test_boot_message(tr):
+    log = tr.run("dmesg")
+    assert re.search(r"ftrace: allocating \d+ entries in \d+ pages", log), log
+    assert re.search(r"ftrace: converted \d+ call sites", log), log
+
+
+def test_filter_replace_append_remove(tr):
+    f = "%s/set_ftrace_filter" % T
+    assert tr.run("cat %s" % f) == "#### all functions enabled ####"
+    assert tr.run('echo "cmdline_proc_*" > %s' % f) == ""
+    assert tr.run("cat %s" % f).split() == ["cmdline_proc_show"]
+    assert tr.run('echo "uptime_proc_show version_proc_show" >> %s' % f) == ""
+    assert sorted(tr.run("cat %s" % f).split()) == ["cmdline_proc_show", "uptime_proc_show",
+                                                    "version_proc_show"]
+    tr.run('echo "!uptime*" >> %s' % f)
+    assert sorted(tr.run("cat %s" % f).split()) == ["cmdline_proc_show", "version_proc_show"]
+    assert "Invalid argument" in tr.run('echo "no_such_fn" > %s' % f)
+    assert len(tr.run("cat %s" % f).split()) == 2  # unchanged by the failed write
+    assert tr.run('echo "meminfo_proc*" > %s' % f) == ""
+    assert tr.run("cat %s" % f).split() == ["meminfo_proc_show"]
+
+
+def test_function_tracer_trace_and_enabled(tr):
+    tr.run('echo "*_proc_show" > %s/set_ftrace_filter' % T)
+    assert tr.run("cat %s/current_tracer" % T) == "nop"
+    assert tr.run("cat %s/enabled_functions" % T) == ""
+    tr.run("echo function > %s/current_tracer" % T)
+    assert tr.run("cat %s/current_tracer" % T) == "function"
+    enabled = tr.run("cat %s/enabled_functions" % T).splitlines()
+    assert "cmdline_proc_show (1)" in enabled and len(enabled) == 4, enabled
+    tr.run("cat /proc/cmdline")
+    tr.run("cat /proc/cmdline")
+    out = tr.run("cat %s/trace" % T)
+    assert out.startswith("# tracer: function")
+    assert "# entries-in-buffer/entries-written: 2/2   #P:1" in out
+    assert "TASK-PID     CPU#" in out
+    assert entries(out) == [("cmdline_proc_show", "pfs_read")] * 2, out
+    tr.run("echo nop > %s/current_tracer" % T)
+    assert tr.run("cat %s/enabled_functions" % T) == ""
+
+
+def test_tracing_on_and_clear(tr):
+    tr.run('echo "version_proc_show" > %s/set_ftrace_filter' % T)
+    tr.run("echo function > %s/current_tracer" % T)
+    tr.run("echo 0 > %s/tracing_on" % T)
+    assert tr.run("cat %s/tracing_on" % T) == "0"
+    tr.run("cat /proc/version")
+    assert entries(tr.run("cat %s/trace" % T)) == []
+    tr.run("echo 1 > %s/tracing_on" % T)
+    tr.run("cat /proc/version")
+    assert len(entries(tr.run("cat %s/trace" % T))) == 1
+    tr.run("echo \"\" > %s/trace" % T)
+    assert entries(tr.run("cat %s/trace" % T)) == []
+
+
+def test_trace_pipe_consumes(tr):
+    tr.run('echo "uptime_proc_show" > %s/set_ftrace_filter' % T)
+    tr.run("echo function > %s/current_tracer" % T)
+    tr.run("cat /proc/uptime")
+    tr.run("cat /proc/uptime")
+    first = entries(tr.run("cat %s/trace_pipe" % T))
+    assert first == [("uptime_proc_show", "pfs_read")] * 2
+    assert entries(tr.run("cat %s/trace_pipe" % T)) == []
+    assert entries(tr.run("cat %s/trace" % T)) == []
+
+
+def test_buffer_size_kb_overwrites_and_counts(tr):
+    assert tr.run("cat %s/buffer_size_kb" % T) == "16"
+    tr.run("echo 1 > %s/buffer_size_kb" % T)  # 32 entries
+    assert tr.run("cat %s/buffer_size_kb" % T) == "1"
+    tr.run('echo "uptime_proc_show" > %s/set_ftrace_filter' % T)
+    tr.run("echo function > %s/current_tracer" % T)
+    for _ in range(40):
+        tr.run("cat /proc/uptime")
+    out = tr.run("cat %s/trace" % T)
+    assert "entries-in-buffer/entries-written: 32/40" in out, out
+    assert len(entries(out)) == 32
+    assert "Invalid argument" in tr.run("echo 0 > %s/buffer_size_kb" % T)
+    tr.run("echo 16 > %s/buffer_size_kb" % T)
+
+
+def test_bad_tracer(tr):
+    assert "Invalid argument" in tr.run("echo blah > %s/current_tracer" % T)
+    assert tr.run("cat %s/current_tracer" % T) == "nop"
