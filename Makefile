@@ -151,7 +151,8 @@ clean:
 HOSTCC     := cc
 HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
               -fno-sanitize-recover=all -Iinclude
-HOST_TESTS := $(BUILD)/host/sha512_test $(BUILD)/host/ed25519_test
+HOST_TESTS := $(BUILD)/host/sha512_test $(BUILD)/host/ed25519_test $(BUILD)/host/elf_test \
+              $(BUILD)/host/module_sig_test $(BUILD)/host/klp_proto_test $(BUILD)/klpctl
 
 $(BUILD)/host/sha512_test: tests/host/sha512_test.c tests/host/testutil.h kernel/sha512.c include/sha512.h
 	@mkdir -p $(dir $@)
@@ -163,6 +164,27 @@ $(BUILD)/host/ed25519_test: tests/host/ed25519_test.c tests/host/testutil.h kern
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/ed25519_test.c kernel/sha512.c
 
+$(BUILD)/host/elf_test: tests/host/elf_test.c tests/host/testutil.h kernel/elf_check.c \
+                        kernel/elf_reloc.c include/elf.h include/elf_check.h include/elf_reloc.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/elf_test.c kernel/elf_check.c kernel/elf_reloc.c
+
+$(BUILD)/host/module_sig_test: tests/host/module_sig_test.c tests/host/testutil.h kernel/module_sig.c \
+                               include/module_sig.h kernel/ed25519.c kernel/sha512.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/module_sig_test.c kernel/module_sig.c \
+	  kernel/ed25519.c kernel/sha512.c
+
+# The protocol test runs a fake kernel peer in a thread against build/klpctl,
+# so it sees libc's headers first, like klpctl.
+KLP_PROTO_SRCS := kernel/klp_frame.c kernel/klp_xfer.c kernel/crc32.c
+$(BUILD)/host/klp_proto_test: tests/host/klp_proto_test.c tests/host/testutil.h $(KLP_PROTO_SRCS) \
+                              include/klp_proto.h include/crc32.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(subst -Iinclude,-idirafter include,$(HOSTCFLAGS)) -pthread -o $@ \
+	  tests/host/klp_proto_test.c $(KLP_PROTO_SRCS)
+
 .PHONY: host-tests
 host-tests: $(HOST_TESTS)
+	KCFLAGS="$(filter-out -MMD -MP,$(KCFLAGS)) $(FTRACE_FLAGS)" tests/host/mkfixtures.sh $(BUILD)/host/fixtures
 	tests/host/run.sh $(BUILD)/host
