@@ -181,7 +181,7 @@ KLP_PROTO_SRCS := kernel/klp_frame.c kernel/klp_xfer.c kernel/crc32.c
 $(BUILD)/host/klp_proto_test: tests/host/klp_proto_test.c tests/host/testutil.h $(KLP_PROTO_SRCS) \
                               include/klp_proto.h include/crc32.h
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(subst -Iinclude,-idirafter include,$(HOSTCFLAGS)) -pthread -o $@ \
+	$(HOSTCC) $(subst -Iinclude,-idirafter include -include stdio.h,$(HOSTCFLAGS)) -pthread -o $@ \
 	  tests/host/klp_proto_test.c $(KLP_PROTO_SRCS)
 
 .PHONY: host-tests

@@ -82,11 +82,22 @@ struct klp_frame_decoder {
 	u8 crc[4];
 	const char *error;
 	u32 frames, errors, skipped;	/* statistics */
+	/* The bytes of the frame being decoded, from its magic: after an
+	 * error they are decoded again from the byte after that magic, so a
+	 * frame that started inside a bad one is not lost. */
+	u32 rawlen;
+	u8 raw[KLP_FRAME_MAX];
+	u32 qhead, qlen;	/* bytes waiting to be (re)decoded */
+	u8 q[2 * KLP_FRAME_MAX];
 	struct klp_frame frame;
 };
 
 void klp_frame_decoder_init(struct klp_frame_decoder *dec);
+/* Takes one byte. FRAME_READY may leave bytes queued: call
+ * klp_frame_decoder_drain() until it returns NEED_MORE before waiting for
+ * input again. ERROR means at least one bad frame was dropped. */
 enum klp_dec_status klp_frame_decoder_feed(struct klp_frame_decoder *dec, u8 byte);
+enum klp_dec_status klp_frame_decoder_drain(struct klp_frame_decoder *dec);
 
 /* Reassembly of one blob from BEGIN / DATA / END. */
 struct klp_xfer {

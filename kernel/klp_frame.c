@@ -31,30 +31,51 @@ size_t klp_frame_encode(void *out, size_t outlen, u8 type, u8 flags, u16 seq,
 
 void klp_frame_decoder_init(struct klp_frame_decoder *dec)
 {
-	memset(dec, 0, sizeof(*dec) - sizeof(dec->frame));
-	dec->frame.len = 0;
 	dec->state = S_MAGIC0;
+	dec->pos = dec->rawlen = dec->qhead = dec->qlen = 0;
+	dec->error = NULL;
+	dec->frames = dec->errors = dec->skipped = 0;
+	dec->frame.len = 0;
 }
 
+/* Drops the first byte of the failed frame and queues the rest in front
+ * of whatever is still waiting, to be decoded again. */
 static enum klp_dec_status dec_error(struct klp_frame_decoder *dec, const char *why)
 {
+	u32 n = dec->rawlen - 1, wait = dec->qlen - dec->qhead;
+
+	if (n + wait > sizeof(dec->q)) {
+		dec->skipped += n;
+		n = 0;
+	}
 	dec->error = why;
 	dec->errors++;
 	dec->state = S_MAGIC0;
+	dec->skipped++;
+	memmove(dec->q + n, dec->q + dec->qhead, wait);
+	memcpy(dec->q, dec->raw + 1, n);
+	dec->qhead = 0;
+	dec->qlen = n + wait;
+	dec->rawlen = 0;
 	return KLP_DEC_ERROR;
 }
 
-enum klp_dec_status klp_frame_decoder_feed(struct klp_frame_decoder *dec, u8 byte)
+static enum klp_dec_status step(struct klp_frame_decoder *dec, u8 byte)
 {
 	struct klp_frame *f = &dec->frame;
 	u32 crc;
 
+	if (dec->state != S_MAGIC0)
+		dec->raw[dec->rawlen++] = byte;
 	switch (dec->state) {
 	case S_MAGIC0:
-		if (byte == KLP_FRAME_MAGIC0)
+		if (byte == KLP_FRAME_MAGIC0) {
 			dec->state = S_MAGIC1;
-		else
+			dec->raw[0] = byte;
+			dec->rawlen = 1;
+		} else {
 			dec->skipped++;
+		}
 		return KLP_DEC_NEED_MORE;
 	case S_MAGIC1:
 		if (byte == KLP_FRAME_MAGIC1) {
@@ -65,6 +86,7 @@ enum klp_dec_status klp_frame_decoder_feed(struct klp_frame_decoder *dec, u8 byt
 			dec->state = S_MAGIC0;
 		} else {
 			dec->skipped++;
+			dec->rawlen = 1;
 		}
 		return KLP_DEC_NEED_MORE;
 	case S_HDR:
@@ -98,9 +120,41 @@ enum klp_dec_status klp_frame_decoder_feed(struct klp_frame_decoder *dec, u8 byt
 		if (crc != klp_get32(dec->crc))
 			return dec_error(dec, "frame CRC mismatch");
 		dec->state = S_MAGIC0;
+		dec->rawlen = 0;
 		dec->frames++;
-		dec->error = NULL;
 		return KLP_DEC_FRAME_READY;
 	}
 	return dec_error(dec, "decoder state corrupted");
+}
+
+enum klp_dec_status klp_frame_decoder_drain(struct klp_frame_decoder *dec)
+{
+	bool err = false;
+
+	while (dec->qhead < dec->qlen) {
+		enum klp_dec_status st = step(dec, dec->q[dec->qhead++]);
+
+		if (st == KLP_DEC_FRAME_READY)
+			return st;
+		err |= st == KLP_DEC_ERROR;
+	}
+	dec->qhead = dec->qlen = 0;
+	return err ? KLP_DEC_ERROR : KLP_DEC_NEED_MORE;
+}
+
+enum klp_dec_status klp_frame_decoder_feed(struct klp_frame_decoder *dec, u8 byte)
+{
+	if (dec->qhead == dec->qlen)
+		dec->qhead = dec->qlen = 0;
+	if (dec->qlen == sizeof(dec->q)) {
+		memmove(dec->q, dec->q + dec->qhead, dec->qlen - dec->qhead);
+		dec->qlen -= dec->qhead;
+		dec->qhead = 0;
+	}
+	if (dec->qlen == sizeof(dec->q)) {
+		dec->skipped++;		/* unreachable: every frame returned consumed bytes */
+		return KLP_DEC_ERROR;
+	}
+	dec->q[dec->qlen++] = byte;
+	return klp_frame_decoder_drain(dec);
 }

@@ -262,9 +262,14 @@ static void handle(struct klp_session *s, const struct klp_frame *f, u64 now)
 
 void klp_session_feed(struct klp_session *s, const u8 *buf, size_t len, u64 now_ms)
 {
-	for (size_t i = 0; i < len; i++)
-		if (klp_frame_decoder_feed(&s->dec, buf[i]) == KLP_DEC_FRAME_READY)
+	for (size_t i = 0; i < len; i++) {
+		enum klp_dec_status st = klp_frame_decoder_feed(&s->dec, buf[i]);
+
+		while (st == KLP_DEC_FRAME_READY) {
 			handle(s, &s->dec.frame, now_ms);
+			st = klp_frame_decoder_drain(&s->dec);
+		}
+	}
 }
 
 void klp_session_tick(struct klp_session *s, u64 now_ms)

@@ -103,6 +103,8 @@ static const struct klp_frame *link_recv(struct link *l, u64 deadline)
 {
 	u8 buf[512];
 
+	if (klp_frame_decoder_drain(&l->dec) == KLP_DEC_FRAME_READY)
+		return &l->dec.frame;
 	for (;;) {
 		u64 t = now_ms();
 		struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
