@@ -23,10 +23,11 @@ LDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack --build-id=sha1 -T 
 
 KSRCS    := $(wildcard kernel/*.c arch/x86_64/*.c mm/*.c livepatch/*.c tests/kernel/*.c)
 KASM     := $(wildcard boot/*.asm arch/x86_64/*.asm)
-KOBJS    := $(patsubst %.c,$(BUILD)/%.o,$(KSRCS)) $(patsubst %.asm,$(BUILD)/%.o,$(KASM))
+KOBJS    := $(patsubst %.c,$(BUILD)/%.o,$(KSRCS)) $(patsubst %.asm,$(BUILD)/%.o,$(KASM)) \
+            $(BUILD)/gen/module_sig_keys.o
 
 .PHONY: all iso run debug selftest test clean deps format bench
-all: $(BUILD)/kernel.elf $(BUILD)/os.iso
+all: $(BUILD)/kernel.elf $(BUILD)/os.iso $(BUILD)/klpctl
 
 deps:
 	@tools/deps.sh build
@@ -38,6 +39,29 @@ $(BUILD)/%.o: %.c
 $(BUILD)/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g -F dwarf -Iinclude/ $< -o $@
+
+# Blob signing key: made once with OpenSSL on first use, never committed
+# (keys/ is in .gitignore) and never regenerated while it exists. The
+# public half is embedded in the kernel through a generated C file.
+SIGN_KEY := keys/signing_key.pem
+$(SIGN_KEY):
+	@mkdir -p $(dir $@)
+	umask 077 && openssl genpkey -algorithm ed25519 -out $@
+
+$(BUILD)/gen/module_sig_keys.c: $(SIGN_KEY) tools/klp-sign
+	@mkdir -p $(dir $@)
+	tools/klp-sign --key $(SIGN_KEY) --pubkey-c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/module_sig_keys.o: $(BUILD)/gen/module_sig_keys.c
+	$(CC) $(KCFLAGS) $(FTRACE_FLAGS) -c $< -o $@
+
+# The host side of the serial patch channel (docs/PROTOCOL.md): the frame
+# codec is the kernel's own source, built for the host. -idirafter: libc's
+# headers win, Kelp's fill in the rest (klp_proto.h, crc32.h, types.h).
+KLPCTL_SRCS := tools/klpctl.c kernel/klp_frame.c kernel/crc32.c
+$(BUILD)/klpctl: $(KLPCTL_SRCS) include/klp_proto.h include/crc32.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -idirafter include -o $@ $(KLPCTL_SRCS)
 
 # The embedded symbol table (tools/gensyms.py) fills .ksyms, the last
 # section, so filling it moves nothing. Link 1 has an empty table; link 2
@@ -127,7 +151,8 @@ clean:
 HOSTCC     := cc
 HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
               -fno-sanitize-recover=all -Iinclude
-HOST_TESTS := $(BUILD)/host/sha512_test $(BUILD)/host/ed25519_test
+HOST_TESTS := $(BUILD)/host/sha512_test $(BUILD)/host/ed25519_test $(BUILD)/host/elf_test \
+              $(BUILD)/host/module_sig_test $(BUILD)/host/klp_proto_test $(BUILD)/klpctl
 
 $(BUILD)/host/sha512_test: tests/host/sha512_test.c tests/host/testutil.h kernel/sha512.c include/sha512.h
 	@mkdir -p $(dir $@)
@@ -139,6 +164,27 @@ $(BUILD)/host/ed25519_test: tests/host/ed25519_test.c tests/host/testutil.h kern
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/ed25519_test.c kernel/sha512.c
 
+$(BUILD)/host/elf_test: tests/host/elf_test.c tests/host/testutil.h kernel/elf_check.c \
+                        kernel/elf_reloc.c include/elf.h include/elf_check.h include/elf_reloc.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/elf_test.c kernel/elf_check.c kernel/elf_reloc.c
+
+$(BUILD)/host/module_sig_test: tests/host/module_sig_test.c tests/host/testutil.h kernel/module_sig.c \
+                               include/module_sig.h kernel/ed25519.c kernel/sha512.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/module_sig_test.c kernel/module_sig.c \
+	  kernel/ed25519.c kernel/sha512.c
+
+# The protocol test runs a fake kernel peer in a thread against build/klpctl,
+# so it sees libc's headers first, like klpctl.
+KLP_PROTO_SRCS := kernel/klp_frame.c kernel/klp_xfer.c kernel/crc32.c
+$(BUILD)/host/klp_proto_test: tests/host/klp_proto_test.c tests/host/testutil.h $(KLP_PROTO_SRCS) \
+                              include/klp_proto.h include/crc32.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(subst -Iinclude,-idirafter include -include stdio.h,$(HOSTCFLAGS)) -pthread -o $@ \
+	  tests/host/klp_proto_test.c $(KLP_PROTO_SRCS)
+
 .PHONY: host-tests
 host-tests: $(HOST_TESTS)
+	KCFLAGS="$(filter-out -MMD -MP,$(KCFLAGS)) $(FTRACE_FLAGS)" tests/host/mkfixtures.sh $(BUILD)/host/fixtures
 	tests/host/run.sh $(BUILD)/host

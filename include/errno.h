@@ -19,6 +19,7 @@
 #define ENOTDIR 20
 #define EISDIR 21
 #define EINVAL 22
+#define EFBIG 27
 #define ENOSPC 28
 #define ERANGE 34
 #define ENAMETOOLONG 36
@@ -26,11 +27,13 @@
 #define ENOTEMPTY 39
 #define ENODATA 61
 #define ETIME 62
+#define EPROTO 71
 #define EBADMSG 74
 #define EOVERFLOW 75
 #define EADDRINUSE 98
 #define ETIMEDOUT 110
 #define ECANCELED 125
+#define ENOKEY 126
 #define EKEYREJECTED 129
 
 const char *errno_name(int err);

@@ -25,6 +25,7 @@ const char *errno_name(int err)
 	case ENOTDIR: return "ENOTDIR";
 	case EISDIR: return "EISDIR";
 	case EINVAL: return "EINVAL";
+	case EFBIG: return "EFBIG";
 	case ENOSPC: return "ENOSPC";
 	case ERANGE: return "ERANGE";
 	case ENAMETOOLONG: return "ENAMETOOLONG";
@@ -32,11 +33,13 @@ const char *errno_name(int err)
 	case ENOTEMPTY: return "ENOTEMPTY";
 	case ENODATA: return "ENODATA";
 	case ETIME: return "ETIME";
+	case EPROTO: return "EPROTO";
 	case EBADMSG: return "EBADMSG";
 	case EOVERFLOW: return "EOVERFLOW";
 	case EADDRINUSE: return "EADDRINUSE";
 	case ETIMEDOUT: return "ETIMEDOUT";
 	case ECANCELED: return "ECANCELED";
+	case ENOKEY: return "ENOKEY";
 	case EKEYREJECTED: return "EKEYREJECTED";
 	default: return "E?";
 	}
@@ -67,6 +70,7 @@ const char *strerror(int err)
 	case ENOTDIR: return "Not a directory";
 	case EISDIR: return "Is a directory";
 	case EINVAL: return "Invalid argument";
+	case EFBIG: return "File too large";
 	case ENOSPC: return "No space left on device";
 	case ERANGE: return "Numerical result out of range";
 	case ENAMETOOLONG: return "File name too long";
@@ -74,10 +78,12 @@ const char *strerror(int err)
 	case ENOTEMPTY: return "Directory not empty";
 	case ENODATA: return "No data available";
 	case ETIME: return "Timer expired";
+	case EPROTO: return "Protocol error";
 	case EBADMSG: return "Bad message";
 	case EOVERFLOW: return "Value too large for defined data type";
 	case ETIMEDOUT: return "Connection timed out";
 	case ECANCELED: return "Operation canceled";
+	case ENOKEY: return "Required key not available";
 	case EKEYREJECTED: return "Key was rejected by service";
 	default: return "Unknown error";
 	}

@@ -2,6 +2,7 @@
 # Runs the host unit tests and totals their TAP lines into "N passed, M failed";
 # a program that exits non-zero (a sanitizer report, a crash) counts as a failure.
 # usage: tests/host/run.sh BUILDDIR   (env OPENSSL_VECTORS=N, default 32)
+# BUILDDIR/fixtures is made by tests/host/mkfixtures.sh (make host-tests runs it).
 set -u
 dir=$1
 log=$dir/host-tests.log
@@ -18,6 +19,9 @@ run() {
 	run tests/host/gen_openssl_vectors.sh check tests/host/rfc8032_vectors.txt
 	run tests/host/gen_openssl_vectors.sh gen "$dir/openssl_vectors.txt" "${OPENSSL_VECTORS:-32}"
 	run "$dir/ed25519_test" tests/host/rfc8032_vectors.txt -s 7 "$dir/openssl_vectors.txt"
+	run "$dir/elf_test" "$dir/fixtures"
+	run "$dir/module_sig_test" "$dir/fixtures"
+	run "$dir/klp_proto_test" "$dir/../klpctl" "$dir/fixtures"
 } > "$log" 2>&1
 cat "$log"
 pass=$(grep -c '^ok ' "$log")

@@ -1,0 +1,395 @@
+/* klpctl: the host side of Kelp's serial patch channel (docs/PROTOCOL.md).
+ * Talks to COM2 through a UNIX socket (QEMU's -serial unix:...), sends one
+ * request at a time and waits for its answer, retransmitting on silence.
+ * The frame codec is the kernel's own kernel/klp_frame.c.
+ *
+ *   klpctl [-s SOCKET] [-t MS] [--fault SPEC] COMMAND ...
+ *
+ * Every frame leaves through link_send(), the one place where the fault
+ * injection of --fault (drop=N,dup=N,flip=N,stall=MS,disconnect=N: act on
+ * every Nth frame) is applied. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <klp_proto.h>
+#include <crc32.h>
+
+struct fault {
+	unsigned int drop, dup, flip, disconnect;	/* every Nth frame; 0 = off */
+	unsigned int stall_ms;
+	unsigned long sent;				/* frames through link_send() */
+};
+
+struct link {
+	int fd;
+	u16 seq;
+	unsigned int timeout_ms;
+	unsigned int retries;
+	struct fault fault;
+	struct klp_frame_decoder dec;
+	bool progress;
+	unsigned long retransmits;
+};
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "klpctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(2);
+}
+
+static u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int write_all(int fd, const u8 *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= w;
+	}
+	return 0;
+}
+
+static void link_send(struct link *l, const u8 *frame, size_t len)
+{
+	struct fault *f = &l->fault;
+	unsigned long n = ++f->sent;
+	u8 copy[KLP_FRAME_MAX];
+
+	if (f->disconnect && n == f->disconnect)
+		die("fault injection: disconnecting at frame %lu", n);
+	if (f->stall_ms)
+		usleep(f->stall_ms * 1000u);
+	if (f->drop && n % f->drop == 0)
+		return;
+	if (f->flip && n % f->flip == 0) {
+		memcpy(copy, frame, len);
+		copy[(n * 7919) % len] ^= 1u << (n % 8);
+		frame = copy;
+	}
+	if (write_all(l->fd, frame, len))
+		die("write: %s", strerror(errno));
+	if (f->dup && n % f->dup == 0 && write_all(l->fd, frame, len))
+		die("write: %s", strerror(errno));
+}
+
+/* Next decoded frame, or NULL after deadline (ms on now_ms()'s clock). */
+static const struct klp_frame *link_recv(struct link *l, u64 deadline)
+{
+	u8 buf[512];
+
+	if (klp_frame_decoder_drain(&l->dec) == KLP_DEC_FRAME_READY)
+		return &l->dec.frame;
+	for (;;) {
+		u64 t = now_ms();
+		struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
+		ssize_t n;
+
+		if (t >= deadline)
+			return NULL;
+		if (poll(&pfd, 1, (int)(deadline - t)) <= 0)
+			continue;
+		/* One byte at a time: bytes after a frame belong to the next call. */
+		n = read(l->fd, buf, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("connection closed by the kernel");
+		if (klp_frame_decoder_feed(&l->dec, buf[0]) == KLP_DEC_FRAME_READY)
+			return &l->dec.frame;
+	}
+}
+
+struct answer {
+	u8 type;
+	int status;
+	char text[KLP_TEXT_MAX + 1];
+};
+
+/* Sends one request and waits for its answer: ACK (when want_result is
+ * false), NAK or RESULT. An ACK of a request that wants a RESULT means the
+ * kernel is working on it: keep waiting, retransmitting now and then so a
+ * lost RESULT is sent again. */
+static int request(struct link *l, u8 type, const void *payload, u32 len, bool want_result,
+		   struct answer *a)
+{
+	u8 frame[KLP_FRAME_MAX];
+	u16 seq = l->seq++;
+	size_t flen = klp_frame_encode(frame, sizeof(frame), type, 0, seq, payload, len);
+	unsigned int tries = 0;
+
+	if (!flen)
+		die("frame too large");
+	for (;;) {
+		u64 deadline;
+		const struct klp_frame *f;
+
+		if (tries > l->retries) {
+			snprintf(a->text, sizeof(a->text), "no answer from the kernel after %u tries",
+				 tries);
+			a->type = 0;
+			a->status = -ETIMEDOUT;
+			return a->status;
+		}
+		if (tries++)
+			l->retransmits++;
+		link_send(l, frame, flen);
+		deadline = now_ms() + l->timeout_ms;
+		while ((f = link_recv(l, deadline))) {
+			if (f->len < 2 || klp_get16(f->payload) != seq)
+				continue;	/* an answer to an older request */
+			if (f->type == KLP_T_ACK) {
+				if (!want_result) {
+					a->type = KLP_T_ACK;
+					a->status = 0;
+					a->text[0] = 0;
+					return 0;
+				}
+				tries = 1;	/* alive and busy: wait on */
+				deadline = now_ms() + l->timeout_ms;
+				continue;
+			}
+			if ((f->type == KLP_T_NAK || f->type == KLP_T_RESULT) && f->len >= 6) {
+				a->type = f->type;
+				a->status = (int)klp_get32(f->payload + 2);
+				memcpy(a->text, f->payload + 6, f->len - 6);
+				a->text[f->len - 6] = 0;
+				return f->type == KLP_T_NAK && !a->status ? -EPROTO : a->status;
+			}
+		}
+	}
+}
+
+static int finish(const struct answer *a, int ret)
+{
+	if (ret) {
+		fprintf(stderr, "klpctl: %s%s(%d)\n", a->text, a->text[0] ? " " : "", ret);
+		return 1;
+	}
+	if (a->text[0])
+		printf("%s%s", a->text, a->text[strlen(a->text) - 1] == '\n' ? "" : "\n");
+	return 0;
+}
+
+static int hello(struct link *l, struct answer *a)
+{
+	u8 p[4];
+
+	klp_put16(p, KLP_PROTO_VERSION);
+	klp_put16(p + 2, KLP_FRAME_MAX_PAYLOAD);
+	return request(l, KLP_T_HELLO, p, sizeof(p), true, a);
+}
+
+static u8 *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	u8 *buf = NULL;
+	long n;
+
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+		die("%s: cannot size", path);
+	buf = malloc(n ? n : 1);
+	if (!buf || fread(buf, 1, n, f) != (size_t)n)
+		die("%s: read error", path);
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+/* The module name is the file name up to its first dot, as with Kbuild. */
+static void blob_name(const char *path, char *name, size_t size)
+{
+	const char *b = strrchr(path, '/');
+	size_t n;
+
+	b = b ? b + 1 : path;
+	n = strcspn(b, ".");
+	if (n == 0 || n >= size)
+		die("%s: cannot derive a module name", path);
+	memcpy(name, b, n);
+	name[n] = 0;
+	for (char *c = name; *c; c++)
+		if (*c == '-')
+			*c = '_';
+}
+
+static int do_load(struct link *l, const char *path, int nparams, char **params,
+		   struct answer *a)
+{
+	u8 p[KLP_FRAME_MAX_PAYLOAD];
+	char name[KLP_NAME_MAX], pstr[KLP_PARAMS_MAX] = "";
+	size_t len, nl, pl;
+	u8 *blob = read_file(path, &len);
+	int ret;
+
+	blob_name(path, name, sizeof(name));
+	for (int i = 0; i < nparams; i++) {
+		if (strlen(pstr) + strlen(params[i]) + 2 > sizeof(pstr))
+			die("parameters too long");
+		if (i)
+			strcat(pstr, " ");
+		strcat(pstr, params[i]);
+	}
+	if (len > 0xffffffffu)
+		die("%s: too big", path);
+	nl = strlen(name);
+	pl = strlen(pstr);
+	klp_put32(p, (u32)len);
+	p[4] = (u8)nl;
+	p[5] = 0;
+	klp_put16(p + 6, (u16)pl);
+	memcpy(p + 8, name, nl);
+	memcpy(p + 8 + nl, pstr, pl);
+	ret = request(l, KLP_T_BEGIN, p, 8 + nl + pl, false, a);
+	if (ret)
+		goto out;
+	for (size_t off = 0; off < len;) {
+		size_t n = len - off < KLP_DATA_CHUNK ? len - off : KLP_DATA_CHUNK;
+
+		klp_put32(p, (u32)off);
+		memcpy(p + 4, blob + off, n);
+		ret = request(l, KLP_T_DATA, p, 4 + n, false, a);
+		if (ret)
+			goto out;
+		off += n;
+		if (l->progress)
+			fprintf(stderr, "\rklpctl: sending %s: %zu/%zu bytes (%zu%%)", name, off,
+				len, off * 100 / len);
+	}
+	if (l->progress)
+		fprintf(stderr, "\n");
+	klp_put32(p, crc32(0, blob, len));
+	ret = request(l, KLP_T_END, p, 4, true, a);
+out:
+	free(blob);
+	return ret;
+}
+
+static void parse_fault(struct fault *f, char *spec)
+{
+	for (char *tok = strtok(spec, ","); tok; tok = strtok(NULL, ",")) {
+		char *eq = strchr(tok, '=');
+		unsigned long v;
+
+		if (!eq)
+			die("--fault: expected key=value, got '%s'", tok);
+		*eq = 0;
+		v = strtoul(eq + 1, NULL, 0);
+		if (!strcmp(tok, "drop"))
+			f->drop = v;
+		else if (!strcmp(tok, "dup"))
+			f->dup = v;
+		else if (!strcmp(tok, "flip"))
+			f->flip = v;
+		else if (!strcmp(tok, "stall"))
+			f->stall_ms = v;
+		else if (!strcmp(tok, "disconnect"))
+			f->disconnect = v;
+		else
+			die("--fault: unknown fault '%s'", tok);
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: klpctl [-s SOCKET] [-t TIMEOUT_MS] [-q] [--fault SPEC] COMMAND\n"
+		"  load FILE.klp [param=value ...]\n"
+		"  unload NAME | enable NAME | disable NAME | wait NAME\n"
+		"  list | dmesg\n"
+		"SPEC: drop=N,dup=N,flip=N,stall=MS,disconnect=N (every Nth frame)\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = "build/klp.sock";
+	struct link l = { .timeout_ms = KLP_ACK_TIMEOUT_MS, .retries = KLP_RETRIES };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct answer a = { 0 };
+	char cmd[KLP_TEXT_MAX + 1];
+	int i, ret;
+
+	l.progress = isatty(2);
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-s") && i + 1 < argc)
+			sock = argv[++i];
+		else if (!strcmp(argv[i], "-t") && i + 1 < argc)
+			l.timeout_ms = strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "-q"))
+			l.progress = false;
+		else if (!strcmp(argv[i], "--fault") && i + 1 < argc)
+			parse_fault(&l.fault, argv[++i]);
+		else
+			usage();
+	}
+	if (i >= argc)
+		usage();
+
+	/* A socket fd passed as "fd:N" lets tests hand over one end of a socketpair. */
+	if (!strncmp(sock, "fd:", 3)) {
+		l.fd = atoi(sock + 3);
+	} else {
+		if (strlen(sock) >= sizeof(sa.sun_path))
+			die("socket path too long");
+		strcpy(sa.sun_path, sock);
+		l.fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (l.fd < 0 || connect(l.fd, (struct sockaddr *)&sa, sizeof(sa)))
+			die("%s: %s", sock, strerror(errno));
+	}
+	l.seq = (u16)(now_ms() ^ getpid());
+	klp_frame_decoder_init(&l.dec);
+
+	ret = hello(&l, &a);
+	if (ret)
+		return finish(&a, ret);
+	if (!strcmp(argv[i], "load")) {
+		if (i + 1 >= argc)
+			usage();
+		ret = do_load(&l, argv[i + 1], argc - i - 2, argv + i + 2, &a);
+	} else if (!strcmp(argv[i], "list") || !strcmp(argv[i], "dmesg")) {
+		if (i + 1 != argc)
+			usage();
+		ret = request(&l, KLP_T_CMD, argv[i], strlen(argv[i]), true, &a);
+	} else if (!strcmp(argv[i], "unload") || !strcmp(argv[i], "enable") ||
+		   !strcmp(argv[i], "disable") || !strcmp(argv[i], "wait")) {
+		if (i + 2 != argc)
+			usage();
+		if (snprintf(cmd, sizeof(cmd), "%s %s", argv[i], argv[i + 1]) >= (int)sizeof(cmd))
+			die("name too long");
+		ret = request(&l, KLP_T_CMD, cmd, strlen(cmd), true, &a);
+	} else {
+		usage();
+	}
+	if (l.retransmits)
+		fprintf(stderr, "klpctl: %lu retransmissions\n", l.retransmits);
+	close(l.fd);
+	return finish(&a, ret);
+}
