@@ -3,6 +3,9 @@
 #include <types.h>
 
 #define notrace __attribute__((no_instrument_function))
+/* As in Linux, `inline` implies notrace: an out-of-line copy of a header
+ * helper must not grow a fentry site in code the tracer itself runs. */
+#define inline inline __attribute__((no_instrument_function))
 #define __noreturn __attribute__((noreturn))
 #define __packed __attribute__((packed))
 #define __aligned(x) __attribute__((aligned(x)))

@@ -48,7 +48,7 @@ static inline struct rq *task_rq(struct task *t)
 	return &runqueues[t->cpu];
 }
 
-bool sched_running(void)
+notrace bool sched_running(void)
 {
 	return READ_ONCE(sched_up);
 }
@@ -333,7 +333,10 @@ void exit_to_user_mode_work(struct trap_frame *tf)
 		exit_to_user_mode_hook(tf);
 }
 
-void irqentry_exit(struct trap_frame *tf)
+/* notrace, and no preemption after kernel-mode exceptions: the int3 that
+ * text poking raises on a site under change returns through here, and a
+ * traced or scheduling exit path would hit another site under change. */
+notrace void irqentry_exit(struct trap_frame *tf)
 {
 	struct percpu *pc = this_cpu();
 
@@ -345,7 +348,8 @@ void irqentry_exit(struct trap_frame *tf)
 	}
 	/* Preempt a kernel context only where it could have scheduled
 	 * itself: interrupts were on and no preempt_disable() was held. */
-	if (!(tf->rflags & (1UL << 9)) || pc->preempt_count || pc->in_irq)
+	if (tf->vector < IRQ_BASE || !(tf->rflags & (1UL << 9)) || pc->preempt_count ||
+	    pc->in_irq)
 		return;
 	if (need_resched())
 		preempt_schedule_irq();
