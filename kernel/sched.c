@@ -4,6 +4,7 @@
  * global task list and task_call_func(). */
 #define pr_fmt(fmt) "sched: " fmt
 #include <sched.h>
+#include <ftrace.h>
 #include <stacktrace.h>
 #include <errno.h>
 #include <panic.h>
@@ -350,6 +351,12 @@ notrace void irqentry_exit(struct trap_frame *tf)
 	 * itself: interrupts were on and no preempt_disable() was held. */
 	if (tf->vector < IRQ_BASE || !(tf->rflags & (1UL << 9)) || pc->preempt_count ||
 	    pc->in_irq)
+		return;
+	/* Never switch a task out inside a tracer trampoline (its few
+	 * instructions outside the preempt-disabled handler call): no sleeping
+	 * task then holds a trampoline slot, so unregistering an ops can reuse
+	 * its slot at once on this CPU. */
+	if (ftrace_text_is_trampoline(tf->rip))
 		return;
 	if (need_resched())
 		preempt_schedule_irq();

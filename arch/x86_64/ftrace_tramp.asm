@@ -93,9 +93,13 @@ ftrace_tramp_%1:
 %else
     mov qword [rsp + FR_CS], 0
 %endif
+    ; No preemption while the guard bit is held: the bit is per CPU, and a
+    ; task switched out here would make every other task's calls skip their
+    ; handlers (a livepatched call would run the old code).
+    inc dword [gs:PERCPU_PREEMPT_COUNT]
     GUARD_BIT
     test [gs:PERCPU_FTRACE_RECURSION], rax
-    jnz %%out
+    jnz %%busy
     or [gs:PERCPU_FTRACE_RECURSION], rax
     mov rdi, [rsp + FR_R1]
     sub rdi, 5
@@ -106,9 +110,13 @@ ftrace_tramp_%1:
     GUARD_BIT
     not rax
     and [gs:PERCPU_FTRACE_RECURSION], rax
+    dec dword [gs:PERCPU_PREEMPT_COUNT]
     ; "return" into regs->rip: the traced function, or its replacement
     mov rax, [rsp + FR_RIP]
     mov [rsp + FR_R1], rax
+    jmp %%out
+%%busy:
+    dec dword [gs:PERCPU_PREEMPT_COUNT]
 %%out:
 %if %2
     mov rbx, [rsp + FR_RBX]

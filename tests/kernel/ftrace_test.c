@@ -16,6 +16,7 @@
 #include <arch/cpu.h>
 #include <percpu.h>
 #include <printk.h>
+#include <sched.h>
 
 static const u8 nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 
@@ -376,6 +377,56 @@ KTEST(ftrace, trace_every_site_under_interrupts)
 	printk(KERN_INFO "ftrace stress: %llu written, %llu lost, %llu int3 hits\n",
 	       (unsigned long long)written, (unsigned long long)lost,
 	       (unsigned long long)(text_poke_int3_hits() - hits));
+	trace_buffer_clear();
+	kmalloc_get_stats(&after);
+	KEXPECT_EQ(after.objects_in_use, before.objects_in_use);
+}
+
+/* Issue 4's stress: the function tracer switched on for every site and off
+ * again, three times, while 16 preemptible kernel threads run traced code
+ * (string helpers, the heap, the scheduler) and the tick keeps preempting
+ * them: afterwards every site is a NOP again and nothing leaked. */
+static volatile u64 stress_calls[16];
+
+static int ftrace_stress_thread(void *arg)
+{
+	volatile u64 *count = arg;
+	char buf[32];
+	while (!kthread_should_stop()) {
+		int v;
+		snprintf(buf, sizeof(buf), "%d", (int)(*count & 0xffff));
+		if (kstrtoint(buf, 10, &v) == 0)
+			(*count)++;
+		void *p = kmalloc(48);
+		kfree(p);
+		if ((*count & 63) == 0)
+			cond_resched();
+	}
+	return 0;
+}
+
+KTEST(ftrace, trace_every_site_with_16_threads)
+{
+	struct task *threads[16];
+	struct kmalloc_stats before, after;
+	kmalloc_get_stats(&before);
+	for (int i = 0; i < 16; i++) {
+		stress_calls[i] = 0;
+		threads[i] = kthread_run(ftrace_stress_thread, (void *)&stress_calls[i], "ftstress/%d", i);
+		KASSERT_TRUE(threads[i] != NULL);
+	}
+	for (int round = 0; round < 3; round++) {
+		KASSERT_EQ(tracer_function_start(), 0);
+		msleep(20);
+		tracer_function_stop();
+		KEXPECT_EQ(sites_not_nop(), 0);
+		msleep(5);
+	}
+	for (int i = 0; i < 16; i++) {
+		kthread_stop(threads[i]);
+		KEXPECT_GT(stress_calls[i], 0); /* every thread ran while sites changed */
+	}
+	KEXPECT_EQ(sites_not_nop(), 0);
 	trace_buffer_clear();
 	kmalloc_get_stats(&after);
 	KEXPECT_EQ(after.objects_in_use, before.objects_in_use);
