@@ -110,6 +110,32 @@ $(KTB)/ktest_far.klp: tests/modules/ktest_bad.c $(KTEST_DEPS)
 	$(call KTEST_MKPATCH,$<,-DKTEST_FAR,--mutate abs=kelp_far_function:0x100000000000 --name ktest_far)
 $(BUILD)/tests/kernel/module_test.o: $(KTEST_BLOBS)
 
+# The same material against the real build ID, for the end-to-end tests
+# over COM2 (tests/test_blobs.py): build/testblobs/*.klp.
+TB := $(BUILD)/testblobs
+TEST_BLOBS := $(addprefix $(TB)/,hello_module.klp ktest_mod.klp ktest_mod_otherkey.klp \
+              ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp)
+TB_MKPATCH = KCFLAGS="$(PATCH_CFLAGS) $(2)" tools/mkpatch.sh $(1) $(TB) $(3) >/dev/null
+TB_DEPS := $(BUILD)/kernel.elf $(KTEST_DEPS)
+$(TB)/hello_module.klp: samples/hello_module.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,)
+$(TB)/ktest_mod.klp: tests/modules/ktest_mod.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,)
+$(TB)/ktest_mod_otherkey.klp: tests/modules/ktest_mod.c $(TB_DEPS) $(KTB)/other_key.pem
+	$(call TB_MKPATCH,$<,,--key $(KTB)/other_key.pem --name ktest_mod_otherkey)
+$(TB)/ktest_oob.klp: tests/modules/ktest_bad.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,--mutate shdr-oob --name ktest_oob)
+$(TB)/ktest_reloc.klp: tests/modules/ktest_bad.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,--mutate reloc-type --name ktest_reloc)
+$(TB)/ktest_unknown.klp: tests/modules/ktest_bad.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,-DKTEST_UNKNOWN,--name ktest_unknown)
+$(TB)/ktest_ambig.klp: tests/modules/ktest_bad.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,-DKTEST_AMBIG,--name ktest_ambig)
+$(TB)/ktest_far.klp: tests/modules/ktest_bad.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,-DKTEST_FAR,--mutate abs=kelp_far_function:0x100000000000 --name ktest_far)
+.PHONY: testblobs
+testblobs: $(TEST_BLOBS)
+
 # The embedded symbol table (tools/gensyms.py) fills .ksyms, the last
 # section, so filling it moves nothing. Link 1 has an empty table; link 2
 # carries the table of link 1; link 3 carries the table of link 2, whose
@@ -150,7 +176,10 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	tools/mkiso.sh $(BUILD)/kernel.elf "$(CMDLINE)" $(BUILD)/run.iso
 	@echo "run: Ctrl-A X (or the 'poweroff' command) quits QEMU"
-	$(QEMU) $(QEMUFLAGS) -cdrom $(BUILD)/run.iso -serial mon:stdio
+	@echo "run: the patch channel (COM2) is $(BUILD)/klp.sock: $(BUILD)/klpctl list"
+	@rm -f $(BUILD)/klp.sock
+	$(QEMU) $(QEMUFLAGS) -cdrom $(BUILD)/run.iso -serial mon:stdio \
+	  -serial unix:$(BUILD)/klp.sock,server=on,wait=off
 
 # QEMU stops before the first instruction and waits for gdb on :1234.
 debug: deps
@@ -178,7 +207,7 @@ bench: deps
 PYTEST_ARGS ?=
 test:
 	@tools/deps.sh test
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all testblobs
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests/
 
 FORMAT_SRCS = $(shell find kernel arch mm livepatch include tests/kernel tools \

@@ -142,6 +142,8 @@ bool try_module_get(struct module *mod);
 void module_put(struct module *mod);
 
 const char *module_state_name(enum module_state s);
+/* The lsmod table (header + one line per module) into out; returns its length. */
+int module_format_list(char *out, size_t len);
 
 /* ---- symbols of loaded modules (used by kernel/ksyms.c) ---- */
 
