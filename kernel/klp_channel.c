@@ -29,6 +29,9 @@ static DECLARE_WAIT_QUEUE_HEAD(rx_wait);
 static volatile bool rx_pending;
 static struct klp_session *session;
 u64 klp_channel_bytes_in, klp_channel_loads;
+/* Guest time when the current burst of input began (after 1 s of quiet):
+ * the start of a transfer, for the throughput line of each load. */
+static u64 burst_start_ms, burst_bytes, last_rx_ms;
 
 static void rx_notify(int port)
 {
@@ -60,6 +63,10 @@ static int chan_load(void *ctx, const u8 *blob, u32 len, const char *name, const
 	struct module *mod;
 	(void)ctx;
 	klp_channel_loads++;
+	u64 ms = ktime_get_ms() - burst_start_ms;
+	pr_info("received %s: %u bytes in %llu ms of guest time (%llu bytes/s on the wire)\n", name,
+		len, (unsigned long long)ms,
+		(unsigned long long)(ms ? burst_bytes * 1000 / ms : 0));
 	int err = module_load(blob, len, params, &mod, out, outlen);
 	if (err) {
 		pr_err("loading %s failed: %s (%d)\n", name, out, err);
@@ -227,6 +234,13 @@ static int klp_channel_thread(void *data)
 		while (n < sizeof(buf) && (c = serial_read_byte(SERIAL_PATCH)) >= 0)
 			buf[n++] = (u8)c;
 		if (n) {
+			u64 now = ktime_get_ms();
+			if (now - last_rx_ms > 1000) {
+				burst_start_ms = now;
+				burst_bytes = 0;
+			}
+			last_rx_ms = now;
+			burst_bytes += n;
 			klp_channel_bytes_in += n;
 			klp_session_feed(session, buf, n, ktime_get_ms());
 			continue;
