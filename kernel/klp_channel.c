@@ -20,7 +20,7 @@
 #include <cmdline.h>
 #include <string.h>
 #include <errno.h>
-#include <init.h>
+#include <klp_channel.h>
 
 #define KLP_CHANNEL_LIMIT (1u << 20)
 #define WAIT_TIMEOUT_MS 60000
@@ -255,28 +255,29 @@ static int klp_channel_thread(void *data)
 	return 0;
 }
 
-static int klp_channel_init(void)
+void klp_channel_start(void)
 {
 	char val[8];
 	if (cmdline_has("selftest") || cmdline_has("bench") ||
 	    (cmdline_get("klp.channel", val, sizeof(val)) && !strcmp(val, "0")))
-		return 0;
+		return;
 	if (!serial_present(SERIAL_PATCH)) {
 		pr_info("no COM2: patch channel off\n");
-		return 0;
+		return;
 	}
 	session = kmalloc(sizeof(*session));
-	if (!session)
-		return -ENOMEM;
+	if (!session) {
+		pr_err("no memory for the session\n");
+		return;
+	}
 	klp_session_init(session, &chan_ops, NULL, KLP_CHANNEL_LIMIT, chan_alloc, chan_free);
 	serial_set_rx_notify(SERIAL_PATCH, rx_notify);
 	if (!kthread_run(klp_channel_thread, NULL, "klp_channel")) {
 		serial_set_rx_notify(SERIAL_PATCH, NULL);
 		kfree(session);
 		session = NULL;
-		return -ENOMEM;
+		pr_err("cannot start the channel thread\n");
+		return;
 	}
 	pr_info("listening on COM2 (limit %u bytes)\n", KLP_CHANNEL_LIMIT);
-	return 0;
 }
-late_initcall(klp_channel_init);
