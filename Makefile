@@ -26,7 +26,7 @@ KASM     := $(wildcard boot/*.asm arch/x86_64/*.asm)
 KOBJS    := $(patsubst %.c,$(BUILD)/%.o,$(KSRCS)) $(patsubst %.asm,$(BUILD)/%.o,$(KASM)) \
             $(BUILD)/gen/module_sig_keys.o
 
-.PHONY: all iso run debug selftest test clean deps format bench
+.PHONY: all iso run debug selftest test clean deps format bench patch module
 all: $(BUILD)/kernel.elf $(BUILD)/os.iso $(BUILD)/klpctl
 
 deps:
@@ -62,6 +62,79 @@ KLPCTL_SRCS := tools/klpctl.c kernel/klp_frame.c kernel/crc32.c
 $(BUILD)/klpctl: $(KLPCTL_SRCS) include/klp_proto.h include/crc32.h
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -idirafter include -o $@ $(KLPCTL_SRCS)
+
+# Patches and modules (docs/BLOB-FORMAT.md): `make patch P=path/to/foo.c`
+# builds any source, inside the repository or not, into build/patches/foo.klp
+# against this kernel's build ID and signs it; `make module P=...` the same
+# for a plain module. The author's headers are include/linux-compat first.
+PATCH_CFLAGS := $(filter-out -MMD -MP -Iinclude,$(KCFLAGS)) $(FTRACE_FLAGS)
+MKPATCH      := KCFLAGS="$(PATCH_CFLAGS)" tools/mkpatch.sh
+patch module: $(BUILD)/kernel.elf $(SIGN_KEY)
+	@test -n "$(P)" || { echo "usage: make $@ P=path/to/foo.c" >&2; exit 2; }
+	@test -f "$(P)" || { echo "make $@: no such file: $(P)" >&2; exit 2; }
+	@if [ $@ = patch ] && ! grep -q 'MODULE_INFO(livepatch' "$(P)"; then \
+	  echo "make patch: $(P) has no MODULE_INFO(livepatch, \"Y\") (use make module?)" >&2; fi
+	$(MKPATCH) "$(P)" $(BUILD)/patches
+
+# The loader self-tests' blobs, embedded into the kernel (suite "module").
+# They carry a fixed build ID: a blob inside the kernel cannot carry the ID
+# of the image that contains it, so the tests pass that ID to the loader.
+KTB := $(BUILD)/ktest
+KTEST_BLOBS := $(addprefix $(KTB)/,ktest_mod.klp ktest_mod_unsigned.klp ktest_mod_otherkey.klp \
+               ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp)
+KTEST_MKPATCH = KCFLAGS="$(PATCH_CFLAGS) $(2)" tools/mkpatch.sh $(1) $(KTB) \
+                --build-id-file $(KTB)/build_id.bin $(3)
+$(KTB)/build_id.bin:
+	@mkdir -p $(dir $@)
+	printf 'kelp-ktest-build-id!' > $@
+$(KTB)/other_key.pem:
+	@mkdir -p $(dir $@)
+	umask 077 && openssl genpkey -algorithm ed25519 -out $@
+KTEST_DEPS := $(KTB)/build_id.bin $(SIGN_KEY) tools/mkpatch.sh tools/klp-fixup.py tools/klp-sign \
+              include/linux-compat/module.h include/module.h
+$(KTB)/ktest_mod.klp: tests/modules/ktest_mod.c $(KTEST_DEPS)
+	$(call KTEST_MKPATCH,$<,,)
+$(KTB)/ktest_mod_unsigned.klp: tests/modules/ktest_mod.c $(KTEST_DEPS)
+	$(call KTEST_MKPATCH,$<,,--unsigned --name ktest_mod_unsigned)
+$(KTB)/ktest_mod_otherkey.klp: tests/modules/ktest_mod.c $(KTEST_DEPS) $(KTB)/other_key.pem
+	$(call KTEST_MKPATCH,$<,,--key $(KTB)/other_key.pem --name ktest_mod_otherkey)
+$(KTB)/ktest_oob.klp: tests/modules/ktest_bad.c $(KTEST_DEPS)
+	$(call KTEST_MKPATCH,$<,,--mutate shdr-oob --name ktest_oob)
+$(KTB)/ktest_reloc.klp: tests/modules/ktest_bad.c $(KTEST_DEPS)
+	$(call KTEST_MKPATCH,$<,,--mutate reloc-type --name ktest_reloc)
+$(KTB)/ktest_unknown.klp: tests/modules/ktest_bad.c $(KTEST_DEPS)
+	$(call KTEST_MKPATCH,$<,-DKTEST_UNKNOWN,--name ktest_unknown)
+$(KTB)/ktest_ambig.klp: tests/modules/ktest_bad.c $(KTEST_DEPS)
+	$(call KTEST_MKPATCH,$<,-DKTEST_AMBIG,--name ktest_ambig)
+$(KTB)/ktest_far.klp: tests/modules/ktest_bad.c $(KTEST_DEPS)
+	$(call KTEST_MKPATCH,$<,-DKTEST_FAR,--mutate abs=kelp_far_function:0x100000000000 --name ktest_far)
+$(BUILD)/tests/kernel/module_test.o: $(KTEST_BLOBS)
+
+# The same material against the real build ID, for the end-to-end tests
+# over COM2 (tests/test_blobs.py): build/testblobs/*.klp.
+TB := $(BUILD)/testblobs
+TEST_BLOBS := $(addprefix $(TB)/,hello_module.klp ktest_mod.klp ktest_mod_otherkey.klp \
+              ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp)
+TB_MKPATCH = KCFLAGS="$(PATCH_CFLAGS) $(2)" tools/mkpatch.sh $(1) $(TB) $(3) >/dev/null
+TB_DEPS := $(BUILD)/kernel.elf $(KTEST_DEPS)
+$(TB)/hello_module.klp: samples/hello_module.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,)
+$(TB)/ktest_mod.klp: tests/modules/ktest_mod.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,)
+$(TB)/ktest_mod_otherkey.klp: tests/modules/ktest_mod.c $(TB_DEPS) $(KTB)/other_key.pem
+	$(call TB_MKPATCH,$<,,--key $(KTB)/other_key.pem --name ktest_mod_otherkey)
+$(TB)/ktest_oob.klp: tests/modules/ktest_bad.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,--mutate shdr-oob --name ktest_oob)
+$(TB)/ktest_reloc.klp: tests/modules/ktest_bad.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,--mutate reloc-type --name ktest_reloc)
+$(TB)/ktest_unknown.klp: tests/modules/ktest_bad.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,-DKTEST_UNKNOWN,--name ktest_unknown)
+$(TB)/ktest_ambig.klp: tests/modules/ktest_bad.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,-DKTEST_AMBIG,--name ktest_ambig)
+$(TB)/ktest_far.klp: tests/modules/ktest_bad.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,-DKTEST_FAR,--mutate abs=kelp_far_function:0x100000000000 --name ktest_far)
+.PHONY: testblobs
+testblobs: $(TEST_BLOBS)
 
 # The embedded symbol table (tools/gensyms.py) fills .ksyms, the last
 # section, so filling it moves nothing. Link 1 has an empty table; link 2
@@ -103,7 +176,10 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	tools/mkiso.sh $(BUILD)/kernel.elf "$(CMDLINE)" $(BUILD)/run.iso
 	@echo "run: Ctrl-A X (or the 'poweroff' command) quits QEMU"
-	$(QEMU) $(QEMUFLAGS) -cdrom $(BUILD)/run.iso -serial mon:stdio
+	@echo "run: the patch channel (COM2) is $(BUILD)/klp.sock: $(BUILD)/klpctl list"
+	@rm -f $(BUILD)/klp.sock
+	$(QEMU) $(QEMUFLAGS) -cdrom $(BUILD)/run.iso -serial mon:stdio \
+	  -serial unix:$(BUILD)/klp.sock,server=on,wait=off
 
 # QEMU stops before the first instruction and waits for gdb on :1234.
 debug: deps
@@ -131,7 +207,7 @@ bench: deps
 PYTEST_ARGS ?=
 test:
 	@tools/deps.sh test
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all testblobs
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests/
 
 FORMAT_SRCS = $(shell find kernel arch mm livepatch include tests/kernel tools \

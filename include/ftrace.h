@@ -73,6 +73,17 @@ unsigned long ftrace_location(unsigned long ip);
 int ftrace_site_set_jmp(unsigned long site, unsigned long target);
 int ftrace_site_clear_jmp(unsigned long site);
 
+/* Module sites (kernel/module.c): sites are the module's relocated
+ * __mcount_loc entries. Each must hold `call __fentry__` (-EINVAL
+ * otherwise, nothing changes); they are recorded and NOP'd (or given to
+ * an ops that traces every site), and mod->sites/nr_sites set. Removal
+ * NOPs and forgets them; -EBUSY (nothing changes) while an ops' filter
+ * names one of them. */
+struct module;
+int ftrace_add_module_sites(struct module *mod, const unsigned long *sites, size_t n);
+int ftrace_remove_module_sites(struct module *mod);
+int ftrace_module_sites_busy(struct module *mod);
+
 /* Whether addr lies in a trampoline (stacks passing through one are not
  * reliable) or in the int3 patch handler. */
 bool ftrace_text_is_trampoline(unsigned long addr);

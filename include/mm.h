@@ -13,6 +13,11 @@
 /* Kernel virtual space handed out by vmalloc_pages (1 GiB). */
 #define VMALLOC_BASE 0xffffc90000000000UL
 #define VMALLOC_SIZE (1UL << 30)
+/* Loaded module sections (as Linux's MODULES_VADDR): inside the top 2 GiB
+ * with the kernel image, so `call/jmp rel32` between kernel text and module
+ * text always reach (the tracer's sites and livepatch's jmp depend on it). */
+#define MODULES_VADDR 0xffffffffa0000000UL
+#define MODULES_SIZE (512UL << 20)
 /* One scratch page per CPU for vmm_map_alias. */
 #define VMM_ALIAS_BASE 0xffffc80000000000UL
 
@@ -57,6 +62,11 @@ void vmm_unmap_alias(void *va);
  * (module sections live here); vfree_pages unmaps and frees them. */
 void *vmalloc_pages(size_t pages, int flags);
 void vfree_pages(void *va, size_t pages);
+/* The same in the module area (flags as above; never W+X). */
+void *module_alloc_pages(size_t pages, int flags);
+void module_free_pages(void *va, size_t pages);
+/* Pages of the module area in use, guard pages included (for tests). */
+size_t module_area_used_pages(void);
 /* Pages mapped both writable and executable in the kernel tables (W^X
  * says this is always 0). */
 size_t vmm_count_wx_pages(void);

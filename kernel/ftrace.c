@@ -22,6 +22,7 @@
 #include <string.h>
 #include <errno.h>
 #include <init.h>
+#include <module.h>
 
 #define MCOUNT_INSN_SIZE 5
 #define FTRACE_NR_TRAMPS 8 /* keep in step with ftrace_offsets.inc */
@@ -35,6 +36,7 @@ BUILD_BUG_ON(offsetof(struct ftrace_ops, func) != 0);
 
 #define REC_REGS 1
 #define REC_IPMODIFY 2
+#define REC_DISABLED 4 /* a module site on its way out: NOP, no ops */
 
 struct ftrace_rec {
 	unsigned long ip;
@@ -61,6 +63,7 @@ static const u8 nop5[MCOUNT_INSN_SIZE] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 
 static notrace void ftrace_ops_list_func(unsigned long ip, unsigned long parent_ip,
 					 struct ftrace_ops *op, struct ftrace_regs *fregs);
+static int ftrace_remove_module_sites_locked(const unsigned long *sites, size_t n);
 static struct ftrace_ops ftrace_list_ops = { .func = ftrace_ops_list_func, .tramp = FTRACE_LIST_SLOT };
 
 /* Read by the trampolines: the ops each one serves. */
@@ -175,7 +178,7 @@ struct rec_state {
 
 static void rec_want(const struct ftrace_rec *r, u8 *insn)
 {
-	if (!r->nr_ops) {
+	if (!r->nr_ops || (r->flags & REC_DISABLED)) {
 		memcpy(insn, nop5, MCOUNT_INSN_SIZE);
 	} else if (r->nr_ops == 1 && r->jmp && (r->flags & REC_IPMODIFY)) {
 		make_rel(insn, 0xe9, r->ip, r->jmp);
@@ -231,9 +234,11 @@ static int ftrace_apply(void)
 	}
 	for (size_t i = 0; i < nr_recs; i++) {
 		struct ftrace_rec *r = &recs[i];
+		if (r->flags & REC_DISABLED)
+			st[i] = (struct rec_state){ 0 };
 		r->nr_ops = st[i].nr;
 		r->one = st[i].nr == 1 ? st[i].one : NULL;
-		r->flags = st[i].flags;
+		r->flags = st[i].flags | (r->flags & REC_DISABLED);
 		if (!r->nr_ops)
 			r->jmp = 0; /* the ops that asked for it is gone */
 		u8 want[MCOUNT_INSN_SIZE];
@@ -501,6 +506,166 @@ int ftrace_site_clear_jmp(unsigned long site)
 	}
 	spin_unlock(&ftrace_lock);
 	return err;
+}
+
+/* ---- module sites ---- */
+
+/* A new record array of n entries (sized as at boot, so a load and an
+ * unload leave the heap as they found it). ftrace_lock held. */
+static int recs_replace(size_t n, bool (*keep)(const struct ftrace_rec *r, void *arg), void *arg,
+			const unsigned long *add, size_t nadd, const u8 *cur)
+{
+	struct ftrace_rec *nr = kzalloc(n * sizeof(*nr) + 1);
+	if (!nr)
+		return -ENOMEM;
+	size_t w = 0, a = 0;
+	for (size_t i = 0; i <= nr_recs; i++) {
+		while (a < nadd && (i == nr_recs || add[a] < recs[i].ip)) {
+			struct ksym sym;
+			nr[w] = (struct ftrace_rec){ .ip = add[a] };
+			if (ksym_lookup_addr(add[a], &sym, NULL))
+				nr[w].name = sym.name;
+			memcpy(nr[w].cur, cur + a * MCOUNT_INSN_SIZE, MCOUNT_INSN_SIZE);
+			w++;
+			a++;
+		}
+		if (i < nr_recs && (!keep || keep(&recs[i], arg)))
+			nr[w++] = recs[i];
+	}
+	/* Readers (ftrace_location, tracefs) run with interrupts on; one CPU:
+	 * swapping with interrupts off is enough. */
+	unsigned long flags = arch_irq_save();
+	struct ftrace_rec *old = recs;
+	recs = nr;
+	nr_recs = w;
+	arch_irq_restore(flags);
+	kfree(old);
+	return 0;
+}
+
+int ftrace_add_module_sites(struct module *mod, const unsigned long *sites, size_t n)
+{
+	if (!recs)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	unsigned long *sorted = kmalloc(n * sizeof(*sorted));
+	u8 *cur = kmalloc(n * MCOUNT_INSN_SIZE);
+	if (!sorted || !cur) {
+		kfree(sorted);
+		kfree(cur);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < n; k++) {
+		size_t j = k;
+		while (j && sorted[j - 1] > sites[k]) {
+			sorted[j] = sorted[j - 1];
+			j--;
+		}
+		sorted[j] = sites[k];
+	}
+	int err = 0;
+	spin_lock(&ftrace_lock);
+	for (size_t k = 0; k < n && !err; k++) {
+		u8 call[MCOUNT_INSN_SIZE];
+		make_rel(call, 0xe8, sorted[k], (unsigned long)__fentry__);
+		if ((k && sorted[k] == sorted[k - 1]) || rec_index(sorted[k]) >= 0) {
+			pr_err("%s: duplicate fentry site %#lx\n", mod->name, sorted[k]);
+			err = -EINVAL;
+		} else if (memcmp((void *)sorted[k], call, MCOUNT_INSN_SIZE)) {
+			pr_err("%s: no call __fentry__ at %#lx\n", mod->name, sorted[k]);
+			err = -EINVAL;
+		} else {
+			memcpy(cur + k * MCOUNT_INSN_SIZE, call, MCOUNT_INSN_SIZE);
+		}
+	}
+	if (!err)
+		err = recs_replace(nr_recs + n, NULL, NULL, sorted, n, cur);
+	/* Each site now holds `call __fentry__`: let the registered ops decide
+	 * (NOP, or a trampoline for an ops that traces everything). */
+	if (!err && (err = ftrace_apply())) {
+		pr_err("%s: cannot convert its fentry sites (%d)\n", mod->name, err);
+		ftrace_remove_module_sites_locked(sorted, n);
+	}
+	spin_unlock(&ftrace_lock);
+	kfree(cur);
+	if (err) {
+		kfree(sorted);
+		return err;
+	}
+	mod->sites = sorted;
+	mod->nr_sites = n;
+	return 0;
+}
+
+struct site_set {
+	const unsigned long *ip;
+	size_t n;
+};
+
+static bool site_in(const struct site_set *set, unsigned long ip)
+{
+	size_t lo = 0, hi = set->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (set->ip[mid] == ip)
+			return true;
+		if (set->ip[mid] < ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static bool keep_not_in(const struct ftrace_rec *r, void *arg)
+{
+	return !site_in(arg, r->ip);
+}
+
+/* NOP the sites whatever ops hold them, then drop their records. */
+static int ftrace_remove_module_sites_locked(const unsigned long *sites, size_t n)
+{
+	struct site_set set = { sites, n };
+	for (size_t i = 0; i < nr_recs; i++)
+		if (site_in(&set, recs[i].ip))
+			recs[i].flags |= REC_DISABLED;
+	int err = ftrace_apply();
+	if (err)
+		return err;
+	return recs_replace(nr_recs - n, keep_not_in, &set, NULL, 0, NULL);
+}
+
+int ftrace_module_sites_busy(struct module *mod)
+{
+	struct site_set set = { mod->sites, mod->nr_sites };
+	int busy = 0;
+	spin_lock(&ftrace_lock);
+	for (struct ftrace_ops *o = ftrace_ops_list; o && !busy; o = o->next)
+		for (size_t k = 0; k < o->nr_filter && !busy; k++)
+			busy = site_in(&set, o->filter[k]);
+	spin_unlock(&ftrace_lock);
+	return busy ? -EBUSY : 0;
+}
+
+int ftrace_remove_module_sites(struct module *mod)
+{
+	if (!mod->nr_sites)
+		return 0;
+	/* An ops filtering on one of these sites would later match another
+	 * module's code at the same address: refuse (the caller says busy). */
+	int err = ftrace_module_sites_busy(mod);
+	if (err)
+		return err;
+	spin_lock(&ftrace_lock);
+	err = ftrace_remove_module_sites_locked(mod->sites, mod->nr_sites);
+	spin_unlock(&ftrace_lock);
+	if (err)
+		return err;
+	kfree(mod->sites);
+	mod->sites = NULL;
+	mod->nr_sites = 0;
+	return 0;
 }
 
 /* ---- boot: record every site and NOP it ---- */

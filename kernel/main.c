@@ -14,6 +14,7 @@
 #include <shell.h>
 #include <sched.h>
 #include <arch/cpu.h>
+#include <klp_channel.h>
 
 #define KELP_VERSION "0.1"
 
@@ -36,6 +37,7 @@ static int kernel_main_thread(void *data)
 		bench_run_all(cmdline_get("bench", filter, sizeof(filter)) ? filter : NULL);
 		arch_qemu_exit(0x10);
 	}
+	klp_channel_start();
 	shell_run();
 	panic("shell returned");
 }

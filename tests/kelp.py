@@ -23,6 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 KERNEL = os.path.join(BUILD, "kernel.elf")
 KERNEL_SYM = os.path.join(BUILD, "kernel.sym")
+KLPCTL = os.path.join(BUILD, "klpctl")
 ISO_DIR = os.path.join(BUILD, "isos")
 LOG_DIR = os.path.join(BUILD, "test-logs")
 MKISO = os.path.join(ROOT, "tools", "mkiso.sh")
@@ -115,6 +116,20 @@ class Kelp(object):
         self.exitstatus = None
         self._log = []  # everything QEMU printed, decoded
         self._log_saved_upto = 0
+
+    # -- the patch channel (COM2) -------------------------------------------
+
+    def klpctl(self, *args, timeout=60, check=False):
+        """Runs build/klpctl against this kernel's COM2 socket; returns the
+        CompletedProcess (stdout and stderr as text)."""
+        assert self.com2_path, "booted without com2"
+        r = subprocess.run([KLPCTL, "-s", self.com2_path, "-q"] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=timeout)
+        if check and r.returncode:
+            raise KelpError("klpctl %s: exit %d: %s%s" % (" ".join(args), r.returncode,
+                                                          r.stdout, r.stderr))
+        return r
 
     # -- lifetime ----------------------------------------------------------
 

@@ -1,0 +1,69 @@
+/* The patch author's <module.h>: Linux's module vocabulary on top of Kelp's
+ * module layer (include/module.h, found with #include_next). Patch and
+ * module sources are built with -Iinclude/linux-compat first and
+ * -DKBUILD_MODNAME='"name"' (make patch / make module). */
+#pragma once
+#include_next <module.h>
+#include <compiler.h>
+#include <printk.h>
+#include <string.h>
+
+#ifndef __maybe_unused
+#define __maybe_unused __attribute__((unused))
+#endif
+
+#ifndef KBUILD_MODNAME
+#error "module sources are built by `make patch` or `make module` (KBUILD_MODNAME)"
+#endif
+
+#define __KELP_CAT2(a, b) a##b
+#define __KELP_CAT(a, b) __KELP_CAT2(a, b)
+#define __KELP_UNIQUE(prefix) __KELP_CAT(prefix, __COUNTER__)
+
+/* .modinfo: "tag=value\0" strings the loader reads (docs/BLOB-FORMAT.md). */
+#define MODULE_INFO(tag, info)                                                                     \
+	static const char __KELP_UNIQUE(__modinfo_)[] __used __section(".modinfo")                 \
+		__aligned(1) = #tag "=" info
+#define MODULE_LICENSE(x) MODULE_INFO(license, x)
+#define MODULE_AUTHOR(x) MODULE_INFO(author, x)
+#define MODULE_DESCRIPTION(x) MODULE_INFO(description, x)
+#define MODULE_VERSION(x) MODULE_INFO(version, x)
+#define MODULE_ALIAS(x) MODULE_INFO(alias, x)
+#define MODULE_SOFTDEP(x) MODULE_INFO(softdep, x)
+#define MODULE_PARM_DESC(p, d) MODULE_INFO(parm, #p ":" d)
+
+/* Every module names itself (Linux's modpost adds this). */
+MODULE_INFO(name, KBUILD_MODNAME);
+
+/* The loader calls the global symbols init_module / cleanup_module. */
+typedef int (*initcall_t)(void);
+typedef void (*exitcall_t)(void);
+#define module_init(fn)                                                                            \
+	static inline initcall_t __maybe_unused __inittest(void) { return fn; }                    \
+	int init_module(void) __attribute__((alias(#fn)))
+#define module_exit(fn)                                                                            \
+	static inline exitcall_t __maybe_unused __exittest(void) { return fn; }                    \
+	void cleanup_module(void) __attribute__((alias(#fn)))
+#define __init
+#define __exit
+#define __initdata
+#define EXPORT_SYMBOL(sym)
+#define EXPORT_SYMBOL_GPL(sym)
+
+/* module_param(name, int|bool|charp, perm): set from "name=value" at load. */
+#define __kelp_param_type_int MODULE_PARAM_INT
+#define __kelp_param_type_bool MODULE_PARAM_BOOL
+#define __kelp_param_type_charp MODULE_PARAM_CHARP
+#define __kelp_param_ctype_int int
+#define __kelp_param_ctype_bool bool
+#define __kelp_param_ctype_charp char *
+#define module_param(name, type, perm)                                                             \
+	_Static_assert(__builtin_types_compatible_p(__typeof__(name),                              \
+						    __kelp_param_ctype_##type),                    \
+		       "module_param " #name ": variable is not of type " #type);                  \
+	static const char __param_str_##name[] = #name;                                            \
+	static struct kernel_param __param_##name __used __section("__param") __aligned(8) = {     \
+		__param_str_##name, &name, __kelp_param_type_##type, perm                          \
+	}
+#define module_param_named(pname, var, type, perm) module_param(var, type, perm)
+

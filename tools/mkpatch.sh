@@ -1,0 +1,52 @@
+#!/bin/bash
+# Builds one patch or module source into a signed blob (docs/BLOB-FORMAT.md):
+#   compile with the kernel's flags, ld -r, .klp.sym fix-ups, the target
+#   kernel's build ID in .kelp.build_id, debug info stripped, signed.
+# The module name is the file name, as with Kbuild.
+# usage: KCFLAGS=... tools/mkpatch.sh SRC.c OUTDIR [options]
+#   --build-id-file F   use F's bytes instead of build/kernel.elf's build ID
+#   --key PEM           sign with another key        --unsigned   do not sign
+#   --mutate KIND       a deliberately bad object (tools/klp-fixup.py)
+#   --name NAME         output name (default: the file name)
+set -euo pipefail
+src=$1 out=$2
+shift 2
+name=$(basename "$src" .c)
+bidfile= key= unsigned= mutate=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build-id-file) bidfile=$2; shift ;;
+	--key) key=$2; shift ;;
+	--unsigned) unsigned=1 ;;
+	--mutate) mutate=$2; shift ;;
+	--name) name=$2; shift ;;
+	*) echo "mkpatch: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+root=$(cd "$(dirname "$0")/.." && pwd)
+modname=$(basename "$src" .c | tr -c 'A-Za-z0-9_\n' '_')
+mkdir -p "$out"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+gcc $KCFLAGS -I"$root/include/linux-compat" -I"$root/include" -DKBUILD_MODNAME="\"$modname\"" \
+	-c "$src" -o "$tmp/$name.o"
+ld -r -o "$tmp/$name.lo" "$tmp/$name.o"
+if [ -z "$bidfile" ]; then
+	# The descriptor of build/kernel.elf's NT_GNU_BUILD_ID note: skip the
+	# 16-byte header (namesz, descsz, type, "GNU\0").
+	objcopy -O binary --only-section=.note.gnu.build-id "$root/build/kernel.elf" "$tmp/note"
+	tail -c +17 "$tmp/note" > "$tmp/build_id"
+	bidfile=$tmp/build_id
+fi
+objcopy --strip-debug --add-section .kelp.build_id="$bidfile" \
+	--set-section-flags .kelp.build_id=readonly,contents "$tmp/$name.lo" "$out/$name.o"
+# After objcopy, which does not keep references to SHN_LIVEPATCH symbols
+# (and would refuse a deliberately broken object).
+"$root/tools/klp-fixup.py" ${mutate:+--mutate "$mutate"} "$out/$name.o"
+if [ -n "$unsigned" ]; then
+	cp "$out/$name.o" "$out/$name.klp"
+else
+	"$root/tools/klp-sign" ${key:+--key "$key"} "$out/$name.o" "$out/$name.klp"
+fi
+echo "  KLP     $out/$name.klp ($(stat -c %s "$out/$name.klp") bytes)"
