@@ -346,7 +346,11 @@ KTEST(sched, thousand_threads_reaped)
 	KEXPECT_EQ(after.bytes_in_use, before.bytes_in_use);
 	KEXPECT_EQ(after.objects_in_use, before.objects_in_use);
 	KEXPECT_EQ(after.heap_pages, before.heap_pages);
-	KEXPECT_EQ(pmm_free_count(), pmm_before);
+	/* Page-table pages of the vmalloc area are kept once made, and the
+	 * second round may place a stack under a table the first did not need:
+	 * allow two of those. One leaked 16 KiB stack per thread would show as
+	 * thousands of pages. */
+	KEXPECT_LE(pmm_before - pmm_free_count(), 2);
 	kfree(th);
 }
 
