@@ -66,12 +66,15 @@ def test_getpid_loop_beside_shell_and_task_views(kelp):
     assert lines and all(re.match(r"\[<0>\] [A-Za-z_][\w.]*\+0x[0-9a-f]+/0x[0-9a-f]+$", l)
                          for l in lines), stack
     names = stack
-    # Switched out either from user mode (tick) or inside a syscall.
+    # Switched out from user mode (the tick), or inside a syscall (then
+    # maybe by an interrupt in kernel mode: unreliable, shown anyway).
     assert "__schedule" in names, stack
-    assert ("exit_to_user_mode_work" in names or "syscall_dispatch" in names), stack
+    assert any(f in names for f in ("exit_to_user_mode_work", "syscall_dispatch", "do_syscall",
+                                    "sys_getpid", "sys_clock_gettime")), stack
     kelp.expect(r"getpid_loop: (\d+) calls in 3000 ms", timeout=20)
     calls = int(kelp.child.match.group(1))
     assert calls > 1000, calls
+    kelp.sync()  # the line came while the shell sat at its prompt
     assert kelp.run("echo done") == "done"
 
 
