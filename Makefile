@@ -24,7 +24,7 @@ LDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack --build-id=sha1 -T 
 KSRCS    := $(wildcard kernel/*.c arch/x86_64/*.c mm/*.c livepatch/*.c tests/kernel/*.c)
 KASM     := $(wildcard boot/*.asm arch/x86_64/*.asm)
 KOBJS    := $(patsubst %.c,$(BUILD)/%.o,$(KSRCS)) $(patsubst %.asm,$(BUILD)/%.o,$(KASM)) \
-            $(BUILD)/gen/module_sig_keys.o
+            $(BUILD)/gen/module_sig_keys.o $(BUILD)/gen/user_programs.o
 
 .PHONY: all iso run debug selftest test clean deps format bench patch module
 all: $(BUILD)/kernel.elf $(BUILD)/os.iso $(BUILD)/klpctl
@@ -39,6 +39,28 @@ $(BUILD)/%.o: %.c
 $(BUILD)/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g -F dwarf -Iinclude/ $< -o $@
+
+# User programs (user/*.c, one program each, plus the runtime in user/lib):
+# static ELF executables built with the host compiler, linked at 4 MiB by
+# user/user.ld, embedded in the kernel by a generated incbin table. No SSE:
+# the kernel does not save FPU state.
+UCFLAGS  := -std=gnu11 -O2 -Wl,-s -ffreestanding -fno-builtin -nostdlib -static -fno-pie -no-pie \
+            -fno-pic -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
+            -fno-omit-frame-pointer -Wall -Wextra -Werror -Iuser/include -idirafter include \
+            -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--build-id=none
+USER_LIB   := $(wildcard user/lib/*.c user/lib/*.S)
+USER_PROGS := $(patsubst user/%.c,$(BUILD)/user/%,$(wildcard user/*.c))
+
+$(BUILD)/user/%: user/%.c $(USER_LIB) user/user.ld user/include/kelp.h include/uapi/syscall.h
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -T user/user.ld -o $@ user/lib/crt0.S $< $(filter %.c,$(USER_LIB))
+
+$(BUILD)/gen/user_programs.asm: $(USER_PROGS) tools/gen_user_programs.sh
+	@mkdir -p $(dir $@)
+	tools/gen_user_programs.sh $@ $(USER_PROGS)
+
+$(BUILD)/gen/user_programs.o: $(BUILD)/gen/user_programs.asm
+	$(NASM) -f elf64 $< -o $@
 
 # Blob signing key: made once with OpenSSL on first use, never committed
 # (keys/ is in .gitignore) and never regenerated while it exists. The

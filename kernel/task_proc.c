@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <printk.h>
+#include <user.h>
 
 #define STACK_DEPTH_MAX 64
 
@@ -42,6 +43,7 @@ noinline int proc_pid_status_show(struct seq_file *m, void *data)
 	seq_printf(m, "PPid:\t%d\n", parent ? parent->pid : 0);
 	seq_printf(m, "Prio:\t%d\n", t->prio);
 	seq_printf(m, "Kthread:\t%d\n", (t->flags & PF_KTHREAD) ? 1 : 0);
+	seq_printf(m, "User:\t%d\n", READ_ONCE(t->mm) ? 1 : 0);
 	seq_printf(m, "CpuTimeMs:\t%llu\n", (unsigned long long)(task_cpu_ns(t) / NSEC_PER_MSEC));
 	seq_printf(m, "patch_state:\t%d\n", t->patch_state);
 	seq_printf(m, "PatchPending:\t%d\n", test_tsk_thread_flag(t, TIF_PATCH_PENDING));
@@ -189,6 +191,12 @@ static int cmd_kill(int argc, char **argv)
 			ret = 1;
 			continue;
 		}
+		/* A user task dies on its way back to user mode. */
+		if (!(t->flags & PF_KTHREAD) && !user_task_kill(t)) {
+			wait_for_completion_timeout(&t->exited, msecs_to_jiffies(500));
+			put_task_struct(t);
+			continue;
+		}
 		if ((t->flags & PF_IDLE) || t == current || !(t->flags & PF_KTHREAD) || pid == 1) {
 			shell_error("kill: %d: Operation not permitted\n", pid);
 			put_task_struct(t);
@@ -202,7 +210,7 @@ static int cmd_kill(int argc, char **argv)
 	}
 	return ret;
 }
-SHELL_COMMAND("kill", "stop kernel threads: kill PID...", cmd_kill);
+SHELL_COMMAND("kill", "stop kernel threads or kill user tasks: kill PID...", cmd_kill);
 
 /* Demo threads for trying the scheduler from the console. */
 static noinline int kthread_demo_sleep_loop(void)

@@ -224,6 +224,8 @@ notrace void *arch_alias_set(int cpu, phys_addr_t pa)
 	return (void *)va;
 }
 
+void paging_prealloc_kernel_half(void);
+
 static size_t count_wx(u64 *table, int level, bool w, bool x)
 {
 	size_t n = 0;
@@ -303,6 +305,7 @@ void arch_paging_init(phys_addr_t direct_map_end)
 		if (!alias_pte[cpu])
 			panic("paging: no memory for the alias slots");
 	}
+	paging_prealloc_kernel_half();
 
 	/* Table pointers are direct-map addresses from here on. */
 	write_cr3(kernel_pml4_pa);
@@ -318,4 +321,121 @@ void arch_paging_relocate(void)
 		phys_addr_t pa = (unsigned long)alias_pte[cpu] - KERNEL_VMA - off;
 		alias_pte[cpu] = (u64 *)((char *)phys_to_virt(pa) + off);
 	}
+}
+
+/* ---- user address spaces ----
+ *
+ * A user page table is a PML4 whose upper half is a copy of the kernel's:
+ * the kernel preallocates every upper-half PML4 entry at boot (see
+ * paging_prealloc_kernel_half), so later kernel mappings land in tables
+ * every address space already shares and no copy ever goes stale. The lower
+ * half belongs to the task alone and is freed with it, leaves included. */
+
+#define USER_PML4_ENTRIES 256
+
+void paging_prealloc_kernel_half(void)
+{
+	for (int i = USER_PML4_ENTRIES; i < 512; i++) {
+		if (kernel_pml4[i] & PTE_P)
+			continue;
+		phys_addr_t pa = alloc_table();
+		if (!pa)
+			panic("paging: no memory for the kernel half of the PML4");
+		kernel_pml4[i] = pa | PTE_P | PTE_W;
+	}
+}
+
+phys_addr_t arch_kernel_pgd(void)
+{
+	return kernel_pml4_pa;
+}
+
+phys_addr_t arch_pgd_alloc(void)
+{
+	phys_addr_t pa = alloc_table();
+	if (!pa)
+		return 0;
+	u64 *t = phys_to_virt(pa);
+	for (int i = USER_PML4_ENTRIES; i < 512; i++)
+		t[i] = kernel_pml4[i];
+	return pa;
+}
+
+static void free_user_level(u64 *table, int level)
+{
+	int n = level == LEVEL_PML4 ? USER_PML4_ENTRIES : 512;
+	for (int i = 0; i < n; i++) {
+		u64 e = table[i];
+		if (!(e & PTE_P))
+			continue;
+		if (level == LEVEL_PT)
+			pmm_free_page(leaf_addr(e, LEVEL_PT));
+		else {
+			free_user_level(table_va(e), level - 1);
+			pmm_free_page(e & PTE_ADDR_MASK);
+		}
+	}
+}
+
+void arch_pgd_free(phys_addr_t pgd)
+{
+	if (!pgd)
+		return;
+	BUG_ON(read_cr3() == pgd);
+	free_user_level(phys_to_virt(pgd), LEVEL_PML4);
+	pmm_free_page(pgd);
+}
+
+/* Map one user page (4 KiB only; tables on the way are user-accessible,
+ * the leaf decides). va must be in the lower half. */
+int arch_user_map(phys_addr_t pgd, unsigned long va, phys_addr_t pa, int flags)
+{
+	if (!IS_ALIGNED(va, PAGE_SIZE) || !IS_ALIGNED(pa, PAGE_SIZE) ||
+	    pt_index(va, LEVEL_PML4) >= USER_PML4_ENTRIES || (va >> 47) || wx_violation(flags))
+		return -EINVAL;
+	u64 *table = phys_to_virt(pgd);
+	for (int l = LEVEL_PML4; l > LEVEL_PT; l--) {
+		u64 *e = &table[pt_index(va, l)];
+		if (!(*e & PTE_P)) {
+			phys_addr_t t = alloc_table();
+			if (!t)
+				return -ENOMEM;
+			*e = t | PTE_P | PTE_W | PTE_U;
+		}
+		table = table_va(*e);
+	}
+	u64 *e = &table[pt_index(va, LEVEL_PT)];
+	if (*e & PTE_P)
+		return -EEXIST;
+	*e = pa | leaf_bits(flags | VM_USER);
+	return 0;
+}
+
+/* The frame behind a user va and its permissions (0 when unmapped). */
+phys_addr_t arch_user_lookup(phys_addr_t pgd, unsigned long va, int *flags)
+{
+	if ((va >> 47) || pt_index(va, LEVEL_PML4) >= USER_PML4_ENTRIES)
+		return 0;
+	u64 *table = phys_to_virt(pgd);
+	for (int l = LEVEL_PML4; l > LEVEL_PT; l--) {
+		u64 e = table[pt_index(va, l)];
+		if (!(e & PTE_P))
+			return 0;
+		table = table_va(e);
+	}
+	u64 e = table[pt_index(va, LEVEL_PT)];
+	if (!(e & PTE_P))
+		return 0;
+	if (flags)
+		*flags = ((e & PTE_W) ? VM_WRITE : 0) | ((e & PTE_NX) ? 0 : VM_EXEC) |
+			 ((e & PTE_U) ? VM_USER : 0);
+	return leaf_addr(e, LEVEL_PT) | (va & (PAGE_SIZE - 1));
+}
+
+/* Load an address space on this CPU (the user-mode layer's context switch
+ * hook); user pages are not global, so the write flushes them. */
+notrace void arch_switch_pgd(phys_addr_t pgd)
+{
+	if (read_cr3() != pgd)
+		write_cr3(pgd);
 }

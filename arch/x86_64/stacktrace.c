@@ -12,6 +12,7 @@
 #include <arch/trap.h>
 
 extern char trap_common_ret[];
+extern char syscall_common_ret[];
 extern const u64 trap_stubs[256];
 
 struct unwind_range {
@@ -29,6 +30,7 @@ static spinlock_t unwind_lock = SPINLOCK_INIT;
 static const char *const unwind_asm_syms[] = {
 	"trap_common", "trap_common_ret", "trap_return", "fault_catch_call",
 	"fault_catch_landing", "arch_switch_to", "kthread_trampoline",
+	"syscall_entry", "syscall_common_ret", "user_task_trampoline",
 };
 static struct unwind_range unwind_builtin[ARRAY_SIZE(unwind_asm_syms) + 1];
 static bool unwind_builtin_ready;
@@ -126,10 +128,11 @@ static void walk_frames(struct task *t, unsigned long fp, struct walk *w)
 		unsigned long next = ((unsigned long *)fp)[0];
 		unsigned long ret = ((unsigned long *)fp)[1];
 
-		if (ret == (unsigned long)trap_common_ret) {
-			/* trap_dispatch's frame: next is the record the entry
-			 * asm pushed, [interrupted rbp][interrupted rip], and
-			 * the struct trap_frame sits right above it. */
+		if (ret == (unsigned long)trap_common_ret || ret == (unsigned long)syscall_common_ret) {
+			/* trap_dispatch's (or syscall_dispatch's) frame: next
+			 * is the record the entry asm pushed, [interrupted rbp]
+			 * [interrupted rip], and the struct trap_frame sits
+			 * right above it. */
 			unsigned long rec = next;
 			const struct trap_frame *tf = (const void *)(rec + 16);
 			if (rec <= fp || (rec & 7) || rec + 16 + sizeof(*tf) > hi) {

@@ -36,6 +36,8 @@ const char *trap_name(int vector)
 {
 	if (vector < 32)
 		return exc_names[vector] ? exc_names[vector] : "reserved";
+	if (vector == TRAP_SYSCALL)
+		return "syscall";
 	return "interrupt";
 }
 

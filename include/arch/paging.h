@@ -27,3 +27,12 @@ void *arch_alias_set(int cpu, phys_addr_t pa);
 /* Re-point saved table pointers at the direct map (after phys_to_virt
  * switched to it). */
 void arch_paging_relocate(void);
+
+/* User address spaces (arch/x86_64/paging.c): a PML4 sharing the kernel
+ * half, 4 KiB user pages, freed with every table and frame below it. */
+phys_addr_t arch_kernel_pgd(void);
+phys_addr_t arch_pgd_alloc(void);
+void arch_pgd_free(phys_addr_t pgd);
+int arch_user_map(phys_addr_t pgd, unsigned long va, phys_addr_t pa, int flags);
+phys_addr_t arch_user_lookup(phys_addr_t pgd, unsigned long va, int *flags);
+void arch_switch_pgd(phys_addr_t pgd);

@@ -20,9 +20,13 @@ struct trap_frame {
 #define TRAP_GP 13
 #define TRAP_PF 14
 #define IRQ_BASE 32
+/* tf->vector of the frame syscall_entry builds (no hardware vector has it);
+ * tf->error then holds the syscall number. */
+#define TRAP_SYSCALL 256
 
 typedef void (*trap_handler_t)(struct trap_frame *tf);
 void trap_register(int vector, trap_handler_t fn);
+static inline bool trap_is_syscall(const struct trap_frame *tf) { return tf->vector == TRAP_SYSCALL; }
 static inline bool trap_from_user(const struct trap_frame *tf) { return (tf->cs & 3) != 0; }
 const char *trap_name(int vector);
 void trap_dump_regs(const struct trap_frame *tf);
@@ -31,3 +35,11 @@ void trap_dump_regs(const struct trap_frame *tf);
  * Returns 0 when fn returned normally, 1 when it faulted (vector and fault
  * address in *vector and *addr). */
 int arch_catch_fault(void (*fn)(void *), void *arg, int *vector, unsigned long *addr);
+
+/* syscall/sysret (arch/x86_64/syscall.c): program this CPU's MSRs. */
+void arch_syscall_init_cpu(void);
+/* The first C code a new user task runs (kernel/user.c): finish the
+ * switch, then the exit-to-user work on its prepared frame. */
+void user_task_start_c(void *prev);
+/* The address of the last page fault (cr2): for fault reports. */
+unsigned long arch_fault_address(void);
