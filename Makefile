@@ -198,6 +198,7 @@ FUZZ_CC      := clang
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 -Wall -Wextra -Werror -Wno-incompatible-library-redeclaration -Wno-macro-redefined
 FUZZ_INC     := -Itests/fuzz/shim/include -Iinclude
+# To do when the loader lands: a target for the module parameter parser.
 FUZZ_TARGETS := elf sig frame shell pfs_path ed25519_diff
 FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 60

@@ -5,7 +5,8 @@
 #        tools/fuzz.sh run BUILDDIR SECONDS MERGE TARGET...
 #          a campaign of SECONDS per target, two at a time; new inputs go to
 #          BUILDDIR/fuzz/work/TARGET, and with MERGE=1 the ones that add
-#          coverage are merged into tests/fuzz/corpus/TARGET. Crashes are
+#          new edges are merged into tests/fuzz/corpus/TARGET (edges only,
+#          not hit counts, so the committed corpus stays small). Crashes are
 #          written to BUILDDIR/fuzz/crashes/TARGET/.
 set -u
 mode=$1 build=$2
@@ -60,7 +61,7 @@ campaign() {
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
 	if [ "$merge" = 1 ] && [ $rc -eq 0 ]; then
-		"$bin/$t" -merge=1 -max_len="$(max_len "$t")" tests/fuzz/corpus/"$t" "$work" \
+		"$bin/$t" -merge=1 -use_counters=0 -max_len="$(max_len "$t")" tests/fuzz/corpus/"$t" "$work" \
 			>>"$log" 2>&1
 	fi
 	status=ok
