@@ -286,3 +286,51 @@ $(BUILD)/host/klp_proto_test: tests/host/klp_proto_test.c tests/host/testutil.h 
 host-tests: $(HOST_TESTS)
 	KCFLAGS="$(filter-out -MMD -MP,$(KCFLAGS)) $(FTRACE_FLAGS)" tests/host/mkfixtures.sh $(BUILD)/host/fixtures
 	tests/host/run.sh $(BUILD)/host
+
+# libFuzzer targets (tests/fuzz/) over the kernel's own parsers, built from
+# the same source files with clang and ASan + UBSan. tests/fuzz/shim stands
+# in for the few kernel services they touch (heap, console, interrupt flag).
+# `make fuzz FUZZ_SECONDS=N` runs campaigns (FUZZ_MERGE=1 merges new inputs
+# into tests/fuzz/corpus/); `make fuzz-replay` runs every corpus file once.
+FUZZ_CC      := clang
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+                -Wall -Wextra -Werror -Wno-incompatible-library-redeclaration -Wno-macro-redefined
+FUZZ_INC     := -Itests/fuzz/shim/include -Iinclude
+# To do when the loader lands: a target for the module parameter parser.
+FUZZ_TARGETS := elf sig frame shell pfs_path ed25519_diff
+FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+FUZZ_SECONDS ?= 60
+FUZZ_MERGE   ?= 0
+FUZZ_SHIM    := tests/fuzz/shim/shim.c tests/fuzz/shim/include/arch/cpu.h
+
+fuzz_srcs_elf          := kernel/elf_check.c kernel/elf_reloc.c
+fuzz_srcs_sig          := kernel/module_sig.c kernel/ed25519.c kernel/sha512.c
+fuzz_srcs_frame        := kernel/klp_frame.c kernel/klp_xfer.c kernel/crc32.c
+fuzz_srcs_shell        := kernel/shell_line.c tests/fuzz/shim/shim.c
+fuzz_srcs_pfs_path     := kernel/pseudofs.c kernel/seq_file.c tests/fuzz/shim/shim.c
+fuzz_srcs_ed25519_diff := kernel/ed25519.c kernel/sha512.c
+
+$(BUILD)/fuzz/sig: tests/fuzz/corpus_key.inc
+# OpenSSL's headers want libc's string.h and errno.h: Kelp's come after.
+$(BUILD)/fuzz/ed25519_diff: FUZZ_INC := -idirafter include
+$(BUILD)/fuzz/ed25519_diff: FUZZ_LIBS := -lcrypto
+
+.SECONDEXPANSION:
+$(FUZZ_BINS): $(BUILD)/fuzz/%: tests/fuzz/%.c $$(fuzz_srcs_$$*) $(FUZZ_SHIM) $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_INC) -o $@ $< $(fuzz_srcs_$*) $(FUZZ_LIBS)
+
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-seeds
+fuzz-build:
+	@tools/deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+fuzz-replay: fuzz-build
+	tools/fuzz.sh replay $(BUILD) $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	tools/fuzz.sh run $(BUILD) $(FUZZ_SECONDS) $(FUZZ_MERGE) $(FUZZ_TARGETS)
+
+# Regenerates the seed corpora (committed; see tests/fuzz/mkseeds.py).
+fuzz-seeds:
+	KCFLAGS="$(filter-out -MMD -MP,$(KCFLAGS)) $(FTRACE_FLAGS)" tests/fuzz/mkseeds.py

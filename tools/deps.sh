@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages Kelp needs when any is missing: as root it runs
 # apt-get itself, otherwise it prints the exact command and fails.
-# usage: tools/deps.sh [build|test|format]
+# usage: tools/deps.sh [build|test|format|fuzz]
 #   build: compile the kernel, make ISOs, boot QEMU (make, make run/selftest/debug)
-#   test:  build + the pytest harness (make test)
+#   test:  build + the pytest harness (make test), which replays the fuzz corpora
+#   fuzz:  clang, libFuzzer and OpenSSL's headers for tests/fuzz/ (make fuzz)
 #   format: clang-format (make format)
 set -eu
 mode=${1:-build}
@@ -15,6 +16,14 @@ check() {
   if [ "$mode" = format ]; then
     chk clang-format clang-format
     return
+  fi
+  if [ "$mode" = fuzz ] || [ "$mode" = test ]; then
+    chk clang clang
+    # libFuzzer and the sanitizer runtimes for clang 14.
+    ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
+      need="$need libclang-rt-14-dev"
+    [ -f /usr/include/openssl/evp.h ] || need="$need libssl-dev"
+    [ "$mode" = fuzz ] && return
   fi
   chk gcc gcc
   chk ld binutils

@@ -1,0 +1,95 @@
+/* The few kernel services the fuzzed kernel files call, for the host:
+ * the heap is libc's (so ASan sees every allocation and every overflow),
+ * console and log output go nowhere. Linked into every fuzz target; only
+ * what a target's kernel files actually reference gets pulled in. */
+#include <mm.h>
+#include <printk.h>
+#include <string.h>
+
+/* libc's heap under the kernel's names; mm.h cannot be mixed with
+ * <stdlib.h>, so declare the two we need. */
+extern void *malloc(size_t size);
+extern void *calloc(size_t n, size_t size);
+extern void *realloc(void *p, size_t size);
+extern void free(void *p);
+
+void *kmalloc(size_t size)
+{
+	return malloc(size ? size : 1);
+}
+
+void *kzalloc(size_t size)
+{
+	return calloc(1, size ? size : 1);
+}
+
+void *krealloc(void *p, size_t size)
+{
+	return realloc(p, size ? size : 1);
+}
+
+void kfree(void *p)
+{
+	free(p);
+}
+
+char *kstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = kmalloc(n);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+/* Formatting still runs (vsnprintf into a scratch buffer) so a bad format
+ * argument is still caught by the sanitizers; the text is dropped. */
+int vprintk(const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	return vsnprintf(buf, sizeof(buf), fmt, ap);
+}
+
+int printk(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vprintk(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+int kprintf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vprintk(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void console_puts(const char *s)
+{
+	(void)strlen(s);
+}
+
+/* Not in Debian 12's glibc; the kernel's own is in kernel/string.c, which
+ * cannot be linked next to libc. Same contract: returns strlen(src). */
+size_t strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (size) {
+		size_t c = n < size - 1 ? n : size - 1;
+
+		memcpy(dst, src, c);
+		dst[c] = 0;
+	}
+	return n;
+}
