@@ -71,3 +71,17 @@ def test_make_selftest():
     out = r.stdout.decode(errors="replace")
     assert "qemu exit status 33" in out, out[-3000:]
     assert r.returncode == 0, out[-3000:]
+
+
+@pytest.mark.parametrize("suite", ["sched", "time"])
+def test_selftest_exact_under_icount(kelp_factory, suite):
+    """Under -icount shift=0,sleep=off the TSC counts guest instructions and
+    virtual time only moves with them, so the checks that are bounds under
+    plain TCG become exact (msleep's wake-up time, O(1) pick-next); the
+    `icount` word on the command line tells the tests they may assert that."""
+    k = kelp_factory("selftest=%s icount" % suite, ["-icount", "shift=0,sleep=off"],
+                     expect_panic=True)
+    status = k.wait_exit(timeout=240)
+    run = ktap.parse(k.log)
+    assert not run.failed, k.log[-3000:]
+    assert status == EXIT_PASS
