@@ -106,6 +106,8 @@ static int klp_check_stack(struct task *task, const char **oldname)
 	struct klp_object *obj;
 	struct klp_func *func;
 	int nr = stack_trace_save_tsk_reliable(task, entries, MAX_STACK_ENTRIES);
+	if (nr == -EBUSY || nr == -ESRCH)
+		return nr;
 	if (nr < 0)
 		return -EINVAL;
 	klp_for_each_object(klp_transition_patch, obj) {
@@ -120,17 +122,52 @@ static int klp_check_stack(struct task *task, const char **oldname)
 	return 0;
 }
 
-static int klp_check_and_switch_task(struct task *task, void *arg)
+static u64 klp_task_switches(struct task *task)
 {
-	int ret;
-	if (task_curr(task) && task != current)
-		return -EBUSY;
-	ret = klp_check_stack(task, arg);
-	if (ret)
-		return ret;
+	return READ_ONCE(task->nvcsw) + READ_ONCE(task->nivcsw);
+}
+
+struct klp_switch_arg {
+	u64 switches; /* the task's context-switch count when its stack was read */
+};
+
+/* Runs under task_call_func(): the task cannot run. It is switched only if
+ * it has not run since its stack was checked. */
+static int klp_switch_if_unchanged(struct task *task, void *data)
+{
+	struct klp_switch_arg *arg = data;
+	if (klp_task_switches(task) != arg->switches)
+		return -EAGAIN;
 	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
 	task->patch_state = klp_target_state;
 	return 0;
+}
+
+/* The unwinder keeps a switched-out task off the CPU during its own walk
+ * (it takes the runqueue lock itself), so the check and the switch are two
+ * steps here; the context-switch count proves the task stayed asleep
+ * between them. */
+static int klp_check_and_switch_task(struct task *task, const char **oldname)
+{
+	struct klp_switch_arg arg;
+	int ret;
+
+	if (task == current) {
+		ret = klp_check_stack(task, oldname);
+		if (ret)
+			return ret;
+		clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+		task->patch_state = klp_target_state;
+		return 0;
+	}
+	if (task_curr(task))
+		return -EBUSY;
+	arg.switches = klp_task_switches(task);
+	ret = klp_check_stack(task, oldname);
+	if (ret)
+		return ret;
+	ret = task_call_func(task, klp_switch_if_unchanged, &arg);
+	return ret == -EAGAIN ? -EBUSY : ret;
 }
 
 /* Try to switch one task; true when it is (now) in the target state. */
@@ -146,7 +183,7 @@ static bool klp_try_switch_task(struct task *task)
 		ret = klp_check_and_switch_task(task, &old_name);
 		arch_irq_restore(flags);
 	} else {
-		ret = task_call_func(task, klp_check_and_switch_task, &old_name);
+		ret = klp_check_and_switch_task(task, &old_name);
 	}
 	switch (ret) {
 	case 0:
