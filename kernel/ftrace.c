@@ -27,6 +27,7 @@
 #define FTRACE_NR_TRAMPS 8 /* keep in step with ftrace_offsets.inc */
 #define FTRACE_LIST_SLOT (2 * FTRACE_NR_TRAMPS)
 
+BUILD_BUG_ON(offsetof(struct percpu, preempt_count) != 24);
 BUILD_BUG_ON(offsetof(struct percpu, in_irq) != 64);
 BUILD_BUG_ON(offsetof(struct percpu, ftrace_recursion) != 72);
 BUILD_BUG_ON(sizeof(struct ftrace_regs) != 176);

@@ -96,6 +96,10 @@ ftrace_tramp_%1:
     GUARD_BIT
     test [gs:PERCPU_FTRACE_RECURSION], rax
     jnz %%out
+    ; The guard bit is per CPU: the task holding it must not be switched
+    ; out (an interrupt's preemption would leave the bit set for the next
+    ; task, whose calls would then skip every handler, livepatch's too).
+    inc dword [gs:PERCPU_PREEMPT_COUNT]
     or [gs:PERCPU_FTRACE_RECURSION], rax
     mov rdi, [rsp + FR_R1]
     sub rdi, 5
@@ -106,6 +110,8 @@ ftrace_tramp_%1:
     GUARD_BIT
     not rax
     and [gs:PERCPU_FTRACE_RECURSION], rax
+    ; no reschedule check here: a pending one waits for the next point
+    dec dword [gs:PERCPU_PREEMPT_COUNT]
     ; "return" into regs->rip: the traced function, or its replacement
     mov rax, [rsp + FR_RIP]
     mov [rsp + FR_R1], rax
