@@ -39,6 +39,8 @@ static volatile bool klp_work_pending;
 static volatile bool klp_kick;
 static volatile u64 klp_next_retry; /* jiffies */
 
+static void klp_worker_start(void);
+
 static unsigned long klp_stack_entries[MAX_CPUS][MAX_STACK_ENTRIES];
 
 static const char *klp_state_word(int state)
@@ -411,6 +413,7 @@ void klp_start_transition(void)
 	unsigned long flags;
 
 	WARN_ON(klp_target_state == KLP_UNDEFINED);
+	klp_worker_start();
 	pr_notice("'%s': starting %s transition\n", klp_patch_name(klp_transition_patch),
 		  klp_state_word(klp_target_state));
 	klp_transition_patch->start_ns = ktime_get_ns();
@@ -475,11 +478,17 @@ static void klp_tick(void)
 	}
 }
 
-static int klp_transition_init(void)
+/* The worker is created with the first transition, not at boot: pid 1
+ * stays the shell's, and a kernel that never patches has no extra thread.
+ * Without it (no memory) stragglers still switch on their own, and the
+ * next transition tries again. */
+static void klp_worker_start(void)
 {
+	if (klp_worker)
+		return;
 	klp_worker = kthread_run(klp_transition_worker, NULL, "klp_transition");
-	if (!klp_worker)
-		return -ENOMEM;
-	return timer_tick_register(klp_tick);
+	if (klp_worker && timer_tick_register(klp_tick)) {
+		kthread_stop(klp_worker);
+		klp_worker = NULL;
+	}
 }
-late_initcall(klp_transition_init);

@@ -29,7 +29,7 @@ def test_basic_patch_unpatch(lp):
     assert lp.run("cat %s/stack_order" % d) == "1"
     assert lp.run("cat %s/vmlinux/patched" % d) == "1"
     assert "cmdline_proc_show,1/" in lp.run("ls %s/vmlinux" % d).split()
-    assert "cmdline_proc_show (1) I ->livepatch_cmdline_proc_show" in \
+    assert "cmdline_proc_show (1) I ->livepatch_cmdline_show" in \
         lp.run("cat /sys/kernel/tracing/enabled_functions")
     assert "Invalid argument" in lp.run("echo 1 > %s/enabled" % d)
     assert "Device or resource busy" in lp.run("klp unload test_klp_livepatch")

@@ -10,9 +10,9 @@
 
 int test_klp_atomic_replace_replace;
 
-static int livepatch_meminfo_proc_show(struct seq_file *m, void *v);
+static int livepatch_meminfo_show(struct seq_file *m, void *v);
 static struct klp_func funcs[] = {
-	{ .old_name = "meminfo_proc_show", .new_func = livepatch_meminfo_proc_show },
+	{ .old_name = "meminfo_proc_show", .new_func = livepatch_meminfo_show },
 	{}
 };
 static struct klp_object objs[] = { { .funcs = funcs }, {} };
@@ -22,7 +22,7 @@ KELP_MODULE(test_klp_atomic_replace, test_klp_atomic_replace_init, NULL, true);
 
 static struct klp_patch patch = { .mod = THIS_MODULE, .objs = objs };
 
-static noinline int livepatch_meminfo_proc_show(struct seq_file *m, void *v)
+static noinline int livepatch_meminfo_show(struct seq_file *m, void *v)
 {
 	(void)v;
 	seq_printf(m, "%s: %s\n", THIS_MODULE->name, "this has been live patched");

@@ -5,10 +5,10 @@
 #include <seq_file.h>
 #include <init.h>
 
-static int livepatch_cmdline_proc_show(struct seq_file *m, void *v);
+static int livepatch_cmdline_show(struct seq_file *m, void *v);
 
 static struct klp_func funcs[] = {
-	{ .old_name = "cmdline_proc_show", .new_func = livepatch_cmdline_proc_show },
+	{ .old_name = "cmdline_proc_show", .new_func = livepatch_cmdline_show },
 	{}
 };
 static struct klp_object objs[] = { { .funcs = funcs }, {} };
@@ -18,7 +18,7 @@ KELP_MODULE(test_klp_livepatch, test_klp_livepatch_init, NULL, true);
 
 static struct klp_patch patch = { .mod = THIS_MODULE, .objs = objs };
 
-static noinline int livepatch_cmdline_proc_show(struct seq_file *m, void *v)
+static noinline int livepatch_cmdline_show(struct seq_file *m, void *v)
 {
 	(void)v;
 	seq_printf(m, "%s: %s\n", THIS_MODULE->name, "this has been live patched");
