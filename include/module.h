@@ -141,7 +141,7 @@ extern struct mutex module_mutex;
 /* The loaded (COMING, LIVE or GOING) module called name (caller holds
  * module_mutex or accepts a race). */
 struct module *find_module(const char *name);
-/* Any listed module called name, an unloaded built-in included. */
+/* The loaded module called name, else the (unloaded) built-in one. */
 struct module *module_lookup_any(const char *name);
 /* The module whose sections contain addr, or NULL (lock-free reader). */
 struct module *module_of_addr(unsigned long addr);

@@ -51,19 +51,31 @@ const char *module_state_name(enum module_state s)
 
 /* ---- lookups ---- */
 
-struct module *module_lookup_any(const char *name)
+/* Names are unique among loaded modules only: an unloaded built-in does
+ * not reserve its name, so a blob port of a selftest module may carry the
+ * name of the built-in version (which then cannot load until it goes). */
+struct module *find_module(const char *name)
 {
 	struct module *m;
 	list_for_each_entry(m, &modules, list)
-		if (!strcmp(m->name, name))
+		if (m->state != MODULE_STATE_UNFORMED && !strcmp(m->name, name))
 			return m;
 	return NULL;
 }
 
-struct module *find_module(const char *name)
+static struct module *find_builtin(const char *name)
 {
-	struct module *m = module_lookup_any(name);
-	return m && m->state != MODULE_STATE_UNFORMED ? m : NULL;
+	struct module *m;
+	list_for_each_entry(m, &modules, list)
+		if (m->builtin && !strcmp(m->name, name))
+			return m;
+	return NULL;
+}
+
+struct module *module_lookup_any(const char *name)
+{
+	struct module *m = find_module(name);
+	return m ? m : find_builtin(name);
 }
 
 static bool region_has(const struct module_region *r, unsigned long addr)
@@ -624,12 +636,9 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 
 	struct load_ctx ctx = { .this_module = MODULES_VADDR };
 	mutex_lock(&module_mutex);
-	struct module *same = module_lookup_any(name);
+	struct module *same = find_module(name);
 	if (same) {
-		if (same->builtin)
-			WHY("%s is the name of a built-in module", name);
-		else
-			WHY("module %s is already loaded", name);
+		WHY("module %s is already loaded%s", name, same->builtin ? " (built-in)" : "");
 		err = -EEXIST;
 		goto out_unlock;
 	}
@@ -886,7 +895,7 @@ out:
 int module_builtin_register(struct module *mod)
 {
 	mutex_lock(&module_mutex);
-	if (module_lookup_any(mod->name)) {
+	if (find_builtin(mod->name)) {
 		mutex_unlock(&module_mutex);
 		pr_err("built-in module %s: name taken\n", mod->name);
 		return -EEXIST;
@@ -909,12 +918,12 @@ int module_builtin_load(const char *name)
 	int err;
 
 	mutex_lock(&module_mutex);
-	mod = module_lookup_any(name);
-	if (!mod || !mod->builtin) {
+	mod = find_builtin(name);
+	if (!mod) {
 		mutex_unlock(&module_mutex);
 		return -ENOENT;
 	}
-	if (mod->state != MODULE_STATE_UNFORMED) {
+	if (find_module(name)) { /* itself, or a blob of that name */
 		mutex_unlock(&module_mutex);
 		return -EEXIST;
 	}
