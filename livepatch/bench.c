@@ -2,7 +2,9 @@
  * the cost of calling a patched function on the handler path during a
  * transition, in the steady state (the jmp), the floor (calling the new
  * function directly), after a completed atomic replace reverted it (goal:
- * ftrace's call_nop), and transition latency over sleeping kthreads. */
+ * ftrace's call_nop), and transition latency over sleeping kthreads, alone
+ * and with four user tasks calling getpid() in a loop (they switch on their
+ * way back to user mode). */
 #include <bench.h>
 #include <livepatch.h>
 #include <sched.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <pseudofs.h>
 #include <errno.h>
+#include <user.h>
 
 #define LP_BENCH_CALLS 1000
 #define __lp_target noinline __attribute__((noipa))
@@ -134,8 +137,15 @@ static int lat_sleeper(void *unused)
 
 static struct task *lat_tasks[1000];
 
-static void lp_latency(int n, const char *name)
+#define LAT_USERS 4
+
+static void lp_latency(int n, int users, const char *name)
 {
+	struct task *u[LAT_USERS];
+	int nu = 0, err;
+	for (; nu < users && nu < LAT_USERS; nu++)
+		if (!(u[nu] = user_spawn("getpid_loop", "1", &err)))
+			break;
 	lat_stop = false;
 	int made = 0;
 	for (; made < n; made++)
@@ -155,12 +165,17 @@ static void lp_latency(int n, const char *name)
 	wake_up_all(&lat_wq);
 	for (int i = 0; i < made; i++)
 		kthread_stop(lat_tasks[i]);
+	for (int i = 0; i < nu; i++) {
+		task_wait_exit(u[i]);
+		put_task_struct(u[i]);
+	}
 	msleep(10);
 }
 
 KBENCH(lp_transition_latency)
 {
-	lp_latency(10, "lp_transition_10_kthreads");
-	lp_latency(100, "lp_transition_100_kthreads");
-	lp_latency(1000, "lp_transition_1000_kthreads");
+	lp_latency(10, 0, "lp_transition_10_kthreads");
+	lp_latency(100, 0, "lp_transition_100_kthreads");
+	lp_latency(1000, 0, "lp_transition_1000_kthreads");
+	lp_latency(10, LAT_USERS, "lp_transition_10_kthreads_4_user_getpid");
 }

@@ -17,6 +17,7 @@
 #include <mm.h>
 #include <string.h>
 #include <errno.h>
+#include <user.h>
 
 #define LP "/sys/kernel/livepatch/"
 #define LINE_MAX_LEN 200
@@ -696,4 +697,47 @@ KTEST(livepatch, enable_errors)
 	KEXPECT_FALSE(lp_exists("lp_err"));
 	KEXPECT_EQ(module_refcount(&m), 0);
 	KEXPECT_EQ(klp_nr_patches(), 0);
+}
+
+/* ---- the syscall patch with user tasks ---- */
+
+#define LP_SYSCALL_TASKS 4
+extern int test_klp_syscall_pids[8];
+extern int test_klp_syscall_npids;
+
+/* Linux's test-syscall.sh: sys_getpid patched while user tasks call
+ * getpid() in a loop. Each task switches on its way back to user mode;
+ * every one runs the new body (its pid crossed off), the transition
+ * completes, and the loopers never see a wrong pid (exit status 0). */
+KTEST(livepatch, syscall_user_tasks_switch)
+{
+	struct task *u[LP_SYSCALL_TASKS];
+	int n = 0, err = 0;
+	for (; n < LP_SYSCALL_TASKS; n++) {
+		u[n] = user_spawn("getpid_loop", "2", &err);
+		if (!u[n])
+			break;
+		test_klp_syscall_pids[n] = u[n]->pid;
+	}
+	KASSERT_EQ(n, LP_SYSCALL_TASKS);
+	test_klp_syscall_npids = n;
+	msleep(50); /* all in their loops */
+	KEXPECT_EQ(module_builtin_load("test_klp_syscall"), 0);
+	KEXPECT_TRUE(klp_wait_transition(5000));
+	KEXPECT_EQ(read_int(LP "test_klp_syscall/transition"), 0);
+	for (int i = 0; i < n; i++) {
+		KEXPECT_FALSE(test_tsk_thread_flag(u[i], TIF_PATCH_PENDING));
+		KEXPECT_EQ(u[i]->patch_state, KLP_UNDEFINED);
+	}
+	/* a switched task calls the new body on its next getpid() */
+	for (int i = 0; i < 100 && READ_ONCE(test_klp_syscall_npids); i++)
+		msleep(10);
+	KEXPECT_EQ(test_klp_syscall_npids, 0);
+	disable_lp(t, "test_klp_syscall");
+	KEXPECT_EQ(module_unload("test_klp_syscall", NULL, 0), 0);
+	for (int i = 0; i < n; i++) {
+		KEXPECT_EQ(task_wait_exit(u[i]), 0);
+		put_task_struct(u[i]);
+	}
+	memset(test_klp_syscall_pids, 0, sizeof(test_klp_syscall_pids));
 }
