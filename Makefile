@@ -89,7 +89,9 @@ $(BUILD)/klpctl: $(KLPCTL_SRCS) include/klp_proto.h include/crc32.h
 # builds any source, inside the repository or not, into build/patches/foo.klp
 # against this kernel's build ID and signs it; `make module P=...` the same
 # for a plain module. The author's headers are include/linux-compat first.
-PATCH_CFLAGS := $(filter-out -MMD -MP -Iinclude,$(KCFLAGS)) $(FTRACE_FLAGS)
+# Linux builds module sources without -Wunused-parameter (seq_file show
+# callbacks ignore v): samples port by changing includes only.
+PATCH_CFLAGS := $(filter-out -MMD -MP -Iinclude,$(KCFLAGS)) $(FTRACE_FLAGS) -Wno-unused-parameter
 MKPATCH      := KCFLAGS="$(PATCH_CFLAGS)" tools/mkpatch.sh
 patch module: $(BUILD)/kernel.elf $(SIGN_KEY)
 	@test -n "$(P)" || { echo "usage: make $@ P=path/to/foo.c" >&2; exit 2; }
@@ -135,10 +137,19 @@ $(BUILD)/tests/kernel/module_test.o: $(KTEST_BLOBS)
 # The same material against the real build ID, for the end-to-end tests
 # over COM2 (tests/test_blobs.py): build/testblobs/*.klp.
 TB := $(BUILD)/testblobs
+# Livepatch ports for tests/test_patch_e2e.py: the cmdline sample and
+# Linux's selftest modules as blobs (tests/modules/test_klp_*.c).
+LP_TEST_BLOBS := test_klp_livepatch.klp test_klp_atomic_replace.klp test_klp_callbacks_demo.klp \
+                 test_klp_callbacks_demo2.klp test_klp_syscall.klp
 TEST_BLOBS := $(addprefix $(TB)/,hello_module.klp ktest_mod.klp ktest_mod_otherkey.klp \
-              ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp)
+              ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp \
+              livepatch-sample.klp $(LP_TEST_BLOBS))
 TB_MKPATCH = KCFLAGS="$(PATCH_CFLAGS) $(2)" tools/mkpatch.sh $(1) $(TB) $(3) >/dev/null
 TB_DEPS := $(BUILD)/kernel.elf $(KTEST_DEPS)
+$(TB)/livepatch-sample.klp: samples/livepatch-sample.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,)
+$(TB)/test_klp_%.klp: tests/modules/test_klp_%.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,)
 $(TB)/hello_module.klp: samples/hello_module.c $(TB_DEPS)
 	$(call TB_MKPATCH,$<,,)
 $(TB)/ktest_mod.klp: tests/modules/ktest_mod.c $(TB_DEPS)

@@ -3,6 +3,13 @@
  * the declarations a module's own source uses (module_init, THIS_MODULE,
  * module_param; see include/linux-compat for the author's headers).
  *
+ * Two kinds of module share one list and one set of lookups: loaded blobs
+ * (kernel/module.c) and built-in modules compiled into the kernel
+ * (kernel/module_builtin.c, KELP_MODULE below: livepatch's test patches and
+ * their targets), which stay listed as UNFORMED until `klp load NAME` runs
+ * their init. find_module(), try_module_get()/module_put() and rmmod
+ * (module_unload) treat both alike.
+ *
  * Lifetime: COMING (sections laid out, relocated, symbols visible, init
  * running) -> LIVE -> GOING (exit running, then freed). Livepatch hears of
  * COMING/GOING through module_notify_coming/going, which call the hooks
@@ -87,6 +94,10 @@ struct module {
 	unsigned int ndepends;
 
 	bool klp;			/* .modinfo livepatch=Y */
+	bool klp_alive;			/* livepatch may patch it (set by its
+					 * coming hook, cleared by going) */
+	bool builtin;			/* compiled in: never freed, goes back
+					 * to UNFORMED when unloaded */
 	/* Livepatch-owned: set by the livepatch core while the patch is
 	 * registered; unload asks it whether the patch is enabled or in
 	 * transition. NULL means "not busy". */
@@ -127,19 +138,29 @@ int module_unload(const char *name, char *why, size_t whylen);
  * init/exit or the livepatch hooks run). */
 extern struct mutex module_mutex;
 
-/* The module called name (caller holds module_mutex or accepts a race). */
+/* The loaded (COMING, LIVE or GOING) module called name (caller holds
+ * module_mutex or accepts a race). */
 struct module *find_module(const char *name);
+/* The loaded module called name, else the (unloaded) built-in one. */
+struct module *module_lookup_any(const char *name);
 /* The module whose sections contain addr, or NULL (lock-free reader). */
 struct module *module_of_addr(unsigned long addr);
 bool is_module_address(unsigned long addr);
 bool is_module_text_address(unsigned long addr);
 
-/* Iterate modules under the module mutex: fn returns false to stop. */
+/* Iterate listed modules (unloaded built-ins included) under the module
+ * mutex: fn returns false to stop. */
 void module_for_each(bool (*fn)(struct module *mod, void *arg), void *arg);
+/* Loaded modules of both kinds. */
 size_t module_count(void);
 
+/* A reference keeps a module from being unloaded; refused (false) while
+ * it is GOING or not loaded. NULL (built-in code) always succeeds. A
+ * livepatch holds one on its own module from klp_enable_patch() until its
+ * disable transition completes. */
 bool try_module_get(struct module *mod);
 void module_put(struct module *mod);
+int module_refcount(struct module *mod);
 
 const char *module_state_name(enum module_state s);
 /* The lsmod table (header + one line per module) into out; returns its length. */
@@ -177,11 +198,34 @@ void module_notify_going(struct module *mod);
 int module_parse_params(struct module *mod, const char *args, char *why, size_t whylen);
 void module_free_params(struct module *mod);
 
+/* ---- built-in modules (kernel/module_builtin.c) ---- */
+
+/* A file compiled into the kernel declares its module with
+ *   KELP_MODULE(test_klp_livepatch, my_init, my_exit, true);
+ * which defines a static `__this_module` (THIS_MODULE in that file) and
+ * lists it at boot, UNFORMED until module_builtin_load(). */
+#define KELP_MODULE(name_, init_, exit_, livepatch_)                                               \
+	static struct module __this_module = { .name = #name_, .state = MODULE_STATE_UNFORMED,    \
+					       .klp = livepatch_, .builtin = true,                 \
+					       .init = init_, .exit = exit_ };                     \
+	static int __kelp_module_register_##name_(void)                                            \
+	{                                                                                          \
+		return module_builtin_register(&__this_module);                                    \
+	}                                                                                          \
+	late_initcall(__kelp_module_register_##name_)
+
+int module_builtin_register(struct module *mod);
+/* Runs a built-in module's init (livepatch's coming hook first), as the
+ * loader does for a blob: 0, or -ENOENT (no such built-in), -EEXIST
+ * (loaded), or the hook's or init's error (the module stays unloaded).
+ * Unloading is module_unload(), as for a blob. */
+int module_builtin_load(const char *name);
+
 /* ---- for code built into a module ---- */
 
+/* A blob's __this_module is its struct module, placed by the loader; a
+ * built-in's is the static one KELP_MODULE defines. */
 #ifdef KBUILD_MODNAME
 extern struct module __this_module;
-#define THIS_MODULE (&__this_module)
-#else
-#define THIS_MODULE ((struct module *)0)
 #endif
+#define THIS_MODULE (&__this_module)

@@ -143,6 +143,13 @@ static int chan_livepatch(const char *verb, const char *name, char *out, size_t 
 		for (;;) {
 			int tr;
 			int err = lp_read_int(name, "transition", &tr);
+			/* A disabled patch is freed when its transition completes
+			 * (Linux): its directory goes, its module stays loaded. */
+			struct module *mod = find_module(name);
+			if (err == -ENOENT && mod && mod->klp) {
+				snprintf(out, outlen, "%s: transition complete (disabled)", name);
+				return 0;
+			}
 			if (err) {
 				snprintf(out, outlen, "no livepatch %s (%d)", name, err);
 				return err == -ENOENT ? -ENOENT : err;

@@ -11,7 +11,12 @@
  *
  * struct module lives at the start of the module's own data region: module
  * code references THIS_MODULE (&__this_module) with 32-bit sign-extended
- * relocations, which only reach the top 2 GiB. */
+ * relocations, which only reach the top 2 GiB.
+ *
+ * Built-in modules (KELP_MODULE, compiled into the kernel) share the list:
+ * listed UNFORMED from boot, COMING/LIVE/GOING between module_builtin_load()
+ * and module_unload(), with the same livepatch hooks, references and rmmod
+ * checks as a blob; they are never freed. */
 #define pr_fmt(fmt) "module: " fmt
 #include <module.h>
 #include <module_sig.h>
@@ -46,13 +51,31 @@ const char *module_state_name(enum module_state s)
 
 /* ---- lookups ---- */
 
+/* Names are unique among loaded modules only: an unloaded built-in does
+ * not reserve its name, so a blob port of a selftest module may carry the
+ * name of the built-in version (which then cannot load until it goes). */
 struct module *find_module(const char *name)
 {
 	struct module *m;
 	list_for_each_entry(m, &modules, list)
-		if (!strcmp(m->name, name))
+		if (m->state != MODULE_STATE_UNFORMED && !strcmp(m->name, name))
 			return m;
 	return NULL;
+}
+
+static struct module *find_builtin(const char *name)
+{
+	struct module *m;
+	list_for_each_entry(m, &modules, list)
+		if (m->builtin && !strcmp(m->name, name))
+			return m;
+	return NULL;
+}
+
+struct module *module_lookup_any(const char *name)
+{
+	struct module *m = find_module(name);
+	return m ? m : find_builtin(name);
 }
 
 static bool region_has(const struct module_region *r, unsigned long addr)
@@ -158,7 +181,8 @@ bool try_module_get(struct module *mod)
 {
 	if (!mod)
 		return true;
-	if (mod->state == MODULE_STATE_GOING)
+	enum module_state st = READ_ONCE(mod->state);
+	if (st == MODULE_STATE_GOING || st == MODULE_STATE_UNFORMED)
 		return false;
 	__atomic_add_fetch(&mod->refcnt, 1, __ATOMIC_ACQ_REL);
 	return true;
@@ -168,6 +192,11 @@ void module_put(struct module *mod)
 {
 	if (mod)
 		__atomic_sub_fetch(&mod->refcnt, 1, __ATOMIC_ACQ_REL);
+}
+
+int module_refcount(struct module *mod)
+{
+	return __atomic_load_n(&mod->refcnt, __ATOMIC_ACQUIRE);
 }
 
 /* ---- livepatch hooks ---- */
@@ -607,8 +636,9 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 
 	struct load_ctx ctx = { .this_module = MODULES_VADDR };
 	mutex_lock(&module_mutex);
-	if (find_module(name)) {
-		WHY("module %s is already loaded", name);
+	struct module *same = find_module(name);
+	if (same) {
+		WHY("module %s is already loaded%s", name, same->builtin ? " (built-in)" : "");
 		err = -EEXIST;
 		goto out_unlock;
 	}
@@ -838,6 +868,14 @@ int module_unload(const char *name, char *why, size_t whylen)
 	module_notify_going(mod);
 
 	mutex_lock(&module_mutex);
+	if (mod->builtin) {
+		mod->state = MODULE_STATE_UNFORMED;
+		nr_modules--;
+		/* quiet, as Linux's rmmod: the livepatch selftests compare
+		 * the log line by line */
+		WHY("unloaded %s", name);
+		goto out;
+	}
 	err = ftrace_remove_module_sites(mod);
 	if (err) /* a filter appeared meanwhile: the sites stay, the module too */
 		pr_err("%s: cannot remove its fentry sites (%d); leaking it\n", name, err);
@@ -848,6 +886,65 @@ int module_unload(const char *name, char *why, size_t whylen)
 	}
 	WHY("unloaded %s", name);
 out:
+	mutex_unlock(&module_mutex);
+	return err;
+}
+
+/* ---- built-in modules ---- */
+
+int module_builtin_register(struct module *mod)
+{
+	mutex_lock(&module_mutex);
+	if (find_builtin(mod->name)) {
+		mutex_unlock(&module_mutex);
+		pr_err("built-in module %s: name taken\n", mod->name);
+		return -EEXIST;
+	}
+	mod->state = MODULE_STATE_UNFORMED;
+	mod->builtin = true;
+	unsigned long flags = arch_irq_save();
+	list_add_tail(&mod->list, &modules);
+	arch_irq_restore(flags);
+	mutex_unlock(&module_mutex);
+	return 0;
+}
+
+/* The blob path's order, without the layout: COMING, livepatch's hook and
+ * init outside the mutex (a livepatch's init waits on its transition),
+ * then LIVE. */
+int module_builtin_load(const char *name)
+{
+	struct module *mod;
+	int err;
+
+	mutex_lock(&module_mutex);
+	mod = find_builtin(name);
+	if (!mod) {
+		mutex_unlock(&module_mutex);
+		return -ENOENT;
+	}
+	if (find_module(name)) { /* itself, or a blob of that name */
+		mutex_unlock(&module_mutex);
+		return -EEXIST;
+	}
+	mod->state = MODULE_STATE_COMING;
+	nr_modules++;
+	mutex_unlock(&module_mutex);
+
+	err = module_notify_coming(mod);
+	if (!err && mod->init) {
+		err = mod->init();
+		if (err)
+			module_notify_going(mod);
+	}
+	mutex_lock(&module_mutex);
+	if (err) {
+		mod->state = MODULE_STATE_UNFORMED;
+		nr_modules--;
+	} else {
+		mod->state = MODULE_STATE_LIVE;
+		sysfs_add(mod);
+	}
 	mutex_unlock(&module_mutex);
 	return err;
 }

@@ -13,10 +13,12 @@ struct list_ctx {
 static bool list_one(struct module *m, void *arg)
 {
 	struct list_ctx *c = arg;
+	if (m->state == MODULE_STATE_UNFORMED) /* a built-in not loaded */
+		return true;
 	if (c->pos < c->len)
-		c->pos += snprintf(c->out + c->pos, c->len - c->pos, "%-24s %8zu %3d %-8s%s\n",
+		c->pos += snprintf(c->out + c->pos, c->len - c->pos, "%-24s %8zu %3d %-8s%s%s\n",
 				   m->name, m->size, m->refcnt, module_state_name(m->state),
-				   m->klp ? " livepatch" : "");
+				   m->klp ? " livepatch" : "", m->builtin ? " builtin" : "");
 	return true;
 }
 

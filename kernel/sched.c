@@ -187,6 +187,10 @@ void schedule(void)
 		       current->pid, preempt_count());
 		dump_stack();
 	}
+	/* Livepatch: a pending task going to sleep switches here when its
+	 * own stack is clear of the functions being changed. */
+	if (unlikely(test_tsk_thread_flag(current, TIF_PATCH_PENDING)))
+		klp_sched_try_switch();
 	preempt_disable();
 	__schedule(false);
 	preempt_enable_no_resched();
@@ -229,6 +233,8 @@ void yield(void)
 
 void cond_resched(void)
 {
+	if (unlikely(test_tsk_thread_flag(current, TIF_PATCH_PENDING)))
+		klp_sched_try_switch();
 	if (need_resched() && !preempt_count() && arch_irqs_enabled())
 		preempt_schedule();
 }

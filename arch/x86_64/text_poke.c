@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <init.h>
 #include <ksyms.h>
+#include <sched.h>
 
 #define INT3_INSN 0xcc
 #define JMP32_INSN 0xe9
@@ -161,6 +162,12 @@ notrace int text_poke_batch(struct text_poke_loc *locs, size_t n)
 	__atomic_store_n(&poke_batch, locs, __ATOMIC_RELEASE);
 
 	static const u8 int3 = INT3_INSN;
+	/* No task switch while int3s are in place: another task hitting one
+	 * would get only the emulation below, which skips a new call
+	 * instead of making it (for livepatch, the old body would run at a
+	 * site that is going from `jmp new` to the handler). Interrupt
+	 * handlers still can; emulating the call is the SMP-grade fix. */
+	preempt_disable();
 	for (size_t i = 0; i < n; i++)
 		poke_write(locs[i].addr, &int3, 1);
 	text_poke_sync();
@@ -172,6 +179,7 @@ notrace int text_poke_batch(struct text_poke_loc *locs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		poke_write(locs[i].addr, locs[i].new, 1);
 	text_poke_sync();
+	preempt_enable();
 
 	/* SMP: wait here until no CPU is still inside poke_int3_handler. */
 	__atomic_store_n(&poke_batch, NULL, __ATOMIC_RELEASE);

@@ -31,7 +31,12 @@ KTEST(time, starts_near_zero)
 	u64 seq = 0;
 	struct log_record rec;
 	char buf[64];
-	KASSERT_TRUE(log_first_seq() == 0);
+	/* Suites that log a lot (livepatch's stress tests) may have wrapped
+	 * the ring: the first record is gone, nothing to check then. */
+	if (log_first_seq() != 0) {
+		ktest_skip(t, "log ring wrapped");
+		return;
+	}
 	KASSERT_TRUE(log_read(&seq, &rec, buf, sizeof(buf)));
 	KEXPECT_LT(rec.ts_ns, NSEC_PER_SEC);
 	KEXPECT_LE(rec.ts_ns, ktime_get_ns());

@@ -1,0 +1,289 @@
+/* Livepatch redirection: one klp_ops (an IPMODIFY ftrace_ops) per patched
+ * function, holding the stack of klp_funcs that replace it, newest first,
+ * and the ftrace handler that picks the entry the running task must see.
+ * Also the steady-state fast path: once no transition involves a function
+ * whose top entry is a real replacement, its fentry site becomes a plain
+ * `jmp new_func` and the handler is not run at all. */
+#define pr_fmt(fmt) "livepatch: " fmt
+#include "core.h"
+#include <ftrace.h>
+#include <sched.h>
+#include <mm.h>
+#include <errno.h>
+#include <panic.h>
+
+/* x86 is TSO: stores are not reordered with stores, loads not with loads,
+ * so these only have to stop the compiler. An SMP port on a weaker
+ * architecture would make them real fences. */
+#define smp_wmb() barrier()
+#define smp_rmb() barrier()
+
+struct klp_ops {
+	struct list_head node;		/* in klp_ops_list */
+	struct list_head func_stack;	/* klp_func.stack_node, newest first */
+	struct ftrace_ops fops;
+	void *old_func;
+	unsigned long jmp;		/* fast path target installed, or 0 */
+};
+
+static LIST_HEAD(klp_ops_list);
+
+struct klp_ops *klp_find_ops(void *old_func)
+{
+	struct klp_ops *ops;
+	list_for_each_entry(ops, &klp_ops_list, node)
+		if (ops->old_func == old_func)
+			return ops;
+	return NULL;
+}
+
+int klp_nr_ops(void)
+{
+	struct klp_ops *ops;
+	int n = 0;
+	list_for_each_entry(ops, &klp_ops_list, node)
+		n++;
+	return n;
+}
+
+struct klp_func *klp_ops_top(struct klp_ops *ops)
+{
+	return list_empty(&ops->func_stack) ? NULL
+					    : list_first_entry(&ops->func_stack, struct klp_func, stack_node);
+}
+
+/* The entry below func, or NULL when func is the bottom one. */
+struct klp_func *klp_ops_next(struct klp_ops *ops, struct klp_func *func)
+{
+	if (func->stack_node.next == &ops->func_stack)
+		return NULL;
+	return list_entry(func->stack_node.next, struct klp_func, stack_node);
+}
+
+/* Runs at the start of every call to a patched function (on the trampoline
+ * path), in any context: notrace, and nothing here may sleep or schedule.
+ * Preemption is held off so that klp_synchronize_transition() can treat
+ * "every CPU has been through a schedule point" as "no handler is still
+ * looking at the old state". The tracer's recursion guard is held around
+ * us, so the task must not switch out here (the guard is per CPU): hence
+ * the no-resched enable. */
+static notrace void klp_ftrace_handler(unsigned long ip, unsigned long parent_ip,
+				       struct ftrace_ops *fops, struct ftrace_regs *fregs)
+{
+	struct klp_ops *ops = container_of(fops, struct klp_ops, fops);
+	struct list_head *first;
+	struct klp_func *func;
+	(void)ip;
+	(void)parent_ip;
+
+	preempt_disable();
+	first = READ_ONCE(ops->func_stack.next);
+	if (unlikely(first == &ops->func_stack))
+		goto out; /* the stack emptied under a late call: run the original */
+	func = list_entry(first, struct klp_func, stack_node);
+
+	/* Pairs with the smp_wmb() in __klp_enable_patch()/klp_init_transition():
+	 * if we see a func newly published on the stack, we also see its
+	 * transition flag (set before publication). Pairs with the smp_wmb()
+	 * at the end of klp_complete_transition()'s flag clearing as well. */
+	smp_rmb();
+
+	if (unlikely(READ_ONCE(func->transition))) {
+		/* Pairs with the smp_wmb() in klp_init_transition() between
+		 * the patch_state initialisation and func->transition = true:
+		 * a func in transition implies an initialised patch_state. */
+		smp_rmb();
+		int state = READ_ONCE(current->patch_state);
+		if (state == KLP_UNPATCHED) {
+			/* This task still runs the previous code: the next
+			 * entry, or the original function when there is none. */
+			struct list_head *next = READ_ONCE(func->stack_node.next);
+			if (next == &ops->func_stack)
+				goto out;
+			func = list_entry(next, struct klp_func, stack_node);
+		}
+	}
+
+	/* A nop means "the original": resuming at the function itself would
+	 * enter this handler again, forever. */
+	if (func->nop)
+		goto out;
+	ftrace_regs_set_ip(fregs, (unsigned long)func->new_func);
+out:
+	preempt_enable_no_resched();
+}
+
+static void klp_unpatch_func(struct klp_func *func)
+{
+	struct klp_ops *ops;
+
+	if (WARN_ON(!func->patched))
+		return;
+	ops = klp_find_ops(func->old_func);
+	if (WARN_ON(!ops))
+		return;
+	if (list_is_singular(&ops->func_stack)) {
+		unsigned long ip = (unsigned long)func->old_func;
+		if (ops->jmp)
+			ftrace_site_clear_jmp(ip);
+		unregister_ftrace_function(&ops->fops);
+		list_del_init(&func->stack_node);
+		list_del_init(&ops->node);
+		kfree(ops);
+	} else {
+		/* The jmp may target func itself: back to the handler path
+		 * until klp_fast_path_update() looks at the new top. */
+		if (ops->jmp) {
+			ftrace_site_clear_jmp((unsigned long)ops->old_func);
+			ops->jmp = 0;
+		}
+		list_del_init(&func->stack_node);
+	}
+	func->patched = false;
+}
+
+static int klp_patch_func(struct klp_func *func)
+{
+	struct klp_ops *ops;
+	int ret;
+
+	if (WARN_ON(!func->old_func) || WARN_ON(func->patched))
+		return -EINVAL;
+	ops = klp_find_ops(func->old_func);
+	if (!ops) {
+		unsigned long ip = ftrace_location((unsigned long)func->old_func);
+		if (!ip) {
+			pr_err("failed to find location for function '%s'\n", func->old_name);
+			return -EINVAL;
+		}
+		ops = kzalloc(sizeof(*ops));
+		if (!ops)
+			return -ENOMEM;
+		ops->fops.func = klp_ftrace_handler;
+		/* No SAVE_REGS: the tracer honours a new ip with the
+		 * argument-only frame (Linux's FTRACE_WITH_ARGS), cheaper. */
+		ops->fops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT;
+		ops->old_func = func->old_func;
+		INIT_LIST_HEAD(&ops->func_stack);
+		list_add(&func->stack_node, &ops->func_stack);
+
+		ret = ftrace_set_filter_ip(&ops->fops, ip, 0, 0);
+		if (ret) {
+			pr_err("failed to set ftrace filter for function '%s' (%d)\n", func->old_name, ret);
+			goto err;
+		}
+		ret = register_ftrace_function(&ops->fops);
+		if (ret) {
+			pr_err("failed to register ftrace handler for function '%s' (%d)\n",
+			       func->old_name, ret);
+			ftrace_free_filter(&ops->fops);
+			goto err;
+		}
+		list_add(&ops->node, &klp_ops_list);
+	} else {
+		/* Publish at the head: func (and its transition flag) is
+		 * fully written before the handler can reach it. Pairs with
+		 * the handler's first smp_rmb(). */
+		smp_wmb();
+		list_add(&func->stack_node, &ops->func_stack);
+	}
+	func->patched = true;
+	return 0;
+err:
+	list_del_init(&func->stack_node);
+	kfree(ops);
+	return ret;
+}
+
+static void __klp_unpatch_object(struct klp_object *obj, bool nops_only)
+{
+	struct klp_func *func;
+	klp_for_each_func(obj, func) {
+		if (nops_only && !func->nop)
+			continue;
+		if (func->patched)
+			klp_unpatch_func(func);
+	}
+	if (obj->dynamic || !nops_only)
+		obj->patched = false;
+}
+
+void klp_unpatch_object(struct klp_object *obj)
+{
+	__klp_unpatch_object(obj, false);
+}
+
+int klp_patch_object(struct klp_object *obj)
+{
+	struct klp_func *func;
+	int ret;
+
+	if (WARN_ON(obj->patched))
+		return -EINVAL;
+	klp_for_each_func(obj, func) {
+		ret = klp_patch_func(func);
+		if (ret) {
+			klp_unpatch_object(obj);
+			return ret;
+		}
+	}
+	obj->patched = true;
+	return 0;
+}
+
+static void __klp_unpatch_objects(struct klp_patch *patch, bool nops_only)
+{
+	struct klp_object *obj;
+	klp_for_each_object(patch, obj)
+		if (obj->patched)
+			__klp_unpatch_object(obj, nops_only);
+}
+
+void klp_unpatch_objects(struct klp_patch *patch)
+{
+	__klp_unpatch_objects(patch, false);
+}
+
+void klp_unpatch_objects_dynamic(struct klp_patch *patch)
+{
+	__klp_unpatch_objects(patch, true);
+}
+
+/* Put the trampoline call back on every function this patch touches,
+ * before its transition starts: during a transition the right target
+ * depends on the calling task, which a jmp cannot express. */
+void klp_fast_path_clear(struct klp_patch *patch)
+{
+	struct klp_object *obj;
+	struct klp_func *func;
+	klp_for_each_object(patch, obj)
+		klp_for_each_func(obj, func) {
+			struct klp_ops *ops = klp_find_ops(func->old_func);
+			if (ops && ops->jmp) {
+				ftrace_site_clear_jmp((unsigned long)ops->old_func);
+				ops->jmp = 0;
+			}
+		}
+}
+
+/* With no transition running, every task sees the top entry of every
+ * stack: where that is a real replacement, jump to it directly. A site
+ * shared with another ops refuses (-EBUSY) and keeps the handler path. */
+void klp_fast_path_update(void)
+{
+	struct klp_ops *ops;
+	if (klp_transition_patch)
+		return;
+	list_for_each_entry(ops, &klp_ops_list, node) {
+		struct klp_func *top = klp_ops_top(ops);
+		unsigned long want = top && !top->nop && !top->transition ? (unsigned long)top->new_func : 0;
+		if (want == ops->jmp)
+			continue;
+		if (want && !ftrace_site_set_jmp((unsigned long)ops->old_func, want)) {
+			ops->jmp = want;
+		} else if (ops->jmp) {
+			ftrace_site_clear_jmp((unsigned long)ops->old_func);
+			ops->jmp = 0;
+		}
+	}
+}

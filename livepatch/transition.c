@@ -1,0 +1,494 @@
+/* The per-task consistency model: every task moves from the old patch state
+ * to the target one on its own, at a point where it is provably not running
+ * any function the transition changes (on the way back to user mode, in
+ * schedule()/cond_resched() after checking its own stack, in the idle loop,
+ * or by a reliable stack check while it is switched out).
+ *
+ * Unlike Linux, which retries stragglers once a second, Kelp retries when
+ * something happens (a pending task switched itself: it went to sleep, hit
+ * cond_resched, returned to user mode, or the idle loop ran) and on a
+ * short timer, from a dedicated worker thread; after a few rounds it wakes
+ * interruptible sleepers so they pass a switch point. */
+#define pr_fmt(fmt) "livepatch: " fmt
+#include "core.h"
+#include <sched.h>
+#include <stacktrace.h>
+#include <percpu.h>
+#include <wait.h>
+#include <time.h>
+#include <errno.h>
+#include <panic.h>
+#include <init.h>
+
+#define smp_wmb() barrier()
+#define smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+#define MAX_STACK_ENTRIES 100
+#define KLP_RETRY_MS 2		/* timer retry while tasks are pending */
+#define KLP_SIGNAL_ROUNDS 4	/* wake sleepers every this many retries */
+
+struct klp_patch *klp_transition_patch;
+static int klp_target_state = KLP_UNDEFINED;
+static unsigned int klp_signals_cnt;
+
+/* The worker and its pokes. klp_kick is set from switch points (any
+ * context), the tick turns it into a wake-up of the worker. */
+static struct task *klp_worker;
+static DECLARE_WAIT_QUEUE_HEAD(klp_worker_wq);
+static volatile bool klp_work_pending;
+static volatile bool klp_kick;
+static volatile u64 klp_next_retry; /* jiffies */
+
+static void klp_worker_start(void);
+
+static unsigned long klp_stack_entries[MAX_CPUS][MAX_STACK_ENTRIES];
+
+static const char *klp_state_word(int state)
+{
+	return state == KLP_PATCHED ? "patching" : "unpatching";
+}
+
+/* Every CPU has passed a point where no livepatch handler can be running
+ * with a stale view. Handlers run with preemption off and this CPU is the
+ * caller's, so with one CPU a full fence is that point; with more, this
+ * must also run an empty function on every other CPU (Linux's
+ * schedule_on_each_cpu) before returning. */
+void klp_synchronize_transition(void)
+{
+	smp_mb();
+}
+
+/* Switch a task (current, or one that cannot run) if it is pending. The
+ * test-and-clear is the read barrier pairing with the smp_wmb() that
+ * orders klp_target_state before the TIF_PATCH_PENDING writes in
+ * klp_init_transition()/klp_reverse_transition(). */
+notrace void klp_update_patch_state(struct task *task)
+{
+	preempt_disable();
+	if (__atomic_fetch_and(&task->thread_flags, ~(1UL << TIF_PATCH_PENDING), __ATOMIC_SEQ_CST) &
+	    (1UL << TIF_PATCH_PENDING)) {
+		task->patch_state = READ_ONCE(klp_target_state);
+		klp_kick = true;
+	}
+	preempt_enable_no_resched();
+}
+
+/* Is any function this transition changes on the saved stack? */
+static int klp_check_stack_func(struct klp_func *func, unsigned long *entries, unsigned int nr)
+{
+	unsigned long addr, size;
+
+	if (klp_target_state == KLP_UNPATCHED) {
+		/* Unpatching: the new function must be off the stack. */
+		addr = (unsigned long)func->new_func;
+		size = func->new_size;
+	} else {
+		/* Patching: the implementation being replaced must be: the
+		 * original when func is alone on its stack, else the entry
+		 * below it. */
+		struct klp_ops *ops = klp_find_ops(func->old_func);
+		struct klp_func *prev = ops ? klp_ops_next(ops, func) : NULL;
+		if (!prev) {
+			addr = (unsigned long)func->old_func;
+			size = func->old_size;
+		} else {
+			addr = (unsigned long)prev->new_func;
+			size = prev->new_size;
+		}
+	}
+	for (unsigned int i = 0; i < nr; i++)
+		if (entries[i] >= addr && entries[i] < addr + size)
+			return -EADDRINUSE;
+	return 0;
+}
+
+static int klp_check_stack(struct task *task, const char **oldname)
+{
+	unsigned long *entries = klp_stack_entries[this_cpu()->cpu_id];
+	struct klp_object *obj;
+	struct klp_func *func;
+	int nr = stack_trace_save_tsk_reliable(task, entries, MAX_STACK_ENTRIES);
+	if (nr == -EBUSY || nr == -ESRCH)
+		return nr;
+	if (nr < 0)
+		return -EINVAL;
+	klp_for_each_object(klp_transition_patch, obj) {
+		if (!obj->patched)
+			continue;
+		klp_for_each_func(obj, func)
+			if (klp_check_stack_func(func, entries, nr)) {
+				*oldname = func->old_name;
+				return -EADDRINUSE;
+			}
+	}
+	return 0;
+}
+
+static u64 klp_task_switches(struct task *task)
+{
+	return READ_ONCE(task->nvcsw) + READ_ONCE(task->nivcsw);
+}
+
+struct klp_switch_arg {
+	u64 switches; /* the task's context-switch count when its stack was read */
+};
+
+/* Runs under task_call_func(): the task cannot run. It is switched only if
+ * it has not run since its stack was checked. */
+static int klp_switch_if_unchanged(struct task *task, void *data)
+{
+	struct klp_switch_arg *arg = data;
+	if (klp_task_switches(task) != arg->switches)
+		return -EAGAIN;
+	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	task->patch_state = klp_target_state;
+	return 0;
+}
+
+/* The unwinder keeps a switched-out task off the CPU during its own walk
+ * (it takes the runqueue lock itself), so the check and the switch are two
+ * steps here; the context-switch count proves the task stayed asleep
+ * between them. */
+static int klp_check_and_switch_task(struct task *task, const char **oldname)
+{
+	struct klp_switch_arg arg;
+	int ret;
+
+	if (task == current) {
+		ret = klp_check_stack(task, oldname);
+		if (ret)
+			return ret;
+		clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+		task->patch_state = klp_target_state;
+		return 0;
+	}
+	if (task_curr(task))
+		return -EBUSY;
+	arg.switches = klp_task_switches(task);
+	ret = klp_check_stack(task, oldname);
+	if (ret)
+		return ret;
+	ret = task_call_func(task, klp_switch_if_unchanged, &arg);
+	return ret == -EAGAIN ? -EBUSY : ret;
+}
+
+/* Try to switch one task; true when it is (now) in the target state. */
+static bool klp_try_switch_task(struct task *task)
+{
+	const char *old_name = NULL;
+	int ret;
+
+	if (task->patch_state == klp_target_state)
+		return true;
+	if (task == current) {
+		unsigned long flags = arch_irq_save();
+		ret = klp_check_and_switch_task(task, &old_name);
+		arch_irq_restore(flags);
+	} else {
+		ret = klp_check_and_switch_task(task, &old_name);
+	}
+	switch (ret) {
+	case 0:
+		break;
+	case -ESRCH: /* exited: it will never run patched code again */
+		clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+		task->patch_state = klp_target_state;
+		ret = 0;
+		break;
+	case -EBUSY:
+		pr_debug("%s: %s:%d is running\n", __func__, task->comm, task->pid);
+		break;
+	case -EINVAL:
+		pr_debug("%s: %s:%d has an unreliable stack\n", __func__, task->comm, task->pid);
+		break;
+	case -EADDRINUSE:
+		pr_debug("%s: %s:%d is sleeping on function %s\n", __func__, task->comm, task->pid,
+			 old_name);
+		break;
+	default:
+		pr_debug("%s: Unknown error code (%d) when trying to switch %s:%d\n", __func__, ret,
+			 task->comm, task->pid);
+		break;
+	}
+	return !ret;
+}
+
+/* schedule()/cond_resched() of a pending task: its own stack is checked
+ * here, with no lock but interrupts off (klp_mutex cannot be taken in the
+ * scheduler); the transition cannot go away meanwhile because completing
+ * it first requires this task's flag to be clear. */
+void klp_sched_try_switch(void)
+{
+	struct task *cur = current;
+	unsigned long flags = arch_irq_save();
+	const char *old_name;
+	if (test_tsk_thread_flag(cur, TIF_PATCH_PENDING) && READ_ONCE(klp_transition_patch) &&
+	    !klp_check_and_switch_task(cur, &old_name))
+		klp_kick = true;
+	arch_irq_restore(flags);
+}
+
+static void klp_send_signals(void)
+{
+	struct task *task;
+	unsigned long flags;
+
+	if (klp_signals_cnt == KLP_SIGNAL_ROUNDS)
+		pr_notice("signaling remaining tasks\n");
+	flags = spin_lock_irqsave(&tasklist_lock);
+	for_each_task(task) {
+		if (!test_tsk_thread_flag(task, TIF_PATCH_PENDING) || (task->flags & PF_IDLE))
+			continue;
+		if (!(task->flags & PF_KTHREAD))
+			/* User tasks: a resume-work flag makes the way out
+			 * of the kernel pass klp_update_patch_state(). */
+			set_tsk_thread_flag(task, TIF_NOTIFY_RESUME);
+		wake_up_state(task, TASK_INTERRUPTIBLE);
+	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+}
+
+void klp_try_complete_transition(void)
+{
+	struct klp_patch *patch;
+	struct task *task;
+	unsigned long flags;
+	bool complete = true;
+
+	WARN_ON(klp_target_state == KLP_UNDEFINED);
+
+	flags = spin_lock_irqsave(&tasklist_lock);
+	for_each_task(task)
+		if (!klp_try_switch_task(task))
+			complete = false;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+
+	if (!complete) {
+		if (++klp_signals_cnt % KLP_SIGNAL_ROUNDS == 0)
+			klp_send_signals();
+		klp_next_retry = jiffies + msecs_to_jiffies(KLP_RETRY_MS);
+		return;
+	}
+
+	patch = klp_transition_patch;
+	klp_complete_transition();
+	if (!patch->enabled)
+		klp_free_patch_now(patch);
+	else if (patch->replace)
+		klp_free_replaced_patches(patch);
+	klp_fast_path_update();
+}
+
+/* Linux's order: unpatch replaced patches and discard nops; unpatch a
+ * disabled patch and synchronise; clear the transition flags; synchronise;
+ * reset task states; post callbacks; log. */
+void klp_complete_transition(void)
+{
+	struct klp_patch *patch = klp_transition_patch;
+	struct klp_object *obj;
+	struct klp_func *func;
+	struct task *task;
+	unsigned long flags;
+	u64 us = (ktime_get_ns() - patch->start_ns) / 1000;
+
+	pr_debug("'%s': completing %s transition\n", klp_patch_name(patch),
+		 klp_state_word(klp_target_state));
+
+	if (patch->replace && klp_target_state == KLP_PATCHED) {
+		klp_unpatch_replaced_patches(patch);
+		klp_discard_nops(patch);
+	}
+	if (klp_target_state == KLP_UNPATCHED) {
+		/* Every task is off the new code: remove it, then make sure
+		 * no handler still sees the removed entries. */
+		klp_unpatch_objects(patch);
+		klp_synchronize_transition();
+	}
+
+	klp_for_each_object(patch, obj)
+		klp_for_each_func(obj, func)
+			WRITE_ONCE(func->transition, false);
+
+	/* Patching: the handler must not see transition == false while a
+	 * task can still have a stale patch_state; synchronise before the
+	 * states go back to -1. */
+	if (klp_target_state == KLP_PATCHED)
+		klp_synchronize_transition();
+
+	flags = spin_lock_irqsave(&tasklist_lock);
+	for_each_task(task) {
+		WARN_ON(test_tsk_thread_flag(task, TIF_PATCH_PENDING));
+		task->patch_state = KLP_UNDEFINED;
+	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+
+	klp_for_each_object(patch, obj) {
+		if (!klp_is_object_loaded(obj))
+			continue;
+		if (klp_target_state == KLP_PATCHED)
+			klp_post_patch_callback(obj);
+		else if (klp_target_state == KLP_UNPATCHED)
+			klp_post_unpatch_callback(obj);
+	}
+
+	pr_notice("'%s': %s complete\n", klp_patch_name(patch), klp_state_word(klp_target_state));
+	pr_info("'%s': transition took %llu us\n", klp_patch_name(patch), (unsigned long long)us);
+
+	klp_target_state = KLP_UNDEFINED;
+	WRITE_ONCE(klp_transition_patch, NULL);
+}
+
+/* Called only before klp_start_transition(), on an enable error. */
+void klp_cancel_transition(void)
+{
+	if (WARN_ON(klp_target_state != KLP_PATCHED))
+		return;
+	pr_debug("'%s': canceling patching transition, going to unpatch\n",
+		 klp_patch_name(klp_transition_patch));
+	klp_target_state = KLP_UNPATCHED;
+	klp_complete_transition();
+	klp_fast_path_update();
+}
+
+void klp_init_transition(struct klp_patch *patch, int state)
+{
+	struct task *task;
+	struct klp_object *obj;
+	struct klp_func *func;
+	unsigned long flags;
+	int initial_state = !state;
+
+	WARN_ON(klp_target_state != KLP_UNDEFINED);
+	pr_debug("'%s': initializing %s transition\n", klp_patch_name(patch), klp_state_word(state));
+
+	klp_fast_path_clear(patch);
+	WRITE_ONCE(klp_transition_patch, patch);
+	klp_target_state = state;
+
+	flags = spin_lock_irqsave(&tasklist_lock);
+	for_each_task(task) {
+		WARN_ON(task->patch_state != KLP_UNDEFINED);
+		task->patch_state = initial_state;
+	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+
+	/* patch_state before func->transition: pairs with the handler's
+	 * second smp_rmb(), so a func in transition never meets an
+	 * undefined task state. Also orders klp_target_state before the
+	 * TIF_PATCH_PENDING writes of klp_start_transition(), pairing with
+	 * the test-and-clear in klp_update_patch_state(). */
+	smp_wmb();
+
+	klp_for_each_object(patch, obj)
+		klp_for_each_func(obj, func)
+			WRITE_ONCE(func->transition, true);
+}
+
+void klp_reverse_transition(void)
+{
+	struct task *task;
+	unsigned long flags;
+
+	pr_debug("'%s': reversing transition from %s\n", klp_patch_name(klp_transition_patch),
+		 klp_target_state == KLP_PATCHED ? "patching to unpatching" : "unpatching to patching");
+
+	/* No switch point may act on the old target while it flips. */
+	flags = spin_lock_irqsave(&tasklist_lock);
+	for_each_task(task)
+		clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	klp_synchronize_transition();
+
+	klp_transition_patch->enabled = !klp_transition_patch->enabled;
+	klp_target_state = !klp_target_state;
+	/* The new target before the new TIF flags: pairs with the
+	 * test-and-clear in klp_update_patch_state(). */
+	smp_wmb();
+	klp_start_transition();
+}
+
+void klp_start_transition(void)
+{
+	struct task *task;
+	unsigned long flags;
+
+	WARN_ON(klp_target_state == KLP_UNDEFINED);
+	klp_worker_start();
+	pr_notice("'%s': starting %s transition\n", klp_patch_name(klp_transition_patch),
+		  klp_state_word(klp_target_state));
+	klp_transition_patch->start_ns = ktime_get_ns();
+
+	flags = spin_lock_irqsave(&tasklist_lock);
+	for_each_task(task)
+		if (task->patch_state != klp_target_state)
+			set_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	klp_signals_cnt = 0;
+	klp_next_retry = jiffies + msecs_to_jiffies(KLP_RETRY_MS);
+}
+
+/* Unsafe: switch every task, running or not. */
+void klp_force_transition(void)
+{
+	struct klp_patch *patch;
+	struct task *task;
+	unsigned long flags;
+
+	pr_warn("forcing remaining tasks to the patched state\n");
+	flags = spin_lock_irqsave(&tasklist_lock);
+	for_each_task(task)
+		klp_update_patch_state(task);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+
+	/* The consistency model was skipped: the affected code may still run,
+	 * so those modules can never be unloaded. */
+	if (klp_target_state == KLP_UNPATCHED)
+		klp_transition_patch->forced = true;
+	else if (klp_transition_patch->replace)
+		klp_for_each_patch(patch)
+			if (patch != klp_transition_patch)
+				patch->forced = true;
+}
+
+/* ---- the worker, poked from the tick ---- */
+
+static int klp_transition_worker(void *unused)
+{
+	(void)unused;
+	while (!kthread_should_stop()) {
+		wait_event_interruptible(klp_worker_wq, klp_work_pending || kthread_should_stop());
+		klp_work_pending = false;
+		mutex_lock(&klp_mutex);
+		if (klp_transition_patch)
+			klp_try_complete_transition();
+		mutex_unlock(&klp_mutex);
+	}
+	return 0;
+}
+
+static void klp_tick(void)
+{
+	if (!READ_ONCE(klp_transition_patch) || !klp_worker)
+		return;
+	if (klp_kick || jiffies >= klp_next_retry) {
+		klp_kick = false;
+		klp_next_retry = jiffies + msecs_to_jiffies(KLP_RETRY_MS);
+		klp_work_pending = true;
+		wake_up_state(klp_worker, TASK_INTERRUPTIBLE);
+	}
+}
+
+/* The worker is created with the first transition, not at boot: pid 1
+ * stays the shell's, and a kernel that never patches has no extra thread.
+ * Without it (no memory) stragglers still switch on their own, and the
+ * next transition tries again. */
+static void klp_worker_start(void)
+{
+	if (klp_worker)
+		return;
+	klp_worker = kthread_run(klp_transition_worker, NULL, "klp_transition");
+	if (klp_worker && timer_tick_register(klp_tick)) {
+		kthread_stop(klp_worker);
+		klp_worker = NULL;
+	}
+}
