@@ -135,13 +135,17 @@ $(BUILD)/tests/kernel/module_test.o: $(KTEST_BLOBS)
 # The same material against the real build ID, for the end-to-end tests
 # over COM2 (tests/test_blobs.py): build/testblobs/*.klp.
 TB := $(BUILD)/testblobs
-TEST_BLOBS := $(addprefix $(TB)/,hello_module.klp ktest_mod.klp ktest_mod_otherkey.klp \
-              ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp)
+TEST_BLOBS := $(addprefix $(TB)/,hello_module.klp ktest_mod.klp ktest_mod_otherkey.klp storm_mod.klp \
+              fault_mod.klp ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp)
 TB_MKPATCH = KCFLAGS="$(PATCH_CFLAGS) $(2)" tools/mkpatch.sh $(1) $(TB) $(3) >/dev/null
 TB_DEPS := $(BUILD)/kernel.elf $(KTEST_DEPS)
 $(TB)/hello_module.klp: samples/hello_module.c $(TB_DEPS)
 	$(call TB_MKPATCH,$<,,)
 $(TB)/ktest_mod.klp: tests/modules/ktest_mod.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,)
+$(TB)/storm_mod.klp: tests/modules/storm_mod.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,)
+$(TB)/fault_mod.klp: tests/modules/fault_mod.c $(TB_DEPS)
 	$(call TB_MKPATCH,$<,,)
 $(TB)/ktest_mod_otherkey.klp: tests/modules/ktest_mod.c $(TB_DEPS) $(KTB)/other_key.pem
 	$(call TB_MKPATCH,$<,,--key $(KTB)/other_key.pem --name ktest_mod_otherkey)
@@ -231,6 +235,20 @@ test:
 	@tools/deps.sh test
 	@$(MAKE) --no-print-directory all testblobs
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests/
+
+# The bad-blob storm (tests/test_blob_storm.py) at full length: STORM_COUNT
+# mutated blobs (500 inside `make test`), STORM_SEED to replay a run.
+STORM_COUNT ?= 5000
+.PHONY: storm stress
+storm:
+	@tools/deps.sh test
+	@$(MAKE) --no-print-directory all testblobs
+	KELP_STORM_COUNT=$(STORM_COUNT) $(if $(STORM_SEED),KELP_STORM_SEED=$(STORM_SEED)) \
+	  $(PY) -m pytest -q -s $(PYTEST_ARGS) tests/test_blob_storm.py
+
+# Placeholder: the livepatch load/enable/replace/disable/unload cycles with a
+# consistency checker come with the livepatch merge; until then, the storm.
+stress: storm
 
 FORMAT_SRCS = $(shell find kernel arch mm livepatch include tests/kernel tools \
                 -name '*.[ch]' 2>/dev/null)
