@@ -103,7 +103,7 @@ patch module: $(BUILD)/kernel.elf $(SIGN_KEY)
 # of the image that contains it, so the tests pass that ID to the loader.
 KTB := $(BUILD)/ktest
 KTEST_BLOBS := $(addprefix $(KTB)/,ktest_mod.klp ktest_mod_unsigned.klp ktest_mod_otherkey.klp \
-               ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp)
+               ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp storm_mod.klp)
 KTEST_MKPATCH = KCFLAGS="$(PATCH_CFLAGS) $(2)" tools/mkpatch.sh $(1) $(KTB) \
                 --build-id-file $(KTB)/build_id.bin $(3)
 $(KTB)/build_id.bin:
@@ -130,7 +130,9 @@ $(KTB)/ktest_ambig.klp: tests/modules/ktest_bad.c $(KTEST_DEPS)
 	$(call KTEST_MKPATCH,$<,-DKTEST_AMBIG,--name ktest_ambig)
 $(KTB)/ktest_far.klp: tests/modules/ktest_bad.c $(KTEST_DEPS)
 	$(call KTEST_MKPATCH,$<,-DKTEST_FAR,--mutate abs=kelp_far_function:0x100000000000 --name ktest_far)
-$(BUILD)/tests/kernel/module_test.o: $(KTEST_BLOBS)
+$(KTB)/storm_mod.klp: tests/modules/storm_mod.c $(KTEST_DEPS)
+	$(call KTEST_MKPATCH,$<,,)
+$(BUILD)/tests/kernel/module_test.o $(BUILD)/tests/kernel/failslab_test.o: $(KTEST_BLOBS)
 
 # The same material against the real build ID, for the end-to-end tests
 # over COM2 (tests/test_blobs.py): build/testblobs/*.klp.
