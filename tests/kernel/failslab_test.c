@@ -107,6 +107,9 @@ KTEST(failslab, every_allocation_of_a_load_fails_cleanly)
 	int (*prev)(int) = fs_prev_fn();
 	KASSERT_NOT_NULL(prev);
 	KEXPECT_EQ(prev(1), 3);
+	/* backtraces through module code name the module (%pS) */
+	snprintf(why, sizeof(why), "%pS", (void *)prev);
+	KEXPECT_STREQ(strstr(why, " ["), " [storm_mod]");
 
 	for (size_t c = 0; c < ARRAY_SIZE(failslab_cases); c++) {
 		const struct failslab_case *fc = &failslab_cases[c];
