@@ -105,7 +105,7 @@ patch module: $(BUILD)/kernel.elf $(SIGN_KEY)
 # of the image that contains it, so the tests pass that ID to the loader.
 KTB := $(BUILD)/ktest
 KTEST_BLOBS := $(addprefix $(KTB)/,ktest_mod.klp ktest_mod_unsigned.klp ktest_mod_otherkey.klp \
-               ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp)
+               ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp storm_mod.klp)
 KTEST_MKPATCH = KCFLAGS="$(PATCH_CFLAGS) $(2)" tools/mkpatch.sh $(1) $(KTB) \
                 --build-id-file $(KTB)/build_id.bin $(3)
 $(KTB)/build_id.bin:
@@ -132,7 +132,9 @@ $(KTB)/ktest_ambig.klp: tests/modules/ktest_bad.c $(KTEST_DEPS)
 	$(call KTEST_MKPATCH,$<,-DKTEST_AMBIG,--name ktest_ambig)
 $(KTB)/ktest_far.klp: tests/modules/ktest_bad.c $(KTEST_DEPS)
 	$(call KTEST_MKPATCH,$<,-DKTEST_FAR,--mutate abs=kelp_far_function:0x100000000000 --name ktest_far)
-$(BUILD)/tests/kernel/module_test.o: $(KTEST_BLOBS)
+$(KTB)/storm_mod.klp: tests/modules/storm_mod.c $(KTEST_DEPS)
+	$(call KTEST_MKPATCH,$<,,)
+$(BUILD)/tests/kernel/module_test.o $(BUILD)/tests/kernel/failslab_test.o: $(KTEST_BLOBS)
 
 # The same material against the real build ID, for the end-to-end tests
 # over COM2 (tests/test_blobs.py): build/testblobs/*.klp.
@@ -141,8 +143,8 @@ TB := $(BUILD)/testblobs
 # Linux's selftest modules as blobs (tests/modules/test_klp_*.c).
 LP_TEST_BLOBS := test_klp_livepatch.klp test_klp_atomic_replace.klp test_klp_callbacks_demo.klp \
                  test_klp_callbacks_demo2.klp test_klp_syscall.klp
-TEST_BLOBS := $(addprefix $(TB)/,hello_module.klp ktest_mod.klp ktest_mod_otherkey.klp \
-              ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp \
+TEST_BLOBS := $(addprefix $(TB)/,hello_module.klp ktest_mod.klp ktest_mod_otherkey.klp storm_mod.klp \
+              fault_mod.klp ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp \
               livepatch-sample.klp $(LP_TEST_BLOBS))
 TB_MKPATCH = KCFLAGS="$(PATCH_CFLAGS) $(2)" tools/mkpatch.sh $(1) $(TB) $(3) >/dev/null
 TB_DEPS := $(BUILD)/kernel.elf $(KTEST_DEPS)
@@ -153,6 +155,10 @@ $(TB)/test_klp_%.klp: tests/modules/test_klp_%.c $(TB_DEPS)
 $(TB)/hello_module.klp: samples/hello_module.c $(TB_DEPS)
 	$(call TB_MKPATCH,$<,,)
 $(TB)/ktest_mod.klp: tests/modules/ktest_mod.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,)
+$(TB)/storm_mod.klp: tests/modules/storm_mod.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,)
+$(TB)/fault_mod.klp: tests/modules/fault_mod.c $(TB_DEPS)
 	$(call TB_MKPATCH,$<,,)
 $(TB)/ktest_mod_otherkey.klp: tests/modules/ktest_mod.c $(TB_DEPS) $(KTB)/other_key.pem
 	$(call TB_MKPATCH,$<,,--key $(KTB)/other_key.pem --name ktest_mod_otherkey)
@@ -242,6 +248,20 @@ test:
 	@tools/deps.sh test
 	@$(MAKE) --no-print-directory all testblobs
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests/
+
+# The bad-blob storm (tests/test_blob_storm.py) at full length: STORM_COUNT
+# mutated blobs (500 inside `make test`), STORM_SEED to replay a run.
+STORM_COUNT ?= 5000
+.PHONY: storm stress
+storm:
+	@tools/deps.sh test
+	@$(MAKE) --no-print-directory all testblobs
+	KELP_STORM_COUNT=$(STORM_COUNT) $(if $(STORM_SEED),KELP_STORM_SEED=$(STORM_SEED)) \
+	  $(PY) -m pytest -q -s $(PYTEST_ARGS) tests/test_blob_storm.py
+
+# Placeholder: the livepatch load/enable/replace/disable/unload cycles with a
+# consistency checker come with the livepatch merge; until then, the storm.
+stress: storm
 
 FORMAT_SRCS = $(shell find kernel arch mm livepatch include tests/kernel tools \
                 -name '*.[ch]' 2>/dev/null)

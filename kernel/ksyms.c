@@ -199,14 +199,29 @@ unsigned long ksym_addr(const char *name)
 	return ksym_lookup_name(name, 0, &s) ? 0 : s.addr;
 }
 
+/* " [modname]" after a symbol of a loaded module, as Linux prints it, so a
+ * backtrace through module code says which module (%ps cuts at the '+'). */
+static const char *mod_suffix(unsigned long addr, char *buf, size_t size)
+{
+	const struct module_sym *ms;
+	const char *modname;
+
+	buf[0] = 0;
+	if (is_module_address(addr) && module_lookup_addr(addr, &ms, &modname))
+		snprintf(buf, size, " [%s]", modname);
+	return buf;
+}
+
 int ksym_snprint(char *buf, size_t size, unsigned long addr)
 {
 	struct ksym s;
 	unsigned long off;
+	char mod[MODULE_NAME_LEN + 3];
 
 	if (!ksym_lookup_addr(addr, &s, &off))
 		return snprintf(buf, size, "0x%lx", addr);
-	return snprintf(buf, size, "%s+0x%lx/0x%lx", s.name, off, s.size);
+	return snprintf(buf, size, "%s+0x%lx/0x%lx%s", s.name, off, s.size,
+			mod_suffix(addr, mod, sizeof(mod)));
 }
 
 /* A return address may sit just past the function's end when the call was
@@ -217,7 +232,10 @@ int ksym_snprint_ret(char *buf, size_t size, unsigned long addr)
 	struct ksym s;
 	unsigned long off;
 
+	char mod[MODULE_NAME_LEN + 3];
+
 	if (!addr || !ksym_lookup_addr(addr - 1, &s, &off))
 		return snprintf(buf, size, "0x%lx", addr);
-	return snprintf(buf, size, "%s+0x%lx/0x%lx", s.name, off + 1, s.size);
+	return snprintf(buf, size, "%s+0x%lx/0x%lx%s", s.name, off + 1, s.size,
+			mod_suffix(addr - 1, mod, sizeof(mod)));
 }

@@ -513,16 +513,22 @@ static int show_size(struct seq_file *m, void *data)
 	return 0;
 }
 
-static void sysfs_add(struct module *mod)
+static void sysfs_remove(struct module *mod);
+
+/* All or nothing: a module without its sysfs files would load "fine" and
+ * then be invisible to tools (the allocation-failure test found this). */
+static int sysfs_add(struct module *mod)
 {
 	char path[PFS_PATH_MAX];
 	snprintf(path, sizeof(path), "/sys/module/%s", mod->name);
 	struct pfs_node *dir = pfs_mkdir_p(path);
-	if (!dir)
-		return;
-	pfs_create_file(dir, "initstate", 0444, show_state, NULL, mod);
-	pfs_create_file(dir, "refcnt", 0444, show_refcnt, NULL, mod);
-	pfs_create_file(dir, "coresize", 0444, show_size, NULL, mod);
+	if (!dir || !pfs_create_file(dir, "initstate", 0444, show_state, NULL, mod) ||
+	    !pfs_create_file(dir, "refcnt", 0444, show_refcnt, NULL, mod) ||
+	    !pfs_create_file(dir, "coresize", 0444, show_size, NULL, mod)) {
+		sysfs_remove(mod);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static void sysfs_remove(struct module *mod)
@@ -759,10 +765,21 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 				goto out_unlist;
 			}
 		err = ftrace_add_module_sites(mod, sites, nsites);
+		if (err == -ENOMEM) {
+			WHY("out of memory (fentry sites)");
+			goto out_unlist;
+		}
 		if (err) {
 			WHY("bad fentry sites (%d)", err);
 			goto out_unlist;
 		}
+	}
+	/* Before init, as Linux does: a failure here unwinds without running
+	 * the module's exit. */
+	err = sysfs_add(mod);
+	if (err) {
+		WHY("out of memory (sysfs files)");
+		goto out_sites;
 	}
 	mutex_unlock(&module_mutex);
 
@@ -783,7 +800,6 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 	}
 	mutex_lock(&module_mutex);
 	mod->state = MODULE_STATE_LIVE;
-	sysfs_add(mod);
 	mutex_unlock(&module_mutex);
 	kfree(addr);
 	kfree(copy);
@@ -798,6 +814,8 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 out_going:
 	mutex_lock(&module_mutex);
 	mod->state = MODULE_STATE_GOING;
+	sysfs_remove(mod);
+out_sites:
 	ftrace_remove_module_sites(mod);
 out_unlist:
 	list_remove(mod);
