@@ -114,6 +114,8 @@ struct klp_state *klp_get_prev_state(unsigned long id);
 
 /* For tests and tools */
 bool klp_transition_in_progress(void);
+/* Duration of the last completed transition, start to completion, in us. */
+extern u64 klp_last_transition_us;
 /* Installed patches, bottom of the stack first; fn returns false to stop. */
 int klp_nr_patches(void);
 struct klp_patch *klp_find_patch(const char *name);
