@@ -141,16 +141,29 @@ $(BUILD)/tests/kernel/module_test.o $(BUILD)/tests/kernel/failslab_test.o: $(KTE
 TB := $(BUILD)/testblobs
 # Livepatch ports for tests/test_patch_e2e.py: the cmdline sample and
 # Linux's selftest modules as blobs (tests/modules/test_klp_*.c).
+# The stress blobs (tests/test_stress.py): stress_pair_v1..v4 from one
+# source, each through a generated wrapper that sets PAIR_VERSION (the
+# module name is the file name).
+STRESS_VERSIONS := 1 2 3 4
+STRESS_BLOBS := $(foreach v,$(STRESS_VERSIONS),stress_pair_v$(v).klp)
 LP_TEST_BLOBS := test_klp_livepatch.klp test_klp_atomic_replace.klp test_klp_callbacks_demo.klp \
                  test_klp_callbacks_demo2.klp test_klp_syscall.klp
 TEST_BLOBS := $(addprefix $(TB)/,hello_module.klp ktest_mod.klp ktest_mod_otherkey.klp storm_mod.klp \
               fault_mod.klp ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp \
-              livepatch-sample.klp $(LP_TEST_BLOBS))
+              livepatch-sample.klp $(LP_TEST_BLOBS) $(STRESS_BLOBS) fault_patch.klp)
 TB_MKPATCH = KCFLAGS="$(PATCH_CFLAGS) $(2)" tools/mkpatch.sh $(1) $(TB) $(3) >/dev/null
 TB_DEPS := $(BUILD)/kernel.elf $(KTEST_DEPS)
 $(TB)/livepatch-sample.klp: samples/livepatch-sample.c $(TB_DEPS)
 	$(call TB_MKPATCH,$<,,)
 $(TB)/test_klp_%.klp: tests/modules/test_klp_%.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,)
+.PRECIOUS: $(BUILD)/stressgen/stress_pair_v%.c
+$(BUILD)/stressgen/stress_pair_v%.c:
+	@mkdir -p $(dir $@)
+	printf '#define PAIR_VERSION %s\n#include "%s"\n' $* $(CURDIR)/tests/modules/stress_pair.c > $@
+$(TB)/stress_pair_v%.klp: $(BUILD)/stressgen/stress_pair_v%.c tests/modules/stress_pair.c $(TB_DEPS)
+	$(call TB_MKPATCH,$<,,)
+$(TB)/fault_patch.klp: tests/modules/fault_patch.c $(TB_DEPS)
 	$(call TB_MKPATCH,$<,,)
 $(TB)/hello_module.klp: samples/hello_module.c $(TB_DEPS)
 	$(call TB_MKPATCH,$<,,)
@@ -259,9 +272,14 @@ storm:
 	KELP_STORM_COUNT=$(STORM_COUNT) $(if $(STORM_SEED),KELP_STORM_SEED=$(STORM_SEED)) \
 	  $(PY) -m pytest -q -s $(PYTEST_ARGS) tests/test_blob_storm.py
 
-# Placeholder: the livepatch load/enable/replace/disable/unload cycles with a
-# consistency checker come with the livepatch merge; until then, the storm.
-stress: storm
+# Livepatch stress (tests/test_stress.py) at full length: STRESS_CYCLES
+# load/enable/replace/disable/unload cycles over COM2 (50 inside `make
+# test`) under 16 kernel threads + 16 user tasks checking kelp_pair.
+STRESS_CYCLES ?= 1000
+stress:
+	@tools/deps.sh test
+	@$(MAKE) --no-print-directory all testblobs
+	KELP_STRESS_CYCLES=$(STRESS_CYCLES) $(PY) -m pytest -q -s $(PYTEST_ARGS) tests/test_stress.py -k consistency
 
 FORMAT_SRCS = $(shell find kernel arch mm livepatch include tests/kernel tools \
                 -name '*.[ch]' 2>/dev/null)

@@ -19,6 +19,8 @@ long sys_clock_gettime(int clock, struct kelp_timespec __user *ts);
 long sys_exit(int code);
 long sys_spawn(const char __user *program, const char __user *arg);
 long sys_wait(int pid, int __user *status);
+/* kernel/kelp_pair.c: the livepatch stress checker's pair, from user mode */
+long sys_kelp_pair(long __user *out);
 
 /* Syscalls made so far (all CPUs). */
 u64 syscall_count(void);

@@ -203,11 +203,30 @@ static void state_add(struct rec_state *s, struct ftrace_ops *o, int *conflict)
 /* Recompute every site from the registered ops and rewrite those that
  * change, in one batch. -EBUSY (nothing touched) if a site would get two
  * IPMODIFY ops. Called with ftrace_lock held. */
+/* ftrace_apply()'s working arrays, one slot per record, allocated with
+ * the record array (recs_replace, ftrace_init): ftrace_apply() runs on
+ * paths that cannot fail, such as unregistering an ops whose memory is
+ * freed next or clearing a livepatch jmp before a transition, and an
+ * allocation failure there left a site calling freed ops or jumping
+ * straight to the old replacement. */
+static struct rec_state *apply_st;
+static struct text_poke_loc *apply_locs;
+
+static int apply_scratch_alloc(size_t n, struct rec_state **st, struct text_poke_loc **locs)
+{
+	*st = kmalloc(n * sizeof(**st) + 1);
+	*locs = kmalloc(n * sizeof(**locs) + 1);
+	if (*st && *locs)
+		return 0;
+	kfree(*st);
+	kfree(*locs);
+	return -ENOMEM;
+}
+
 static int ftrace_apply(void)
 {
-	struct rec_state *st = kzalloc(nr_recs * sizeof(*st) + 1);
-	if (!st)
-		return -ENOMEM;
+	struct rec_state *st = apply_st;
+	memset(st, 0, nr_recs * sizeof(*st));
 	int conflict = 0;
 	for (struct ftrace_ops *o = ftrace_ops_list; o && !conflict; o = o->next) {
 		if (!o->nr_filter) {
@@ -221,17 +240,11 @@ static int ftrace_apply(void)
 				state_add(&st[i], o, &conflict);
 		}
 	}
-	if (conflict) {
-		kfree(st);
+	if (conflict)
 		return -EBUSY;
-	}
 
 	size_t n = 0;
-	struct text_poke_loc *locs = kmalloc(nr_recs * sizeof(*locs) + 1);
-	if (!locs) {
-		kfree(st);
-		return -ENOMEM;
-	}
+	struct text_poke_loc *locs = apply_locs;
 	for (size_t i = 0; i < nr_recs; i++) {
 		struct ftrace_rec *r = &recs[i];
 		if (r->flags & REC_DISABLED)
@@ -250,7 +263,6 @@ static int ftrace_apply(void)
 			n++;
 		}
 	}
-	kfree(st);
 	int err = text_poke_batch(locs, n);
 	if (!err) {
 		for (size_t k = 0; k < n; k++) {
@@ -261,7 +273,6 @@ static int ftrace_apply(void)
 	} else {
 		pr_err("updating %zu sites failed (%d)\n", n, err);
 	}
-	kfree(locs);
 	return err;
 }
 
@@ -515,9 +526,16 @@ int ftrace_site_clear_jmp(unsigned long site)
 static int recs_replace(size_t n, bool (*keep)(const struct ftrace_rec *r, void *arg), void *arg,
 			const unsigned long *add, size_t nadd, const u8 *cur)
 {
-	struct ftrace_rec *nr = kzalloc(n * sizeof(*nr) + 1);
-	if (!nr)
+	struct rec_state *st;
+	struct text_poke_loc *locs;
+	if (apply_scratch_alloc(n, &st, &locs))
 		return -ENOMEM;
+	struct ftrace_rec *nr = kzalloc(n * sizeof(*nr) + 1);
+	if (!nr) {
+		kfree(st);
+		kfree(locs);
+		return -ENOMEM;
+	}
 	size_t w = 0, a = 0;
 	for (size_t i = 0; i <= nr_recs; i++) {
 		while (a < nadd && (i == nr_recs || add[a] < recs[i].ip)) {
@@ -536,10 +554,16 @@ static int recs_replace(size_t n, bool (*keep)(const struct ftrace_rec *r, void 
 	 * swapping with interrupts off is enough. */
 	unsigned long flags = arch_irq_save();
 	struct ftrace_rec *old = recs;
+	struct rec_state *old_st = apply_st;
+	struct text_poke_loc *old_locs = apply_locs;
 	recs = nr;
 	nr_recs = w;
+	apply_st = st;
+	apply_locs = locs;
 	arch_irq_restore(flags);
 	kfree(old);
+	kfree(old_st);
+	kfree(old_locs);
 	return 0;
 }
 
@@ -675,7 +699,7 @@ static int ftrace_init(void)
 	size_t n = __stop_mcount_loc - __start_mcount_loc;
 	size_t bytes = n * sizeof(*recs);
 	recs = kzalloc(bytes + 1);
-	if (!recs) {
+	if (!recs || apply_scratch_alloc(n, &apply_st, &apply_locs)) {
 		pr_err("no memory for %zu records\n", n);
 		return -ENOMEM;
 	}

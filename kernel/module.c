@@ -787,13 +787,15 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 	 * may look modules up. The COMING state keeps the name reserved. */
 	err = module_notify_coming(mod);
 	if (err) {
-		WHY("refused by livepatch (%d)", err);
+		WHY("refused by livepatch: %s (%d)", strerror(-err), err);
 		goto out_going;
 	}
 	if (mod->init) {
 		err = mod->init();
 		if (err) {
-			WHY("%s: init failed (%d)", mod->name, err);
+			/* errno's text too: "init failed (-12)" alone does not
+			 * tell a user that the kernel ran out of memory */
+			WHY("%s: init failed: %s (%d)", mod->name, strerror(-err), err);
 			module_notify_going(mod);
 			goto out_going;
 		}

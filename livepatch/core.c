@@ -170,9 +170,15 @@ static int klp_parse_bool(const char *buf, bool *val)
 
 static int klp_sysfs_patch(struct klp_patch *patch)
 {
+	char path[PFS_PATH_MAX];
+	snprintf(path, sizeof(path), "/sys/kernel/livepatch/%s", klp_patch_name(patch));
+	/* pfs_mkdir() is NULL for "exists" and for "out of memory": tell
+	 * them apart, or a failed allocation reads as -EEXIST. */
+	if (pfs_lookup(path))
+		return -EEXIST;
 	struct pfs_node *d = pfs_mkdir(klp_root, klp_patch_name(patch));
 	if (!d)
-		return -EEXIST;
+		return -ENOMEM;
 	patch->kobj = d;
 	if (!pfs_create_file(d, "enabled", 0644, enabled_show, enabled_store, patch) ||
 	    !pfs_create_file(d, "transition", 0444, transition_show, NULL, patch) ||

@@ -3,10 +3,13 @@
  * Each failure must come back as -ENOMEM with a reason that says so, leave
  * the module loaded before it working, and leak nothing (heap, frames,
  * module area, module list, fentry sites). The number of failures before
- * the first success is the number of allocation points on the load path.
- * Livepatch's "enable with replace" becomes one more case in
- * failslab_cases[] once it merges. */
+ * the first success is the number of allocation points on the path.
+ * Cases: a blob load, and livepatch's "enable with replace over installed
+ * patches" (two stacked patches on kelp_pair, kernel/kelp_pair.c, then a
+ * replace patch; each failure must leave both stacked patches in effect). */
 #include <ktest.h>
+#include <livepatch.h>
+#include <pseudofs.h>
 #include <module.h>
 #include <ftrace.h>
 #include <mm.h>
@@ -74,6 +77,9 @@ struct failslab_case {
 	const char *what;
 	int (*run)(char *why, size_t n);
 	void (*undo)(void);
+	int (*setup)(void);	/* optional: what must be in place before */
+	void (*teardown)(void);
+	bool (*prev_ok)(void);	/* optional: what was in place still works */
 };
 
 static int case_module_load(char *why, size_t n)
@@ -87,8 +93,89 @@ static void case_module_unload(void)
 	module_unload("ktest_mod", why, sizeof(why));
 }
 
+/* ---- livepatch: enable with replace over installed patches ---- */
+
+long kelp_pair(void);
+
+#define FS_PAIR(v)                                                                                 \
+	static noinline __attribute__((noipa)) int fs_pair_a##v(void) { return v; }                \
+	static noinline __attribute__((noipa)) int fs_pair_b##v(void) { return v; }                \
+	static noinline __attribute__((noipa)) long fs_pair##v(void) { return v << 16 | v; }       \
+	static struct module fs_lp_mod##v = { .name = "fs_lp_v" #v, .state = MODULE_STATE_LIVE,    \
+					      .klp = true };                                       \
+	static struct klp_func fs_lp_funcs##v[] = { { .old_name = "kelp_pair_a", .new_func = fs_pair_a##v }, \
+						    { .old_name = "kelp_pair_b", .new_func = fs_pair_b##v }, \
+						    { .old_name = "kelp_pair", .new_func = fs_pair##v },     \
+						    {} };                                                    \
+	static struct klp_object fs_lp_objs##v[] = { { .funcs = fs_lp_funcs##v }, {} }
+FS_PAIR(1);
+FS_PAIR(2);
+FS_PAIR(3);
+/* v1 and v2 stack (no replace); v3 replaces both */
+static struct klp_patch fs_lp1 = { .mod = &fs_lp_mod1, .objs = fs_lp_objs1 };
+static struct klp_patch fs_lp2 = { .mod = &fs_lp_mod2, .objs = fs_lp_objs2 };
+static struct klp_patch fs_lp3 = { .mod = &fs_lp_mod3, .objs = fs_lp_objs3, .replace = true };
+
+static int fs_lp_enable(struct klp_patch *p)
+{
+	int err = klp_enable_patch(p);
+	if (!err && !klp_wait_transition(5000))
+		err = -ETIMEDOUT;
+	return err;
+}
+
+static int fs_lp_disable(const char *name)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/sys/kernel/livepatch/%s/enabled", name);
+	ssize_t r = pfs_write(path, "0", 1);
+	if (r < 0)
+		return (int)r;
+	return klp_wait_transition(5000) ? 0 : -ETIMEDOUT;
+}
+
+static int lp_setup(void)
+{
+	int err = fs_lp_enable(&fs_lp1);
+	if (!err && (err = fs_lp_enable(&fs_lp2)))
+		fs_lp_disable("fs_lp_v1");
+	return err;
+}
+
+static void lp_teardown(void)
+{
+	fs_lp_disable("fs_lp_v2");
+	fs_lp_disable("fs_lp_v1");
+}
+
+/* the stacked patches in effect: the top one, v2, answers */
+static bool lp_prev_ok(void)
+{
+	return kelp_pair() == (2 << 16 | 2) && klp_nr_patches() == 2 &&
+	       klp_find_patch("fs_lp_v1") && klp_find_patch("fs_lp_v2");
+}
+
+static int case_lp_replace(char *why, size_t n)
+{
+	int err = fs_lp_enable(&fs_lp3);
+	if (err)
+		snprintf(why, n, "enabling fs_lp_v3: %s (%d)", strerror(-err), err);
+	else if (kelp_pair() != (3 << 16 | 3) || klp_nr_patches() != 1)
+		snprintf(why, n, "fs_lp_v3 enabled but not in effect");
+	return err;
+}
+
+/* back to the installed pair of patches */
+static void case_lp_replace_undo(void)
+{
+	fs_lp_disable("fs_lp_v3");
+	lp_setup();
+}
+
 static const struct failslab_case failslab_cases[] = {
-	{ "module load", case_module_load, case_module_unload },
+	{ "module load", case_module_load, case_module_unload, NULL, NULL, NULL },
+	{ "livepatch enable with replace over 2 installed patches", case_lp_replace,
+	  case_lp_replace_undo, lp_setup, lp_teardown, lp_prev_ok },
 };
 
 /* The module loaded before: storm_mod, whose storm_fn_a(x) is x + 2. */
@@ -116,6 +203,8 @@ KTEST(failslab, every_allocation_of_a_load_fails_cleanly)
 		struct fs_base base;
 		int n, err = -1;
 
+		if (fc->setup && !KEXPECT_EQ(fc->setup(), 0))
+			continue;
 		/* Warm up: the first run may create page tables and sysfs
 		 * directories that stay. */
 		if (!fc->run(why, sizeof(why)))
@@ -140,6 +229,9 @@ KTEST(failslab, every_allocation_of_a_load_fails_cleanly)
 				pr_err("failslab: %s: allocation %d: unclear reason '%s'\n",
 				       fc->what, n, why);
 			KEXPECT_EQ(prev(2), 4);
+			if (fc->prev_ok && !KEXPECT_TRUE(fc->prev_ok()))
+				pr_err("failslab: %s: allocation %d: the patches before stopped working\n",
+				       fc->what, n);
 			if (!fs_same(t, &base)) {
 				pr_err("failslab: %s: allocation %d (%s) leaked\n", fc->what, n, why);
 				break;
@@ -150,7 +242,12 @@ KTEST(failslab, every_allocation_of_a_load_fails_cleanly)
 		pr_info("failslab: %s: %d allocation points, each failing cleanly\n", fc->what, n - 1);
 		fc->undo();
 		fs_same(t, &base);
+		if (fc->prev_ok)
+			KEXPECT_TRUE(fc->prev_ok());
+		if (fc->teardown)
+			fc->teardown();
 	}
+	KEXPECT_EQ(klp_nr_patches(), 0);
 	KEXPECT_EQ(prev(3), 5);
 	KEXPECT_EQ(module_unload("storm_mod", why, sizeof(why)), 0);
 }
