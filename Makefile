@@ -346,7 +346,7 @@ FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
                 -Wall -Wextra -Werror -Wno-incompatible-library-redeclaration -Wno-macro-redefined
 FUZZ_INC     := -Itests/fuzz/shim/include -Iinclude
 # To do when the loader lands: a target for the module parameter parser.
-FUZZ_TARGETS := elf sig frame shell pfs_path ed25519_diff
+FUZZ_TARGETS := elf sig frame shell pfs_path ed25519_diff modparams
 FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 60
 FUZZ_MERGE   ?= 0
@@ -358,6 +358,7 @@ fuzz_srcs_frame        := kernel/klp_frame.c kernel/klp_xfer.c kernel/crc32.c
 fuzz_srcs_shell        := kernel/shell_line.c tests/fuzz/shim/shim.c
 fuzz_srcs_pfs_path     := kernel/pseudofs.c kernel/seq_file.c tests/fuzz/shim/shim.c
 fuzz_srcs_ed25519_diff := kernel/ed25519.c kernel/sha512.c
+fuzz_srcs_modparams    := kernel/module_params.c tests/fuzz/shim/shim.c
 
 $(BUILD)/fuzz/sig: tests/fuzz/corpus_key.inc
 # OpenSSL's headers want libc's string.h and errno.h: Kelp's come after.
