@@ -142,16 +142,23 @@ TB := $(BUILD)/testblobs
 # Livepatch ports for tests/test_patch_e2e.py: the cmdline sample and
 # Linux's selftest modules as blobs (tests/modules/test_klp_*.c).
 LP_TEST_BLOBS := test_klp_livepatch.klp test_klp_atomic_replace.klp test_klp_callbacks_demo.klp \
-                 test_klp_callbacks_demo2.klp test_klp_syscall.klp
+                 test_klp_callbacks_demo2.klp test_klp_syscall.klp test_klp_state.klp \
+                 test_klp_state2.klp test_klp_state3.klp
+# Ports of Linux's samples/livepatch (samples/livepatch-*.c): the shadow
+# variable trio and the callbacks demo with its two target modules.
+LP_SAMPLE_BLOBS := livepatch-shadow-mod.klp livepatch-shadow-fix1.klp livepatch-shadow-fix2.klp \
+                   livepatch-callbacks-demo.klp livepatch-callbacks-mod.klp livepatch-callbacks-busymod.klp
 TEST_BLOBS := $(addprefix $(TB)/,hello_module.klp ktest_mod.klp ktest_mod_otherkey.klp storm_mod.klp \
               fault_mod.klp ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp \
-              livepatch-sample.klp $(LP_TEST_BLOBS))
+              livepatch-sample.klp $(LP_TEST_BLOBS) $(LP_SAMPLE_BLOBS))
 TB_MKPATCH = KCFLAGS="$(PATCH_CFLAGS) $(2)" tools/mkpatch.sh $(1) $(TB) $(3) >/dev/null
 TB_DEPS := $(BUILD)/kernel.elf $(KTEST_DEPS)
-$(TB)/livepatch-sample.klp: samples/livepatch-sample.c $(TB_DEPS)
+$(TB)/livepatch-%.klp: samples/livepatch-%.c $(TB_DEPS)
 	$(call TB_MKPATCH,$<,,)
 $(TB)/test_klp_%.klp: tests/modules/test_klp_%.c $(TB_DEPS)
 	$(call TB_MKPATCH,$<,,)
+$(TB)/test_klp_state2.klp $(TB)/test_klp_state3.klp: tests/modules/test_klp_state.c
+$(TB)/test_klp_state3.klp: tests/modules/test_klp_state2.c
 $(TB)/hello_module.klp: samples/hello_module.c $(TB_DEPS)
 	$(call TB_MKPATCH,$<,,)
 $(TB)/ktest_mod.klp: tests/modules/ktest_mod.c $(TB_DEPS)

@@ -793,7 +793,7 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 	if (mod->init) {
 		err = mod->init();
 		if (err) {
-			WHY("%s: init failed (%d)", mod->name, err);
+			WHY("%s: init failed: %s", mod->name, strerror(err));
 			module_notify_going(mod);
 			goto out_going;
 		}
