@@ -524,7 +524,8 @@ static int sysfs_add(struct module *mod)
 	struct pfs_node *dir = pfs_mkdir_p(path);
 	if (!dir || !pfs_create_file(dir, "initstate", 0444, show_state, NULL, mod) ||
 	    !pfs_create_file(dir, "refcnt", 0444, show_refcnt, NULL, mod) ||
-	    !pfs_create_file(dir, "coresize", 0444, show_size, NULL, mod)) {
+	    !pfs_create_file(dir, "coresize", 0444, show_size, NULL, mod) ||
+	    (!mod->builtin && module_params_sysfs_add(mod, dir))) {
 		sysfs_remove(mod);
 		return -ENOMEM;
 	}
@@ -787,7 +788,7 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 	 * may look modules up. The COMING state keeps the name reserved. */
 	err = module_notify_coming(mod);
 	if (err) {
-		WHY("refused by livepatch (%d)", err);
+		WHY("refused by livepatch: %s", strerror(err));
 		goto out_going;
 	}
 	if (mod->init) {

@@ -46,6 +46,16 @@ def test_hello_module_load_lsmod_dmesg_unload(kelp_chan):
     out = k.run("lsmod")
     assert re.search(r"hello_module\s+\d+\s+0\s+live", out), out
     assert "live" in k.run("cat /sys/module/hello_module/initstate")
+    # module_param files with a nonzero perm, as in Linux
+    prm = "/sys/module/hello_module/parameters"
+    assert k.run("cat %s/whom" % prm) == "serial"
+    assert k.run("cat %s/times" % prm) == "2"
+    assert k.run("cat %s/shout" % prm) == "Y"
+    k.run("echo 5 > %s/times" % prm)
+    assert k.run("cat %s/times" % prm) == "5"
+    assert sorted(k.run("ls %s" % prm).split()) == ["shout", "times", "whom"]
+    k.run("echo other > %s/whom" % prm)  # charp: read-only here
+    assert k.run("cat %s/whom" % prm) == "serial"
     lst = k.klpctl("list")
     assert lst.returncode == 0 and "hello_module" in lst.stdout
     dm = k.klpctl("dmesg")

@@ -376,6 +376,33 @@ def test_callbacks_pre_patch_enodev_kernel_keeps_patches(k):
     disable_unload(k, "livepatch_sample")
 
 
+def test_callbacks_module_coming_pre_patch_enodev(k):
+    """test-callbacks.sh 7: with the patch installed, its pre_patch_ret
+    set to -19 through /sys/module/.../parameters, a target module loading
+    later is refused (No such device) with Linux's lines; the patch stays
+    and disables normally."""
+    p0 = pos(k)
+    klp_ok(k, "load", blob("livepatch-callbacks-demo"))
+    wait_complete(k, DEMO)
+    param = "/sys/module/%s/parameters/pre_patch_ret" % DEMO
+    assert k.run("cat %s" % param) == "0"
+    k.run("echo -19 > %s" % param)
+    assert k.run("cat %s" % param) == "-19"
+    r = k.klpctl("load", blob("livepatch-callbacks-mod"))
+    assert r.returncode == 1 and "No such device" in r.stderr, r.stderr
+    assert not listed(k, MOD)
+    assert k.run("cat %s/%s/enabled" % (LP, DEMO)) == "1"
+    disable_unload(k, DEMO)
+    expect_lines(k, p0,
+                 enable_lines(DEMO, [cb("pre_patch", None)], [cb("post_patch", None)]) +
+                 ["livepatch: applying patch '%s' to loading module '%s'" % (DEMO, MOD),
+                  cb("pre_patch", MOD, COMING),
+                  "livepatch: pre-patch callback failed for object '%s'" % MOD,
+                  "livepatch: patch '%s' failed for module '%s', refusing to load module '%s'"
+                  % (DEMO, MOD, MOD)] +
+                 disable_lines(DEMO, [cb("pre_unpatch", None)], [cb("post_unpatch", None)]))
+
+
 def test_callbacks_multiple_target_modules(k):
     """test-callbacks.sh 8: the busy module whose work has already
     finished, then the patch, then a second target coming and going: every
