@@ -250,11 +250,12 @@ bench: deps
 	  | tee $(BUILD)/bench.txt; s=$${PIPESTATUS[0]}; test $$s -eq 33
 
 # The host test suite (tests/, pytest driving QEMU); PYTEST_ARGS='-k shell -x' etc.
+# Test paths in PYTEST_ARGS (tests/test_x.py) run instead of the whole of tests/.
 PYTEST_ARGS ?=
 test:
 	@tools/deps.sh test
 	@$(MAKE) --no-print-directory all testblobs
-	$(PY) -m pytest -q $(PYTEST_ARGS) tests/
+	$(PY) -m pytest -q $(PYTEST_ARGS) $(if $(filter tests/%,$(PYTEST_ARGS)),,tests/)
 
 # The bad-blob storm (tests/test_blob_storm.py) at full length: STORM_COUNT
 # mutated blobs (500 inside `make test`), STORM_SEED to replay a run.

@@ -459,7 +459,7 @@ def test_callbacks_busy_target_module(k):
     wait_complete(k, DEMO)
     klp_ok(k, "unload", DEMO)
     # the work is still asleep in the original function: wait it out, as
-    # rmmod would (and the channel would time out meanwhile)
+    # rmmod would (and klpctl would time out meanwhile)
     saw_exact(k, p0, "%s: busymod_work_func exit" % BUSY, timeout=20)
     klp_ok(k, "unload", BUSY)
     expect_lines(k, p0,
