@@ -481,6 +481,29 @@ def test_callbacks_busy_target_module(k):
                   "%s: livepatch_callbacks_mod_exit" % BUSY])
 
 
+def test_callbacks_multiple_livepatches(k):
+    """test-callbacks.sh 5 and 10: two patches with callbacks and no target
+    module loaded: each runs its own vmlinux callbacks only, in order, on
+    enable and on disable (the newer one first)."""
+    d1, d2 = "test_klp_callbacks_demo", "test_klp_callbacks_demo2"
+    p0 = pos(k)
+    klp_ok(k, "load", blob(d1))
+    wait_complete(k, d1)
+    klp_ok(k, "load", blob(d2))
+    wait_complete(k, d2)
+    disable_unload(k, d2)
+    disable_unload(k, d1)
+    expect_lines(k, p0,
+                 enable_lines(d1, ["%s: pre_patch_callback: vmlinux" % d1],
+                              ["%s: post_patch_callback: vmlinux" % d1]) +
+                 enable_lines(d2, ["%s: pre_patch_callback: vmlinux" % d2],
+                              ["%s: post_patch_callback: vmlinux" % d2]) +
+                 disable_lines(d2, ["%s: pre_unpatch_callback: vmlinux" % d2],
+                               ["%s: post_unpatch_callback: vmlinux" % d2]) +
+                 disable_lines(d1, ["%s: pre_unpatch_callback: vmlinux" % d1],
+                               ["%s: post_unpatch_callback: vmlinux" % d1]))
+
+
 def test_shadow_variables_fix1_fix2(k):
     """Linux's shadow-variable samples: the leaky module, fix1 (the leaked
     pointer kept in a shadow variable, freed by its destructor) and fix2
