@@ -147,13 +147,18 @@ TB := $(BUILD)/testblobs
 STRESS_VERSIONS := 1 2 3 4
 STRESS_BLOBS := $(foreach v,$(STRESS_VERSIONS),stress_pair_v$(v).klp)
 LP_TEST_BLOBS := test_klp_livepatch.klp test_klp_atomic_replace.klp test_klp_callbacks_demo.klp \
-                 test_klp_callbacks_demo2.klp test_klp_syscall.klp
+                 test_klp_callbacks_demo2.klp test_klp_syscall.klp test_klp_state.klp \
+                 test_klp_state2.klp test_klp_state3.klp
+# Ports of Linux's samples/livepatch (samples/livepatch-*.c): the shadow
+# variable trio and the callbacks demo with its two target modules.
+LP_SAMPLE_BLOBS := livepatch-shadow-mod.klp livepatch-shadow-fix1.klp livepatch-shadow-fix2.klp \
+                   livepatch-callbacks-demo.klp livepatch-callbacks-mod.klp livepatch-callbacks-busymod.klp
 TEST_BLOBS := $(addprefix $(TB)/,hello_module.klp ktest_mod.klp ktest_mod_otherkey.klp storm_mod.klp \
               fault_mod.klp ktest_oob.klp ktest_reloc.klp ktest_unknown.klp ktest_ambig.klp ktest_far.klp \
-              livepatch-sample.klp $(LP_TEST_BLOBS) $(STRESS_BLOBS) fault_patch.klp)
+              livepatch-sample.klp $(LP_TEST_BLOBS) $(LP_SAMPLE_BLOBS) $(STRESS_BLOBS) fault_patch.klp)
 TB_MKPATCH = KCFLAGS="$(PATCH_CFLAGS) $(2)" tools/mkpatch.sh $(1) $(TB) $(3) >/dev/null
 TB_DEPS := $(BUILD)/kernel.elf $(KTEST_DEPS)
-$(TB)/livepatch-sample.klp: samples/livepatch-sample.c $(TB_DEPS)
+$(TB)/livepatch-%.klp: samples/livepatch-%.c $(TB_DEPS)
 	$(call TB_MKPATCH,$<,,)
 $(TB)/test_klp_%.klp: tests/modules/test_klp_%.c $(TB_DEPS)
 	$(call TB_MKPATCH,$<,,)
@@ -165,6 +170,8 @@ $(TB)/stress_pair_v%.klp: $(BUILD)/stressgen/stress_pair_v%.c tests/modules/stre
 	$(call TB_MKPATCH,$<,,)
 $(TB)/fault_patch.klp: tests/modules/fault_patch.c $(TB_DEPS)
 	$(call TB_MKPATCH,$<,,)
+$(TB)/test_klp_state2.klp $(TB)/test_klp_state3.klp: tests/modules/test_klp_state.c
+$(TB)/test_klp_state3.klp: tests/modules/test_klp_state2.c
 $(TB)/hello_module.klp: samples/hello_module.c $(TB_DEPS)
 	$(call TB_MKPATCH,$<,,)
 $(TB)/ktest_mod.klp: tests/modules/ktest_mod.c $(TB_DEPS)
@@ -256,11 +263,12 @@ bench: deps
 	  | tee $(BUILD)/bench.txt; s=$${PIPESTATUS[0]}; test $$s -eq 33
 
 # The host test suite (tests/, pytest driving QEMU); PYTEST_ARGS='-k shell -x' etc.
+# Test paths in PYTEST_ARGS (tests/test_x.py) run instead of the whole of tests/.
 PYTEST_ARGS ?=
 test:
 	@tools/deps.sh test
 	@$(MAKE) --no-print-directory all testblobs
-	$(PY) -m pytest -q $(PYTEST_ARGS) tests/
+	$(PY) -m pytest -q $(PYTEST_ARGS) $(if $(filter tests/%,$(PYTEST_ARGS)),,tests/)
 
 # The bad-blob storm (tests/test_blob_storm.py) at full length: STORM_COUNT
 # mutated blobs (500 inside `make test`), STORM_SEED to replay a run.

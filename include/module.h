@@ -197,6 +197,12 @@ void module_notify_going(struct module *mod);
  * parameter 'x'", -EINVAL "bad value 'v' for parameter 'p' (int)". */
 int module_parse_params(struct module *mod, const char *args, char *why, size_t whylen);
 void module_free_params(struct module *mod);
+/* /sys/module/<name>/parameters/<param>, one file per parameter declared
+ * with a nonzero perm, as in Linux: reads show the value (bool as Y/N);
+ * int and bool parameters with a write bit take writes (charp ones are
+ * read-only here: their strings belong to the load). */
+struct pfs_node;
+int module_params_sysfs_add(struct module *mod, struct pfs_node *moddir);
 
 /* ---- built-in modules (kernel/module_builtin.c) ---- */
 

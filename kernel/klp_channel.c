@@ -32,6 +32,7 @@ u64 klp_channel_bytes_in, klp_channel_loads;
 /* Guest time when the current burst of input began (after 1 s of quiet):
  * the start of a transfer, for the throughput line of each load. */
 static u64 burst_start_ms, burst_bytes, last_rx_ms;
+static bool burst_seen;
 
 static void rx_notify(int port)
 {
@@ -242,7 +243,9 @@ static int klp_channel_thread(void *data)
 			buf[n++] = (u8)c;
 		if (n) {
 			u64 now = ktime_get_ms();
-			if (now - last_rx_ms > 1000) {
+			/* the first burst too, even within 1 s of boot */
+			if (!burst_seen || now - last_rx_ms > 1000) {
+				burst_seen = true;
 				burst_start_ms = now;
 				burst_bytes = 0;
 			}

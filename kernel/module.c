@@ -524,7 +524,8 @@ static int sysfs_add(struct module *mod)
 	struct pfs_node *dir = pfs_mkdir_p(path);
 	if (!dir || !pfs_create_file(dir, "initstate", 0444, show_state, NULL, mod) ||
 	    !pfs_create_file(dir, "refcnt", 0444, show_refcnt, NULL, mod) ||
-	    !pfs_create_file(dir, "coresize", 0444, show_size, NULL, mod)) {
+	    !pfs_create_file(dir, "coresize", 0444, show_size, NULL, mod) ||
+	    (!mod->builtin && module_params_sysfs_add(mod, dir))) {
 		sysfs_remove(mod);
 		return -ENOMEM;
 	}

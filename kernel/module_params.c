@@ -5,6 +5,8 @@
 #include <mm.h>
 #include <string.h>
 #include <errno.h>
+#include <pseudofs.h>
+#include <seq_file.h>
 
 #define WHY(...) snprintf(why, whylen, __VA_ARGS__)
 
@@ -33,6 +35,26 @@ static bool kp_sane(struct module *mod, const struct kernel_param *kp)
 	unsigned long b = (unsigned long)d->base, e = b + d->pages * PAGE_SIZE;
 	return name_ok && d->base && a >= b && a + sz <= e && kp->type >= MODULE_PARAM_INT &&
 	       kp->type <= MODULE_PARAM_CHARP;
+}
+
+/* module_param() names a C variable: anything else (or a name given twice)
+ * is a damaged table, and would not make a /sys/module/.../parameters file. */
+static bool kp_name_ok(struct module *mod, unsigned int i)
+{
+	const char *n = mod->kp[i].name;
+	size_t len = strnlen(n, PFS_NAME_MAX + 1);
+	if (!len || len > PFS_NAME_MAX || (n[0] >= '0' && n[0] <= '9'))
+		return false;
+	for (size_t j = 0; j < len; j++) {
+		char c = n[j];
+		if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9')))
+			return false;
+	}
+	for (unsigned int j = 0; j < i; j++)
+		if (!strcmp(mod->kp[j].name, n))
+			return false;
+	return true;
 }
 
 static int set_one(struct module *mod, const char *name, const char *val, char *why,
@@ -90,7 +112,7 @@ static int set_one(struct module *mod, const char *name, const char *val, char *
 int module_parse_params(struct module *mod, const char *args, char *why, size_t whylen)
 {
 	for (unsigned int i = 0; i < mod->num_kp; i++)
-		if (!kp_sane(mod, &mod->kp[i])) {
+		if (!kp_sane(mod, &mod->kp[i]) || !kp_name_ok(mod, i)) {
 			WHY("malformed module parameter table");
 			return -ENOEXEC;
 		}
@@ -145,4 +167,70 @@ void module_free_params(struct module *mod)
 		kfree(mod->charp_vals);
 		mod->charp_vals = NULL;
 	}
+}
+
+/* ---- /sys/module/<name>/parameters ---- */
+
+static int param_show(struct seq_file *m, void *data)
+{
+	const struct kernel_param *kp = data;
+	switch (kp->type) {
+	case MODULE_PARAM_INT:
+		seq_printf(m, "%d\n", READ_ONCE(*(int *)kp->arg));
+		break;
+	case MODULE_PARAM_BOOL:
+		seq_printf(m, "%c\n", READ_ONCE(*(bool *)kp->arg) ? 'Y' : 'N');
+		break;
+	default: {
+		const char *v = READ_ONCE(*(char **)kp->arg);
+		seq_printf(m, "%s\n", v ? v : "(null)");
+	}
+	}
+	return 0;
+}
+
+static ssize_t param_store(void *data, const char *buf, size_t len)
+{
+	const struct kernel_param *kp = data;
+	char val[32];
+	size_t n = len;
+	if (len >= sizeof(val))
+		return -EINVAL;
+	memcpy(val, buf, len);
+	val[len] = 0;
+	while (n && (val[n - 1] == '\n' || val[n - 1] == ' '))
+		val[--n] = 0;
+	if (kp->type == MODULE_PARAM_INT) {
+		int v;
+		if (kstrtoint(val, 0, &v))
+			return -EINVAL;
+		WRITE_ONCE(*(int *)kp->arg, v);
+	} else {
+		bool v;
+		if (kstrtobool(val, &v))
+			return -EINVAL;
+		WRITE_ONCE(*(bool *)kp->arg, v);
+	}
+	return (ssize_t)len;
+}
+
+/* Called after module_parse_params() checked the table (kp_sane). The
+ * files go with the module's directory. */
+int module_params_sysfs_add(struct module *mod, struct pfs_node *moddir)
+{
+	struct pfs_node *dir = NULL;
+	for (unsigned int i = 0; i < mod->num_kp; i++) {
+		struct kernel_param *kp = &mod->kp[i];
+		unsigned int mode = kp->perm & 0666;
+		if (!mode)
+			continue;
+		if (kp->type == MODULE_PARAM_CHARP)
+			mode &= 0444;
+		if (!dir && !(dir = pfs_mkdir(moddir, "parameters")))
+			return -ENOMEM;
+		if (!pfs_create_file(dir, kp->name, mode, param_show,
+				     (mode & 0222) ? param_store : NULL, kp))
+			return -ENOMEM;
+	}
+	return 0;
 }

@@ -49,11 +49,42 @@ static void klp_find_object_module(struct klp_object *obj)
 
 /* ---- lookups ---- */
 
-static int klp_find_object_symbol(const char *objname, const char *name, unsigned long sympos,
+/* A module object's functions are looked up in that module only, as in
+ * Linux: a built-in function of the same name (the kernel carries built-in
+ * copies of some test targets) must not be patched in its place. Built-in
+ * modules' symbols are the kernel's. */
+static int klp_find_module_symbol(struct klp_object *obj, const char *name, unsigned long sympos,
+				  unsigned long *addr, unsigned long *size)
+{
+	const struct module_sym *ms;
+	int err = module_lookup_name(obj->mod, name, sympos, &ms);
+	if (err == -EINVAL) {
+		pr_err("unresolvable ambiguity for symbol '%s' in object '%s'\n", name, obj->name);
+		return -EINVAL;
+	}
+	if (err) {
+		if (sympos && !module_lookup_name(obj->mod, name, 1, &ms))
+			pr_err("symbol position %lu for symbol '%s' in object '%s' not found\n", sympos,
+			       name, obj->name);
+		else
+			pr_err("symbol '%s' not found in symbol table\n", name);
+		return -EINVAL;
+	}
+	*addr = ms->addr;
+	*size = ms->size;
+	return 0;
+}
+
+static int klp_find_object_symbol(struct klp_object *obj, const char *name, unsigned long sympos,
 				  unsigned long *addr, unsigned long *size)
 {
 	struct ksym sym;
-	unsigned long count = ksym_count_name(name);
+	const char *objname = obj->name;
+	unsigned long count;
+
+	if (obj->mod && !obj->mod->builtin)
+		return klp_find_module_symbol(obj, name, sympos, addr, size);
+	count = ksym_count_name(name);
 	if (!count) {
 		pr_err("symbol '%s' not found in symbol table\n", name);
 		return -EINVAL;
@@ -400,7 +431,7 @@ static int klp_init_object_loaded(struct klp_patch *patch, struct klp_object *ob
 	(void)patch;
 	klp_for_each_func(obj, func) {
 		unsigned long addr, size;
-		int ret = klp_find_object_symbol(obj->name, func->old_name, func->old_sympos, &addr,
+		int ret = klp_find_object_symbol(obj, func->old_name, func->old_sympos, &addr,
 						 &size);
 		if (ret)
 			return ret;

@@ -367,6 +367,9 @@ void klp_init_transition(struct klp_patch *patch, int state)
 	klp_fast_path_clear(patch);
 	WRITE_ONCE(klp_transition_patch, patch);
 	klp_target_state = state;
+	/* restarted by klp_start_transition; a cancelled enable (a failing
+	 * pre_patch) never starts, and its "took" counts from here */
+	patch->start_ns = ktime_get_ns();
 
 	flags = spin_lock_irqsave(&tasklist_lock);
 	for_each_task(task) {

@@ -46,6 +46,16 @@ def test_hello_module_load_lsmod_dmesg_unload(kelp_chan):
     out = k.run("lsmod")
     assert re.search(r"hello_module\s+\d+\s+0\s+live", out), out
     assert "live" in k.run("cat /sys/module/hello_module/initstate")
+    # module_param files with a nonzero perm, as in Linux
+    prm = "/sys/module/hello_module/parameters"
+    assert k.run("cat %s/whom" % prm) == "serial"
+    assert k.run("cat %s/times" % prm) == "2"
+    assert k.run("cat %s/shout" % prm) == "Y"
+    k.run("echo 5 > %s/times" % prm)
+    assert k.run("cat %s/times" % prm) == "5"
+    assert sorted(k.run("ls %s" % prm).split()) == ["shout", "times", "whom"]
+    k.run("echo other > %s/whom" % prm)  # charp: read-only here
+    assert k.run("cat %s/whom" % prm) == "serial"
     lst = k.klpctl("list")
     assert lst.returncode == 0 and "hello_module" in lst.stdout
     dm = k.klpctl("dmesg")
@@ -131,3 +141,20 @@ def test_unknown_command_and_missing_livepatch(kelp_chan):
     assert r.returncode == 1 and "no livepatch nosuchpatch" in r.stderr
     r = k.klpctl("wait", "nosuchpatch")
     assert r.returncode == 1 and "no livepatch nosuchpatch" in r.stderr
+
+
+def test_first_transfer_timed_from_its_first_byte():
+    """The channel's "received NAME: N bytes in M ms of guest time" counts
+    from the transfer's first byte also when it starts within a second of
+    boot (regression: the first burst was timed from boot). The first byte
+    arrives after the last boot message, so the start (the line's
+    timestamp minus M) cannot be before it."""
+    with Kelp("", name="blobs_first_burst") as k:
+        k.wait_prompt()
+        boot = [float(t) for t in re.findall(r"\[\s*(\d+\.\d+)\]", k.log)]
+        assert boot, k.log
+        r = k.klpctl("load", blob("hello_module"))
+        assert r.returncode == 0, r.stderr
+        k.expect(r"\[\s*(\d+\.\d+)\] klp_channel: received hello_module: \d+ bytes in (\d+) ms")
+        ts, ms = float(k.child.match.group(1)), int(k.child.match.group(2))
+        assert ts - ms / 1000.0 >= boot[-1] - 0.002, (ts, ms, boot[-1])

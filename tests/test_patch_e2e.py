@@ -240,3 +240,362 @@ def test_syscall_patch_with_user_loopers(k):
     while len(re.findall(r"getpid_loop: \d+ calls in 6000 ms", k.log[p0:])) < 4:
         assert time.time() < end, k.log[p0:][-3000:]
         k.drain(quiet=0.2)
+
+
+# ---- Linux's samples/livepatch and test-callbacks/-shadow-vars/-state ----
+#
+# Log checks follow Linux's check_result: the kernel lines mentioning
+# livepatch or test_klp after a point, timestamps stripped, compared as an
+# exact ordered list with Linux's expected output. Linux's pr_debug lines
+# ("initializing", "completing", "canceling", "reversing") are not printed
+# by Kelp, so they are not in the expected lists; Kelp's own extra lines
+# (the loader's, the channel's, "transition took", and "signaling remaining
+# tasks", which Kelp prints after a few ms rather than Linux's 15 s) are
+# left out.
+
+DEMO = "livepatch_callbacks_demo"
+MOD = "livepatch_callbacks_mod"
+BUSY = "livepatch_callbacks_busymod"
+LIVE = "[MODULE_STATE_LIVE] Normal state"
+COMING = "[MODULE_STATE_COMING] Full formed, running module_init"
+GOING = "[MODULE_STATE_GOING] Going away"
+KELP_ONLY = re.compile(r"^(module|klp_channel|workqueue): |livepatch: '[^']*': transition took "
+                       r"|^livepatch: signaling remaining tasks$")
+STAMP = re.compile(r"\[\s*\d+\.\d+\] (.*)$")
+
+
+def klp_lines(k, since):
+    out = []
+    for line in k.log[since:].split("\n"):
+        m = STAMP.search(line)
+        if not m:
+            continue
+        text = m.group(1).rstrip()
+        if KELP_ONLY.search(text):
+            continue
+        if "livepatch" in text or "test_klp" in text:
+            out.append(text)
+    return out
+
+
+def expect_lines(k, since, expected, timeout=15):
+    """Waits until as many lines as expected have arrived, then compares
+    them, in order, exactly."""
+    end = time.time() + timeout
+    while len(klp_lines(k, since)) < len(expected) and time.time() < end:
+        k.drain(quiet=0.1)
+    k.drain(quiet=0.2)
+    assert klp_lines(k, since) == expected
+
+
+def cb(name, obj, state=None):
+    if obj is None:
+        return "%s: %s_callback: vmlinux" % (DEMO, name)
+    return "%s: %s_callback: %s -> %s" % (DEMO, name, obj, state)
+
+
+def enable_lines(patch, pre, post):
+    return (["livepatch: enabling patch '%s'" % patch] + pre +
+            ["livepatch: '%s': starting patching transition" % patch] + post +
+            ["livepatch: '%s': patching complete" % patch])
+
+
+def disable_lines(patch, pre, post):
+    return (pre + ["livepatch: '%s': starting unpatching transition" % patch] + post +
+            ["livepatch: '%s': unpatching complete" % patch])
+
+
+def disable_unload(k, name):
+    klp_ok(k, "disable", name)
+    wait_complete(k, name)
+    klp_ok(k, "unload", name)
+
+
+def test_callbacks_target_module_before_livepatch(k):
+    """test-callbacks.sh 1: the target module is loaded first; its
+    callbacks run with the kernel's, in the LIVE state."""
+    p0 = pos(k)
+    klp_ok(k, "load", blob("livepatch-callbacks-mod"))
+    klp_ok(k, "load", blob("livepatch-callbacks-demo"))
+    wait_complete(k, DEMO)
+    disable_unload(k, DEMO)
+    klp_ok(k, "unload", MOD)
+    expect_lines(k, p0, ["%s: livepatch_callbacks_mod_init" % MOD] +
+                 enable_lines(DEMO, [cb("pre_patch", None), cb("pre_patch", MOD, LIVE)],
+                              [cb("post_patch", None), cb("post_patch", MOD, LIVE)]) +
+                 disable_lines(DEMO, [cb("pre_unpatch", None), cb("pre_unpatch", MOD, LIVE)],
+                               [cb("post_unpatch", None), cb("post_unpatch", MOD, LIVE)]) +
+                 ["%s: livepatch_callbacks_mod_exit" % MOD])
+
+
+def test_callbacks_module_coming_and_going(k):
+    """test-callbacks.sh 2-4 (late binding): the patch first; the target
+    module is patched as it loads ("applying patch ... to loading module",
+    callbacks in the COMING state, before its init) and reverted as it
+    unloads (after its exit, GOING); a later disable touches the kernel
+    only."""
+    p0 = pos(k)
+    klp_ok(k, "load", blob("livepatch-callbacks-demo"))
+    wait_complete(k, DEMO)
+    klp_ok(k, "load", blob("livepatch-callbacks-mod"))
+    assert k.run("cat %s/%s/%s/patched" % (LP, DEMO, MOD)) == "1"
+    klp_ok(k, "unload", MOD)
+    assert k.run("ls %s/%s" % (LP, DEMO)).split().count(MOD + "/") == 1
+    disable_unload(k, DEMO)
+    expect_lines(k, p0,
+                 enable_lines(DEMO, [cb("pre_patch", None)], [cb("post_patch", None)]) +
+                 ["livepatch: applying patch '%s' to loading module '%s'" % (DEMO, MOD),
+                  cb("pre_patch", MOD, COMING), cb("post_patch", MOD, COMING),
+                  "%s: livepatch_callbacks_mod_init" % MOD,
+                  "%s: livepatch_callbacks_mod_exit" % MOD,
+                  cb("pre_unpatch", MOD, GOING),
+                  "livepatch: reverting patch '%s' on unloading module '%s'" % (DEMO, MOD),
+                  cb("post_unpatch", MOD, GOING)] +
+                 disable_lines(DEMO, [cb("pre_unpatch", None)], [cb("post_unpatch", None)]))
+
+
+def test_callbacks_pre_patch_enodev_kernel_keeps_patches(k):
+    """test-callbacks.sh 6: pre_patch_ret=-19 refuses the patch module
+    ("No such device") with Linux's lines, and the patch already
+    installed stays."""
+    klp_ok(k, "load", blob("livepatch-sample"))
+    wait_complete(k, "livepatch_sample")
+    p0 = pos(k)
+    r = k.klpctl("load", blob("livepatch-callbacks-demo"), "pre_patch_ret=-19")
+    assert r.returncode == 1 and "No such device" in r.stderr, r.stderr
+    expect_lines(k, p0, ["livepatch: enabling patch '%s'" % DEMO, cb("pre_patch", None),
+                         "livepatch: pre-patch callback failed for object 'vmlinux'",
+                         "livepatch: failed to enable patch '%s'" % DEMO,
+                         "livepatch: '%s': unpatching complete" % DEMO])
+    # the cancelled transition's time counts from its start, not from boot
+    m = saw(k, p0, r"livepatch: '%s': transition took (\d+) us" % DEMO)
+    assert int(m.group(1)) < 100000, m.group(0)
+    assert not listed(k, DEMO)
+    assert k.run("ls %s" % LP).split() == ["livepatch_sample/"]
+    assert k.run("cat /proc/cmdline") == "this has been live patched"
+    disable_unload(k, "livepatch_sample")
+
+
+def test_callbacks_module_coming_pre_patch_enodev(k):
+    """test-callbacks.sh 7: with the patch installed, its pre_patch_ret
+    set to -19 through /sys/module/.../parameters, a target module loading
+    later is refused (No such device) with Linux's lines; the patch stays
+    and disables normally."""
+    p0 = pos(k)
+    klp_ok(k, "load", blob("livepatch-callbacks-demo"))
+    wait_complete(k, DEMO)
+    param = "/sys/module/%s/parameters/pre_patch_ret" % DEMO
+    assert k.run("cat %s" % param) == "0"
+    k.run("echo -19 > %s" % param)
+    assert k.run("cat %s" % param) == "-19"
+    r = k.klpctl("load", blob("livepatch-callbacks-mod"))
+    assert r.returncode == 1 and "No such device" in r.stderr, r.stderr
+    assert not listed(k, MOD)
+    assert k.run("cat %s/%s/enabled" % (LP, DEMO)) == "1"
+    disable_unload(k, DEMO)
+    expect_lines(k, p0,
+                 enable_lines(DEMO, [cb("pre_patch", None)], [cb("post_patch", None)]) +
+                 ["livepatch: applying patch '%s' to loading module '%s'" % (DEMO, MOD),
+                  cb("pre_patch", MOD, COMING),
+                  "livepatch: pre-patch callback failed for object '%s'" % MOD,
+                  "livepatch: patch '%s' failed for module '%s', refusing to load module '%s'"
+                  % (DEMO, MOD, MOD)] +
+                 disable_lines(DEMO, [cb("pre_unpatch", None)], [cb("post_unpatch", None)]))
+
+
+def test_callbacks_multiple_target_modules(k):
+    """test-callbacks.sh 8: the busy module whose work has already
+    finished, then the patch, then a second target coming and going: every
+    callback runs normally."""
+    p0 = pos(k)
+    klp_ok(k, "load", blob("livepatch-callbacks-busymod"), "sleep_secs=0")
+    saw_exact(k, p0, "%s: busymod_work_func exit" % BUSY)
+    klp_ok(k, "load", blob("livepatch-callbacks-demo"))
+    wait_complete(k, DEMO)
+    klp_ok(k, "load", blob("livepatch-callbacks-mod"))
+    klp_ok(k, "unload", MOD)
+    disable_unload(k, DEMO)
+    klp_ok(k, "unload", BUSY)
+    expect_lines(k, p0,
+                 ["%s: livepatch_callbacks_mod_init" % BUSY,
+                  "%s: busymod_work_func, sleeping 0 seconds ..." % BUSY,
+                  "%s: busymod_work_func exit" % BUSY] +
+                 enable_lines(DEMO, [cb("pre_patch", None), cb("pre_patch", BUSY, LIVE)],
+                              [cb("post_patch", None), cb("post_patch", BUSY, LIVE)]) +
+                 ["livepatch: applying patch '%s' to loading module '%s'" % (DEMO, MOD),
+                  cb("pre_patch", MOD, COMING), cb("post_patch", MOD, COMING),
+                  "%s: livepatch_callbacks_mod_init" % MOD,
+                  "%s: livepatch_callbacks_mod_exit" % MOD,
+                  cb("pre_unpatch", MOD, GOING),
+                  "livepatch: reverting patch '%s' on unloading module '%s'" % (DEMO, MOD),
+                  cb("post_unpatch", MOD, GOING)] +
+                 disable_lines(DEMO, [cb("pre_unpatch", None), cb("pre_unpatch", BUSY, LIVE)],
+                               [cb("post_unpatch", None), cb("post_unpatch", BUSY, LIVE)]) +
+                 ["%s: livepatch_callbacks_mod_exit" % BUSY])
+
+
+def test_callbacks_busy_target_module(k):
+    """test-callbacks.sh 9: the busy module's work sleeps inside
+    busymod_work_func, which the patch replaces, so the transition stalls
+    at "starting" (transition stays 1). A target loading meanwhile gets
+    pre_patch but no post_patch; unloading it, post_unpatch but no
+    pre_unpatch. Writing 0 to enabled reverses the transition, which
+    completes at once. (Regression: the patch used to resolve
+    busymod_work_func in the kernel's built-in copy of the test target,
+    not in the module the object names, and the transition never
+    stalled.)"""
+    p0 = pos(k)
+    klp_ok(k, "load", blob("livepatch-callbacks-busymod"), "sleep_secs=8")
+    saw_exact(k, p0, "%s: busymod_work_func, sleeping 8 seconds ..." % BUSY)
+    klp_ok(k, "load", blob("livepatch-callbacks-demo"))
+    saw_exact(k, p0, "livepatch: '%s': starting patching transition" % DEMO)
+    time.sleep(1)
+    assert k.run("cat %s/%s/transition" % (LP, DEMO)) == "1"
+    assert k.run("cat %s/%s/enabled" % (LP, DEMO)) == "1"
+    klp_ok(k, "load", blob("livepatch-callbacks-mod"))
+    klp_ok(k, "unload", MOD)
+    assert k.run("cat %s/%s/transition" % (LP, DEMO)) == "1"
+    k.run("echo 0 > %s/%s/enabled" % (LP, DEMO))
+    wait_complete(k, DEMO)
+    klp_ok(k, "unload", DEMO)
+    # the work is still asleep in the original function: wait it out, as
+    # rmmod would (and klpctl would time out meanwhile)
+    saw_exact(k, p0, "%s: busymod_work_func exit" % BUSY, timeout=20)
+    klp_ok(k, "unload", BUSY)
+    expect_lines(k, p0,
+                 ["%s: livepatch_callbacks_mod_init" % BUSY,
+                  "%s: busymod_work_func, sleeping 8 seconds ..." % BUSY,
+                  "livepatch: enabling patch '%s'" % DEMO,
+                  cb("pre_patch", None), cb("pre_patch", BUSY, LIVE),
+                  "livepatch: '%s': starting patching transition" % DEMO,
+                  "livepatch: applying patch '%s' to loading module '%s'" % (DEMO, MOD),
+                  cb("pre_patch", MOD, COMING),
+                  "%s: livepatch_callbacks_mod_init" % MOD,
+                  "%s: livepatch_callbacks_mod_exit" % MOD,
+                  "livepatch: reverting patch '%s' on unloading module '%s'" % (DEMO, MOD),
+                  cb("post_unpatch", MOD, GOING),
+                  "livepatch: '%s': starting unpatching transition" % DEMO,
+                  cb("post_unpatch", None), cb("post_unpatch", BUSY, LIVE),
+                  "livepatch: '%s': unpatching complete" % DEMO,
+                  "%s: busymod_work_func exit" % BUSY,
+                  "%s: livepatch_callbacks_mod_exit" % BUSY])
+
+
+def test_callbacks_multiple_livepatches(k):
+    """test-callbacks.sh 5 and 10: two patches with callbacks and no target
+    module loaded: each runs its own vmlinux callbacks only, in order, on
+    enable and on disable (the newer one first)."""
+    d1, d2 = "test_klp_callbacks_demo", "test_klp_callbacks_demo2"
+    p0 = pos(k)
+    klp_ok(k, "load", blob(d1))
+    wait_complete(k, d1)
+    klp_ok(k, "load", blob(d2))
+    wait_complete(k, d2)
+    disable_unload(k, d2)
+    disable_unload(k, d1)
+    expect_lines(k, p0,
+                 enable_lines(d1, ["%s: pre_patch_callback: vmlinux" % d1],
+                              ["%s: post_patch_callback: vmlinux" % d1]) +
+                 enable_lines(d2, ["%s: pre_patch_callback: vmlinux" % d2],
+                              ["%s: post_patch_callback: vmlinux" % d2]) +
+                 disable_lines(d2, ["%s: pre_unpatch_callback: vmlinux" % d2],
+                               ["%s: post_unpatch_callback: vmlinux" % d2]) +
+                 disable_lines(d1, ["%s: pre_unpatch_callback: vmlinux" % d1],
+                               ["%s: post_unpatch_callback: vmlinux" % d1]))
+
+
+def test_shadow_variables_fix1_fix2(k):
+    """Linux's shadow-variable samples: the leaky module, fix1 (the leaked
+    pointer kept in a shadow variable, freed by its destructor) and fix2
+    (a check counter per dummy). Dummies from before fix1 are reported
+    leaked, later ones have their leak prevented; fix2 prints the counts;
+    fix2 then fix1 unload. Exactly the buffers the unpatched dummy_alloc
+    leaked stay allocated."""
+    SHADOW = "livepatch_shadow_mod"
+    # the shared worker exists before the heap baseline
+    klp_ok(k, "load", blob("livepatch-callbacks-busymod"), "sleep_secs=0")
+    klp_ok(k, "unload", BUSY)
+    heap0 = heap_objects(k)
+    p0 = pos(k)
+    klp_ok(k, "load", blob("livepatch-shadow-mod"))
+    saw_exact(k, p0, "%s: cleanup_work_func: jiffies = " % SHADOW)
+    saw(k, p0, r"%s: dummy_alloc: dummy @ \S+, expires @ [0-9a-f]+\n" % SHADOW)
+    klp_ok(k, "load", blob("livepatch-shadow-fix1"))
+    wait_complete(k, "livepatch_shadow_fix1")
+    p1 = pos(k)
+    saw(k, p1, r"livepatch_shadow_fix1: livepatch_fix1_dummy_alloc: dummy @ \S+, expires @ [0-9a-f]+\n")
+    klp_ok(k, "load", blob("livepatch-shadow-fix2"))
+    wait_complete(k, "livepatch_shadow_fix2")
+    p2 = pos(k)
+    # pre-fix1 dummies expire first: leaked; then fix1's: leak prevented
+    saw(k, p2, r"livepatch_shadow_fix2: livepatch_fix2_dummy_free: dummy @ \S+, check counter = \d+\n",
+        timeout=20)
+    saw(k, p2, r"livepatch_shadow_fix2: livepatch_fix2_dummy_free: dummy @ (\S+) leaked!\n", timeout=20)
+    m = saw(k, p2, r"livepatch_shadow_fix2: livepatch_fix2_dummy_leak_dtor: dummy @ (\S+), "
+            r"prevented leak @ \S+\n", timeout=25)
+    counted = re.search(r"livepatch_fix2_dummy_free: dummy @ %s, check counter = (\d+)\n"
+                        % re.escape(m.group(1)), k.log[p2:])
+    assert counted and int(counted.group(1)) >= 1, k.log[p2:][-2000:]
+    disable_unload(k, "livepatch_shadow_fix2")
+    p3 = pos(k)
+    disable_unload(k, "livepatch_shadow_fix1")
+    # fix1's exit frees every SV_LEAK still attached (live dummies)
+    saw(k, p3, r"livepatch_shadow_fix1: livepatch_fix1_dummy_leak_dtor: dummy @ \S+, prevented leak")
+    klp_ok(k, "unload", SHADOW)
+    saw_exact(k, p0, "module: unloaded %s" % SHADOW)
+    leaked = len(re.findall(r"\] %s: dummy_alloc: dummy @" % SHADOW, k.log[p0:]))
+    assert leaked >= 1
+    assert heap_objects(k) == heap0 + leaked
+
+
+def test_state_take_over_and_incompatible(k):
+    """test-state.sh: "taking over system state modification" (state, then
+    state2 takes over its saved console_loglevel; disabling state2
+    restores and frees it) and "incompatible cumulative livepatches"
+    (with state2 installed, state version 1 is refused with only the
+    "not compatible" line: no "enabling")."""
+    p0 = pos(k)
+    klp_ok(k, "load", blob("test_klp_state"))
+    wait_complete(k, "test_klp_state")
+    klp_ok(k, "load", blob("test_klp_state2"))
+    wait_complete(k, "test_klp_state2")
+    klp_ok(k, "unload", "test_klp_state")
+    klp_ok(k, "disable", "test_klp_state2")
+    wait_complete(k, "test_klp_state2")
+    klp_ok(k, "unload", "test_klp_state2")
+    s1, s2 = "test_klp_state", "test_klp_state2"
+    # Linux's harness turns on livepatch's pr_debug lines; here the
+    # patches themselves do, by raising console_loglevel to 8: from state's
+    # post_patch until state2's pre_unpatch restores it, the debug lines
+    # appear, in Linux's places.
+    init = "livepatch: '%s': initializing %s transition"
+    done = "livepatch: '%s': completing %s transition"
+    expect_lines(k, p0,
+                 enable_lines(s1, ["%s: pre_patch_callback: vmlinux" % s1,
+                                   "%s: allocate_loglevel_state: allocating space to store "
+                                   "console_loglevel" % s1],
+                              ["%s: post_patch_callback: vmlinux" % s1,
+                               "%s: fix_console_loglevel: fixing console_loglevel" % s1]) +
+                 ["livepatch: enabling patch '%s'" % s2, init % (s2, "patching"),
+                  "%s: pre_patch_callback: vmlinux" % s2,
+                  "%s: allocate_loglevel_state: taking over the console_loglevel change" % s2,
+                  "livepatch: '%s': starting patching transition" % s2, done % (s2, "patching"),
+                  "%s: post_patch_callback: vmlinux" % s2,
+                  "%s: fix_console_loglevel: taking over the console_loglevel change" % s2,
+                  "livepatch: '%s': patching complete" % s2,
+                  init % (s2, "unpatching")] +
+                 disable_lines(s2, ["%s: pre_unpatch_callback: vmlinux" % s2,
+                                    "%s: restore_console_loglevel: restoring console_loglevel" % s2],
+                               ["%s: post_unpatch_callback: vmlinux" % s2,
+                                "%s: free_loglevel_state: freeing space for the stored "
+                                "console_loglevel" % s2]))
+
+    klp_ok(k, "load", blob("test_klp_state2"))
+    wait_complete(k, "test_klp_state2")
+    p1 = pos(k)
+    r = k.klpctl("load", blob("test_klp_state"))
+    assert r.returncode == 1 and "Invalid argument" in r.stderr, r.stderr
+    expect_lines(k, p1, ["livepatch: Livepatch patch (test_klp_state) is not compatible with the "
+                         "already installed livepatches."])
+    assert k.run("ls %s" % LP).split() == ["test_klp_state2/"]
+    disable_unload(k, "test_klp_state2")

@@ -73,7 +73,7 @@ CLASSES = [
                      r"symbol table|bad target section|relocates a section of type)"),
     ("rela-type", r"^unsupported relocation type \d+"),
     ("rela-sym", r"relocation \d+: bad symbol index"),
-    ("rela-offset", r"relocation \d+: offset 0x[0-9a-f]+ outside"),
+    ("rela-offset", r"relocation \d+: offset (0x[0-9a-f]+|0) outside"),  # %#lx prints 0 as "0"
     ("rela-overflow", r"^relocation overflow at "),
     ("rela-count", r"^too many relocations"),
     ("modinfo", r"^(\.modinfo: |no name= in \.modinfo|bad module name in \.modinfo|"
