@@ -366,7 +366,7 @@ fuzz_srcs_frame        := kernel/klp_frame.c kernel/klp_xfer.c kernel/crc32.c
 fuzz_srcs_shell        := kernel/shell_line.c tests/fuzz/shim/shim.c
 fuzz_srcs_pfs_path     := kernel/pseudofs.c kernel/seq_file.c tests/fuzz/shim/shim.c
 fuzz_srcs_ed25519_diff := kernel/ed25519.c kernel/sha512.c
-fuzz_srcs_modparams    := kernel/module_params.c tests/fuzz/shim/shim.c
+fuzz_srcs_modparams    := kernel/module_params.c kernel/pseudofs.c kernel/seq_file.c tests/fuzz/shim/shim.c
 
 $(BUILD)/fuzz/sig: tests/fuzz/corpus_key.inc
 # OpenSSL's headers want libc's string.h and errno.h: Kelp's come after.
