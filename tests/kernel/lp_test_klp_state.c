@@ -1,7 +1,14 @@
 /* test_klp_state: an atomic-replace patch owning system state id 1,
  * version 1: it saves console_loglevel, raises it, and puts it back when
- * unpatched; a newer version takes the saved value over. */
-#define pr_fmt(fmt) "test_klp_state: " fmt
+ * unpatched; a newer version takes the saved value over. test_klp_state2
+ * and test_klp_state3 are this file again under another name and version. */
+#ifndef LP_STATE_NAME
+#define LP_STATE_NAME test_klp_state
+#define CONSOLE_LOGLEVEL_STATE_VERSION 1
+#endif
+#define LP_STR2(x) #x
+#define LP_STR(x) LP_STR2(x)
+#define pr_fmt(fmt) LP_STR(LP_STATE_NAME) ": " fmt
 #include <livepatch.h>
 #include <printk.h>
 #include <mm.h>
@@ -9,7 +16,6 @@
 #include <init.h>
 
 #define CONSOLE_LOGLEVEL_STATE 1
-#define CONSOLE_LOGLEVEL_STATE_VERSION 1
 
 static struct klp_patch patch;
 
@@ -99,11 +105,13 @@ static struct klp_state states[] = {
 	{}
 };
 
-static int test_klp_state_init(void);
-KELP_MODULE(test_klp_state, test_klp_state_init, NULL, true);
+static int lp_state_init(void);
+/* One more expansion so KELP_MODULE sees the name, not LP_STATE_NAME. */
+#define LP_STATE_MODULE(name) KELP_MODULE(name, lp_state_init, NULL, true)
+LP_STATE_MODULE(LP_STATE_NAME);
 static struct klp_patch patch = { .mod = THIS_MODULE, .objs = objs, .states = states, .replace = true };
 
-static int test_klp_state_init(void)
+static int lp_state_init(void)
 {
 	return klp_enable_patch(&patch);
 }
