@@ -45,6 +45,8 @@ static int kernel_main_thread(void *data)
 /* TSC at kmain entry and when the kernel is ready: under icount these are
  * guest instructions (firmware and GRUB included in the first). */
 u64 boot_tsc_kmain, boot_tsc_ready;
+/* The monotonic clock when the kernel was ready (it starts at 0 in kmain). */
+u64 boot_ready_ns;
 
 void kmain(u32 magic, phys_addr_t mbi_phys)
 {
@@ -70,6 +72,7 @@ void kmain(u32 magic, phys_addr_t mbi_phys)
 	sched_init();
 	do_initcalls();
 	boot_tsc_ready = arch_rdtsc();
+	boot_ready_ns = ktime_get_ns();
 	pr_info("boot: kernel ready after %llu TSC ticks in kmain (%llu before it)\n",
 		(unsigned long long)(boot_tsc_ready - boot_tsc_kmain), (unsigned long long)boot_tsc_kmain);
 
