@@ -11,30 +11,6 @@
 #include <elf_reloc.h>
 #include <errno.h>
 
-static u8 *load(const char *dir, const char *name, size_t *len)
-{
-	char path[512];
-	FILE *f;
-	u8 *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		perror(path);
-		exit(1);
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n);
-	if (!buf || fread(buf, 1, n, f) != (size_t)n)
-		exit(1);
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
 static u8 *obj;
 static size_t obj_len;
 static struct elf_info good;
@@ -285,7 +261,7 @@ static void test_good(const char *dir)
 	tap_ok(elf_check_build_id(&good, id, sizeof(id), why, sizeof(why)) == -ENOEXEC &&
 		       strstr(why, "no .kelp.build_id"),
 	       "no build ID section: %s", why);
-	bid = load(dir, "simple_bid.o", &bid_len);
+	bid = read_fixture(dir, "simple_bid.o", &bid_len);
 	ret = elf_check(bid, bid_len, &bi, why, sizeof(why));
 	tap_ok(!ret && elf_check_build_id(&bi, id, sizeof(id), why, sizeof(why)) == 0,
 	       "build ID section matches");
@@ -433,7 +409,7 @@ static void test_reloc_vs_ld(const char *dir)
 	struct resolver r = default_resolver();
 	char why[200];
 	size_t elen;
-	u8 *elf = load(dir, "simple.elf", &elen);
+	u8 *elf = read_fixture(dir, "simple.elf", &elen);
 	int ret;
 
 	lay_out(&good, &l, 0);
@@ -569,7 +545,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: elf_test FIXTURE_DIR\n");
 		return 2;
 	}
-	obj = load(argv[1], "simple.o", &obj_len);
+	obj = read_fixture(argv[1], "simple.o", &obj_len);
 	test_good(argv[1]);
 	test_klp_names();
 	test_mutations();

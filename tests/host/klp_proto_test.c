@@ -411,15 +411,11 @@ static void test_klpctl(const char *klpctl, const char *fixtures)
 	static struct peer p;
 	static char out[8192];
 	char path[512];
-	FILE *f;
-	u8 *blob = malloc(1 << 20);
 	size_t len;
+	u8 *blob = read_fixture(fixtures, "big.klp", &len);
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/big.klp", fixtures);
-	f = fopen(path, "rb");
-	len = fread(blob, 1, 1 << 20, f);
-	fclose(f);
 	p.expect = blob;
 	p.expect_len = len;
 

@@ -9,30 +9,6 @@
 const struct module_sig_key module_sig_keys[1];
 const unsigned int module_sig_nkeys = 0;
 
-static u8 *load(const char *dir, const char *name, size_t *len)
-{
-	char path[512];
-	FILE *f;
-	u8 *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		perror(path);
-		exit(1);
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n);
-	if (!buf || fread(buf, 1, n, f) != (size_t)n)
-		exit(1);
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
 static struct module_sig_key keys[2];
 static u8 *blob;
 static size_t blob_len, obj_len;
@@ -72,12 +48,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: module_sig_test FIXTURE_DIR\n");
 		return 2;
 	}
-	pub = load(argv[1], "key_a.pub", &n);
+	pub = read_fixture(argv[1], "key_a.pub", &n);
 	memcpy(keys[0].pub, pub, 32);
-	other = load(argv[1], "key_b.pub", &n);
+	other = read_fixture(argv[1], "key_b.pub", &n);
 	memcpy(keys[1].pub, other, 32);
-	free(load(argv[1], "simple_bid.o", &obj_len));
-	blob = load(argv[1], "simple_a.klp", &blob_len);
+	free(read_fixture(argv[1], "simple_bid.o", &obj_len));
+	blob = read_fixture(argv[1], "simple_a.klp", &blob_len);
 
 	tap_ok(blob_len == obj_len + 64 + tl, "klp-sign appends 64 + %zu bytes", tl);
 	ret = check(blob, blob_len, 1, why);
@@ -131,7 +107,7 @@ int main(int argc, char **argv)
 
 	/* Another key: signed by B, only A trusted -> B's key id is named. */
 	free(blob);
-	blob = load(argv[1], "simple_b.klp", &blob_len);
+	blob = read_fixture(argv[1], "simple_b.klp", &blob_len);
 	{
 		u8 id[8];
 		char hex[17];
@@ -149,7 +125,7 @@ int main(int argc, char **argv)
 		u8 *a;
 		size_t alen;
 
-		a = load(argv[1], "simple_a.klp", &alen);
+		a = read_fixture(argv[1], "simple_a.klp", &alen);
 		memcpy(a + alen - tl + 18, blob + blob_len - tl + 18, 8);
 		ret = module_sig_check_keys(a, alen, keys, 2, &n, why, sizeof(why));
 		tap_ok(ret == -EKEYREJECTED, "key id swapped: %s", why);

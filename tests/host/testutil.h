@@ -100,3 +100,29 @@ static inline int split_fields(char *line, char **field, int max)
 	}
 	return n;
 }
+
+/* Read dir/name whole into a malloc'd buffer; a missing fixture ends the
+ * test program (the fixtures come from tests/host/mkfixtures.sh). */
+static inline u8 *read_fixture(const char *dir, const char *name, size_t *len)
+{
+	char path[512];
+	FILE *f;
+	u8 *buf;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "rb");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc(n ? n : 1);
+	if (!buf || fread(buf, 1, n, f) != (size_t)n)
+		exit(1);
+	fclose(f);
+	*len = n;
+	return buf;
+}
