@@ -39,6 +39,9 @@ $(BUILD)/%.o: %.c
 $(BUILD)/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g -F dwarf -Iinclude/ $< -o $@
+# nasm 2.16 does not list %include files in its dependency output: every
+# asm object depends on every shared .inc instead.
+$(patsubst %.asm,$(BUILD)/%.o,$(KASM)): $(wildcard arch/x86_64/*.inc)
 
 # User programs (user/*.c, one program each, plus the runtime in user/lib):
 # static ELF executables built with the host compiler, linked at 4 MiB by

@@ -14,14 +14,11 @@
 GDT_USER_DS  equ 0x20
 GDT_USER_CS  equ 0x28
 
+%include "arch/x86_64/trap_frame.inc"
+
 section .text
 
 TRAP_SYSCALL equ 256
-TF_SIZE      equ 22*8
-TF_RIP       equ 17*8
-TF_CS        equ 18*8
-TF_RFLAGS    equ 19*8
-TF_SS        equ 21*8
 ; struct percpu offsets, checked by BUILD_BUG_ON in arch/x86_64/syscall.c
 PCPU_KSTACK  equ 32
 PCPU_URSP    equ 40
@@ -46,21 +43,7 @@ syscall_entry:
     push rcx                            ; rip
     push rax                            ; error slot: the syscall number
     push qword TRAP_SYSCALL             ; vector
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    PUSH_TRAP_REGS
     cld
     mov rdi, rsp
     push qword [rdi + TF_RIP]           ; frame record: the chain ends here

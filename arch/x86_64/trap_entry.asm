@@ -4,12 +4,9 @@
 ; trap_dispatch(frame). The return address trap_common_ret marks such a frame
 ; for the unwinder. Also the fault-catching call used by expected-fault tests.
 
-section .text
+%include "arch/x86_64/trap_frame.inc"
 
-; byte offsets into struct trap_frame
-TF_VECTOR equ 15*8
-TF_RIP    equ 17*8
-TF_CS     equ 18*8
+section .text
 
 %macro STUB_NOERR 1
 align 16
@@ -46,21 +43,7 @@ trap_common:
     jz .from_kernel
     swapgs
 .from_kernel:
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    PUSH_TRAP_REGS
     cld
     mov rdi, rsp
     ; frame record [rbp, rip] of the interrupted code; from user mode the
