@@ -17,11 +17,12 @@ CMDLINE  ?=
 KCFLAGS  := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie \
             -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
             -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-toplevel-reorder -fno-asynchronous-unwind-tables \
-            -Wall -Wextra -Werror -Iinclude -MMD -MP
+            -Wall -Wextra -Werror -Iinclude -Itests/include -MMD -MP
 FTRACE_FLAGS := -pg -mfentry -mrecord-mcount
 LDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack --build-id=sha1 -T linker.ld
 
-KSRCS    := $(wildcard kernel/*.c arch/x86_64/*.c mm/*.c livepatch/*.c tests/kernel/*.c)
+KSRCS    := $(wildcard kernel/*.c kernel/*/*.c arch/x86_64/*.c mm/*.c livepatch/*.c fs/*.c lib/*.c lib/crypto/*.c \
+              drivers/patchchan/*.c tests/ktest/*.c tests/builtin/*.c tests/bench/*.c tests/stress/*.c)
 KASM     := $(wildcard boot/*.asm arch/x86_64/*.asm)
 KOBJS    := $(patsubst %.c,$(BUILD)/%.o,$(KSRCS)) $(patsubst %.asm,$(BUILD)/%.o,$(KASM)) \
             $(BUILD)/gen/module_sig_keys.o $(BUILD)/gen/user_programs.o
@@ -78,13 +79,13 @@ $(BUILD)/gen/module_sig_keys.c: $(SIGN_KEY) tools/klp-sign
 	tools/klp-sign --key $(SIGN_KEY) --pubkey-c > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/module_sig_keys.o: $(BUILD)/gen/module_sig_keys.c
-	$(CC) $(KCFLAGS) $(FTRACE_FLAGS) -c $< -o $@
+	$(CC) $(KCFLAGS) $(FTRACE_FLAGS) -iquote . -c $< -o $@
 
 # The host side of the serial patch channel (docs/PROTOCOL.md): the frame
 # codec is the kernel's own source, built for the host. -idirafter: libc's
 # headers win, Kelp's fill in the rest (klp_proto.h, crc32.h, types.h).
-KLPCTL_SRCS := tools/klpctl.c kernel/klp_frame.c kernel/crc32.c
-$(BUILD)/klpctl: $(KLPCTL_SRCS) include/klp_proto.h include/crc32.h
+KLPCTL_SRCS := tools/klpctl.c drivers/patchchan/frame.c lib/crypto/crc32.c
+$(BUILD)/klpctl: $(KLPCTL_SRCS) drivers/patchchan/proto.h include/kelp/crypto/crc32.h
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -idirafter include -o $@ $(KLPCTL_SRCS)
 
@@ -94,7 +95,7 @@ $(BUILD)/klpctl: $(KLPCTL_SRCS) include/klp_proto.h include/crc32.h
 # for a plain module. The author's headers are include/linux-compat first.
 # Linux builds module sources without -Wunused-parameter (seq_file show
 # callbacks ignore v): samples port by changing includes only.
-PATCH_CFLAGS := $(filter-out -MMD -MP -Iinclude,$(KCFLAGS)) $(FTRACE_FLAGS) -Wno-unused-parameter
+PATCH_CFLAGS := $(filter-out -MMD -MP -Iinclude -Itests/include,$(KCFLAGS)) $(FTRACE_FLAGS) -Wno-unused-parameter
 MKPATCH      := KCFLAGS="$(PATCH_CFLAGS)" tools/mkpatch.sh
 patch module: $(BUILD)/kernel.elf $(SIGN_KEY)
 	@test -n "$(P)" || { echo "usage: make $@ P=path/to/foo.c" >&2; exit 2; }
@@ -118,7 +119,7 @@ $(KTB)/other_key.pem:
 	@mkdir -p $(dir $@)
 	umask 077 && openssl genpkey -algorithm ed25519 -out $@
 KTEST_DEPS := $(KTB)/build_id.bin $(SIGN_KEY) tools/mkpatch.sh tools/klp-fixup.py tools/klp-sign \
-              include/linux-compat/module.h include/module.h
+              include/linux-compat/module.h include/kelp/module.h
 $(KTB)/ktest_mod.klp: tests/modules/ktest_mod.c $(KTEST_DEPS)
 	$(call KTEST_MKPATCH,$<,,)
 $(KTB)/ktest_mod_unsigned.klp: tests/modules/ktest_mod.c $(KTEST_DEPS)
@@ -137,14 +138,14 @@ $(KTB)/ktest_far.klp: tests/modules/ktest_bad.c $(KTEST_DEPS)
 	$(call KTEST_MKPATCH,$<,-DKTEST_FAR,--mutate abs=kelp_far_function:0x100000000000 --name ktest_far)
 $(KTB)/storm_mod.klp: tests/modules/storm_mod.c $(KTEST_DEPS)
 	$(call KTEST_MKPATCH,$<,,)
-$(BUILD)/tests/kernel/module_test.o $(BUILD)/tests/kernel/failslab_test.o: $(KTEST_BLOBS)
+$(BUILD)/tests/ktest/module_test.o $(BUILD)/tests/ktest/failslab_test.o: $(KTEST_BLOBS)
 
 # The same material against the real build ID, for the end-to-end tests
-# over COM2 (tests/test_blobs.py): build/testblobs/*.klp.
+# over COM2 (tests/py/test_blobs.py): build/testblobs/*.klp.
 TB := $(BUILD)/testblobs
-# Livepatch ports for tests/test_patch_e2e.py: the cmdline sample and
+# Livepatch ports for tests/py/test_patch_e2e.py: the cmdline sample and
 # Linux's selftest modules as blobs (tests/modules/test_klp_*.c).
-# The stress blobs (tests/test_stress.py): stress_pair_v1..v4 from one
+# The stress blobs (tests/py/test_stress.py): stress_pair_v1..v4 from one
 # source, each through a generated wrapper that sets PAIR_VERSION (the
 # module name is the file name).
 STRESS_VERSIONS := 1 2 3 4
@@ -271,9 +272,9 @@ PYTEST_ARGS ?=
 test:
 	@tools/deps.sh test
 	@$(MAKE) --no-print-directory all testblobs
-	$(PY) -m pytest -q $(PYTEST_ARGS) $(if $(filter tests/%,$(PYTEST_ARGS)),,tests/)
+	$(PY) -m pytest -q $(PYTEST_ARGS) $(if $(filter tests/%,$(PYTEST_ARGS)),,tests/py/)
 
-# The bad-blob storm (tests/test_blob_storm.py) at full length: STORM_COUNT
+# The bad-blob storm (tests/py/test_blob_storm.py) at full length: STORM_COUNT
 # mutated blobs (500 inside `make test`), STORM_SEED to replay a run.
 STORM_COUNT ?= 5000
 .PHONY: storm stress
@@ -281,18 +282,18 @@ storm:
 	@tools/deps.sh test
 	@$(MAKE) --no-print-directory all testblobs
 	KELP_STORM_COUNT=$(STORM_COUNT) $(if $(STORM_SEED),KELP_STORM_SEED=$(STORM_SEED)) \
-	  $(PY) -m pytest -q -s $(PYTEST_ARGS) tests/test_blob_storm.py
+	  $(PY) -m pytest -q -s $(PYTEST_ARGS) tests/py/test_blob_storm.py
 
-# Livepatch stress (tests/test_stress.py) at full length: STRESS_CYCLES
+# Livepatch stress (tests/py/test_stress.py) at full length: STRESS_CYCLES
 # load/enable/replace/disable/unload cycles over COM2 (50 inside `make
 # test`) under 16 kernel threads + 16 user tasks checking kelp_pair.
 STRESS_CYCLES ?= 1000
 stress:
 	@tools/deps.sh test
 	@$(MAKE) --no-print-directory all testblobs
-	KELP_STRESS_CYCLES=$(STRESS_CYCLES) $(PY) -m pytest -q -s $(PYTEST_ARGS) tests/test_stress.py -k consistency
+	KELP_STRESS_CYCLES=$(STRESS_CYCLES) $(PY) -m pytest -q -s $(PYTEST_ARGS) tests/py/test_stress.py -k consistency
 
-FORMAT_SRCS = $(shell find kernel arch mm livepatch include tests/kernel tools \
+FORMAT_SRCS = $(shell find kernel arch mm livepatch fs lib drivers include tests/ktest tests/builtin tests/bench tests/stress tests/include tools \
                 -name '*.[ch]' 2>/dev/null)
 format:
 	@tools/deps.sh format
@@ -312,32 +313,32 @@ HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefin
 HOST_TESTS := $(BUILD)/host/sha512_test $(BUILD)/host/ed25519_test $(BUILD)/host/elf_test \
               $(BUILD)/host/module_sig_test $(BUILD)/host/klp_proto_test $(BUILD)/klpctl
 
-$(BUILD)/host/sha512_test: tests/host/sha512_test.c tests/host/testutil.h kernel/sha512.c include/sha512.h
+$(BUILD)/host/sha512_test: tests/host/sha512_test.c tests/host/testutil.h lib/crypto/sha512.c include/kelp/crypto/sha512.h
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/sha512_test.c kernel/sha512.c
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/sha512_test.c lib/crypto/sha512.c
 
-# ed25519_test.c includes kernel/ed25519.c itself to reach its internals.
-$(BUILD)/host/ed25519_test: tests/host/ed25519_test.c tests/host/testutil.h kernel/ed25519.c \
-                            include/ed25519.h kernel/sha512.c include/sha512.h
+# ed25519_test.c includes lib/crypto/ed25519.c itself to reach its internals.
+$(BUILD)/host/ed25519_test: tests/host/ed25519_test.c tests/host/testutil.h lib/crypto/ed25519.c \
+                            include/kelp/crypto/ed25519.h lib/crypto/sha512.c include/kelp/crypto/sha512.h
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/ed25519_test.c kernel/sha512.c
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/ed25519_test.c lib/crypto/sha512.c
 
-$(BUILD)/host/elf_test: tests/host/elf_test.c tests/host/testutil.h kernel/elf_check.c \
-                        kernel/elf_reloc.c include/elf.h include/elf_check.h include/elf_reloc.h
+$(BUILD)/host/elf_test: tests/host/elf_test.c tests/host/testutil.h kernel/module/elf_check.c \
+                        kernel/module/reloc.c include/kelp/elf.h kernel/module/elf_check.h kernel/module/reloc.h
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/elf_test.c kernel/elf_check.c kernel/elf_reloc.c
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/elf_test.c kernel/module/elf_check.c kernel/module/reloc.c
 
-$(BUILD)/host/module_sig_test: tests/host/module_sig_test.c tests/host/testutil.h kernel/module_sig.c \
-                               include/module_sig.h kernel/ed25519.c kernel/sha512.c
+$(BUILD)/host/module_sig_test: tests/host/module_sig_test.c tests/host/testutil.h kernel/module/signature.c \
+                               kernel/module/signature.h lib/crypto/ed25519.c lib/crypto/sha512.c
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/module_sig_test.c kernel/module_sig.c \
-	  kernel/ed25519.c kernel/sha512.c
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/host/module_sig_test.c kernel/module/signature.c \
+	  lib/crypto/ed25519.c lib/crypto/sha512.c
 
 # The protocol test runs a fake kernel peer in a thread against build/klpctl,
 # so it sees libc's headers first, like klpctl.
-KLP_PROTO_SRCS := kernel/klp_frame.c kernel/klp_xfer.c kernel/crc32.c
+KLP_PROTO_SRCS := drivers/patchchan/frame.c drivers/patchchan/xfer.c lib/crypto/crc32.c
 $(BUILD)/host/klp_proto_test: tests/host/klp_proto_test.c tests/host/testutil.h $(KLP_PROTO_SRCS) \
-                              include/klp_proto.h include/crc32.h
+                              drivers/patchchan/proto.h include/kelp/crypto/crc32.h
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(subst -Iinclude,-idirafter include -include stdio.h,$(HOSTCFLAGS)) -pthread -o $@ \
 	  tests/host/klp_proto_test.c $(KLP_PROTO_SRCS)
@@ -363,13 +364,13 @@ FUZZ_SECONDS ?= 60
 FUZZ_MERGE   ?= 0
 FUZZ_SHIM    := tests/fuzz/shim/shim.c tests/fuzz/shim/include/arch/cpu.h
 
-fuzz_srcs_elf          := kernel/elf_check.c kernel/elf_reloc.c
-fuzz_srcs_sig          := kernel/module_sig.c kernel/ed25519.c kernel/sha512.c
-fuzz_srcs_frame        := kernel/klp_frame.c kernel/klp_xfer.c kernel/crc32.c
-fuzz_srcs_shell        := kernel/shell_line.c tests/fuzz/shim/shim.c
-fuzz_srcs_pfs_path     := kernel/pseudofs.c kernel/seq_file.c tests/fuzz/shim/shim.c
-fuzz_srcs_ed25519_diff := kernel/ed25519.c kernel/sha512.c
-fuzz_srcs_modparams    := kernel/module_params.c kernel/pseudofs.c kernel/seq_file.c tests/fuzz/shim/shim.c
+fuzz_srcs_elf          := kernel/module/elf_check.c kernel/module/reloc.c
+fuzz_srcs_sig          := kernel/module/signature.c lib/crypto/ed25519.c lib/crypto/sha512.c
+fuzz_srcs_frame        := drivers/patchchan/frame.c drivers/patchchan/xfer.c lib/crypto/crc32.c
+fuzz_srcs_shell        := kernel/shell/line.c tests/fuzz/shim/shim.c
+fuzz_srcs_pfs_path     := fs/pseudofs.c fs/seq_file.c tests/fuzz/shim/shim.c
+fuzz_srcs_ed25519_diff := lib/crypto/ed25519.c lib/crypto/sha512.c
+fuzz_srcs_modparams    := kernel/module/params.c fs/pseudofs.c fs/seq_file.c tests/fuzz/shim/shim.c
 
 $(BUILD)/fuzz/sig: tests/fuzz/corpus_key.inc
 # OpenSSL's headers want libc's string.h and errno.h: Kelp's come after.

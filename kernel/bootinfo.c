@@ -1,8 +1,8 @@
 /* Multiboot2 boot information: the memory map, command line and loader name. */
-#include <bootinfo.h>
-#include <cmdline.h>
-#include <string.h>
-#include <errno.h>
+#include <kelp/bootinfo.h>
+#include <kelp/cmdline.h>
+#include <kelp/string.h>
+#include <kelp/errno.h>
 
 #define MB2_MAGIC 0x36d76289
 #define MB2_TAG_END 0

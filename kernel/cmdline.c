@@ -1,6 +1,6 @@
 /* The kernel command line: stored at boot, queried by word or key=value. */
-#include <cmdline.h>
-#include <string.h>
+#include <kelp/cmdline.h>
+#include <kelp/string.h>
 
 char kernel_cmdline[1024];
 

@@ -1,11 +1,11 @@
-/* Console input (include/console.h): bytes come from the COM1 receive ring.
+/* Console input (include/kelp/console.h): bytes come from the COM1 receive ring.
  * A task in console_getc() sleeps on a wait queue that the receive
  * interrupt wakes; without a scheduler (or with interrupts off) it idles
  * or polls. */
-#include <console.h>
-#include <serial.h>
-#include <sched.h>
-#include <init.h>
+#include <kelp/console.h>
+#include <kelp/serial.h>
+#include <kelp/sched.h>
+#include <kelp/init.h>
 #include <arch/cpu.h>
 
 static DECLARE_WAIT_QUEUE_HEAD(console_wq);

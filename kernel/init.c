@@ -1,6 +1,6 @@
 /* Runs the initcalls registered by subsystems, level by level. */
-#include <init.h>
-#include <printk.h>
+#include <kelp/init.h>
+#include <kelp/printk.h>
 
 extern const initcall_t __start_initcalls[], __stop_initcalls[];
 

@@ -2,11 +2,11 @@
  * per-line accounting, and in_interrupt(). The controller (arch) does
  * masking, acknowledgement and spurious filtering through struct irq_chip. */
 #define pr_fmt(fmt) "irq: " fmt
-#include <irq.h>
-#include <errno.h>
-#include <percpu.h>
-#include <printk.h>
-#include <spinlock.h>
+#include <kelp/irq.h>
+#include <kelp/errno.h>
+#include <kelp/percpu.h>
+#include <kelp/printk.h>
+#include <kelp/spinlock.h>
 
 struct irq_desc {
 	irq_handler_t handler;

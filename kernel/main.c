@@ -1,20 +1,20 @@
 /* kmain: brings the kernel up in order — CPU, console, memory, platform,
  * subsystems — then runs the self-tests (cmdline "selftest") or the shell. */
-#include <printk.h>
-#include <panic.h>
-#include <cmdline.h>
-#include <bootinfo.h>
-#include <serial.h>
-#include <time.h>
-#include <init.h>
-#include <ktest.h>
-#include <bench.h>
-#include <string.h>
-#include <mm.h>
-#include <shell.h>
-#include <sched.h>
+#include <kelp/printk.h>
+#include <kelp/panic.h>
+#include <kelp/cmdline.h>
+#include <kelp/bootinfo.h>
+#include <kelp/serial.h>
+#include <kelp/time.h>
+#include <kelp/init.h>
+#include <kelp/ktest.h>
+#include <kelp/bench.h>
+#include <kelp/string.h>
+#include <kelp/mm.h>
+#include <kelp/shell.h>
+#include <kelp/sched.h>
 #include <arch/cpu.h>
-#include <klp_channel.h>
+#include <kelp/patchchan.h>
 
 #define KELP_VERSION "0.1"
 

@@ -1,9 +1,9 @@
 /* panic(): report, symbolised frame-pointer backtrace, then halt or leave
  * QEMU with a failure status. Also dump_stack() and WARN_ON's slow path. */
-#include <panic.h>
-#include <printk.h>
-#include <string.h>
-#include <ksyms.h>
+#include <kelp/panic.h>
+#include <kelp/printk.h>
+#include <kelp/string.h>
+#include <kelp/ksyms.h>
 #include <arch/cpu.h>
 #include <arch/trap.h>
 

@@ -1,11 +1,11 @@
 /* printk: formats messages, keeps them in the log ring (read by dmesg) and
  * writes those under console_loglevel to the console with a timestamp. */
-#include <printk.h>
-#include <string.h>
-#include <spinlock.h>
-#include <serial.h>
-#include <time.h>
-#include <panic.h>
+#include <kelp/printk.h>
+#include <kelp/string.h>
+#include <kelp/spinlock.h>
+#include <kelp/serial.h>
+#include <kelp/time.h>
+#include <kelp/panic.h>
 
 #define LOG_RECORDS 1024
 #define LOG_TEXT 240

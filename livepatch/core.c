@@ -5,16 +5,16 @@
  * (klp_module_coming/going). */
 #define pr_fmt(fmt) "livepatch: " fmt
 #include "core.h"
-#include <pseudofs.h>
-#include <seq_file.h>
-#include <ksyms.h>
-#include <sched.h>
-#include <mm.h>
-#include <string.h>
-#include <errno.h>
-#include <panic.h>
-#include <init.h>
-#include <time.h>
+#include <kelp/pseudofs.h>
+#include <kelp/seq_file.h>
+#include <kelp/ksyms.h>
+#include <kelp/sched.h>
+#include <kelp/mm.h>
+#include <kelp/string.h>
+#include <kelp/errno.h>
+#include <kelp/panic.h>
+#include <kelp/init.h>
+#include <kelp/time.h>
 
 #define smp_wmb() barrier()
 #define KSYM_NAME_LEN 512

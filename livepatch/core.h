@@ -1,8 +1,8 @@
 /* Livepatch internals shared by core, patch, transition and state. */
 #pragma once
-#include <livepatch.h>
-#include <mutex.h>
-#include <printk.h>
+#include <kelp/livepatch.h>
+#include <kelp/mutex.h>
+#include <kelp/printk.h>
 
 extern struct mutex klp_mutex;
 extern struct list_head klp_patches;

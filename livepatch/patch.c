@@ -6,11 +6,11 @@
  * `jmp new_func` and the handler is not run at all. */
 #define pr_fmt(fmt) "livepatch: " fmt
 #include "core.h"
-#include <ftrace.h>
-#include <sched.h>
-#include <mm.h>
-#include <errno.h>
-#include <panic.h>
+#include <kelp/ftrace.h>
+#include <kelp/sched.h>
+#include <kelp/mm.h>
+#include <kelp/errno.h>
+#include <kelp/panic.h>
 
 /* x86 is TSO: stores are not reordered with stores, loads not with loads,
  * so these only have to stop the compiler. An SMP port on a weaker

@@ -4,12 +4,12 @@
  * spinlock, and constructors/destructors run under it (atomic context), as
  * in Linux. Without RCU, lookups take the lock too. */
 #define pr_fmt(fmt) "livepatch: " fmt
-#include <livepatch.h>
-#include <spinlock.h>
-#include <printk.h>
-#include <string.h>
-#include <panic.h>
-#include <mm.h>
+#include <kelp/livepatch.h>
+#include <kelp/spinlock.h>
+#include <kelp/printk.h>
+#include <kelp/string.h>
+#include <kelp/panic.h>
+#include <kelp/mm.h>
 
 #define SHADOW_HASH_BITS 10
 #define SHADOW_HASH_SIZE (1U << SHADOW_HASH_BITS)

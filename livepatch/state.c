@@ -3,7 +3,7 @@
  * take the change over and an incompatible one is refused. */
 #define pr_fmt(fmt) "livepatch: " fmt
 #include "core.h"
-#include <panic.h>
+#include <kelp/panic.h>
 
 #define klp_for_each_state(patch, state) for (state = (patch)->states; state && state->id; state++)
 

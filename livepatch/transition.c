@@ -11,14 +11,14 @@
  * interruptible sleepers so they pass a switch point. */
 #define pr_fmt(fmt) "livepatch: " fmt
 #include "core.h"
-#include <sched.h>
-#include <stacktrace.h>
-#include <percpu.h>
-#include <wait.h>
-#include <time.h>
-#include <errno.h>
-#include <panic.h>
-#include <init.h>
+#include <kelp/sched.h>
+#include <kelp/stacktrace.h>
+#include <kelp/percpu.h>
+#include <kelp/wait.h>
+#include <kelp/time.h>
+#include <kelp/errno.h>
+#include <kelp/panic.h>
+#include <kelp/init.h>
 
 #define smp_wmb() barrier()
 #define smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)

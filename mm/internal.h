@@ -1,6 +1,6 @@
 /* Interfaces between the pieces of mm/ (not for the rest of the kernel). */
 #pragma once
-#include <mm.h>
+#include <kelp/mm.h>
 
 /* Build the frame bitmap; returns the end of usable RAM. */
 phys_addr_t pmm_init(void);

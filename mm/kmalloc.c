@@ -4,11 +4,11 @@
  * has a header with a magic, so bad and double frees are caught and
  * reported instead of corrupting the heap. */
 #define pr_fmt(fmt) "kmalloc: " fmt
-#include <mm.h>
-#include <spinlock.h>
-#include <panic.h>
-#include <printk.h>
-#include <string.h>
+#include <kelp/mm.h>
+#include <kelp/spinlock.h>
+#include <kelp/panic.h>
+#include <kelp/printk.h>
+#include <kelp/string.h>
 #include "internal.h"
 
 #define KM_ALIGN 16

@@ -1,11 +1,11 @@
 /* Memory bring-up: frame allocator, kernel page tables, vmalloc and heap,
  * in that order; and the phys <-> virt translations. */
 #define pr_fmt(fmt) "mm: " fmt
-#include <mm.h>
+#include <kelp/mm.h>
 #include <arch/paging.h>
-#include <bootinfo.h>
-#include <panic.h>
-#include <printk.h>
+#include <kelp/bootinfo.h>
+#include <kelp/panic.h>
+#include <kelp/printk.h>
 #include "internal.h"
 
 extern char __kernel_start[], __kernel_end[];

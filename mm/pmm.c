@@ -2,13 +2,13 @@
  * reserved), built from the multiboot2 memory map. The bitmap itself lives
  * in the first free RAM above the kernel. */
 #define pr_fmt(fmt) "pmm: " fmt
-#include <mm.h>
-#include <bootinfo.h>
+#include <kelp/mm.h>
+#include <kelp/bootinfo.h>
 #include <arch/paging.h>
-#include <spinlock.h>
-#include <panic.h>
-#include <printk.h>
-#include <string.h>
+#include <kelp/spinlock.h>
+#include <kelp/panic.h>
+#include <kelp/printk.h>
+#include <kelp/string.h>
 #include "internal.h"
 
 extern char __boot_start[], __kernel_end[];

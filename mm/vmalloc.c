@@ -4,14 +4,14 @@
  * allocation followed by an unmapped guard page. Also the per-CPU alias
  * slot API. */
 #define pr_fmt(fmt) "vmalloc: " fmt
-#include <mm.h>
+#include <kelp/mm.h>
 #include <arch/paging.h>
 #include <arch/cpu.h>
-#include <percpu.h>
-#include <spinlock.h>
-#include <panic.h>
-#include <printk.h>
-#include <string.h>
+#include <kelp/percpu.h>
+#include <kelp/spinlock.h>
+#include <kelp/panic.h>
+#include <kelp/printk.h>
+#include <kelp/string.h>
 #include "internal.h"
 
 #define VM_PAGES (VMALLOC_SIZE / PAGE_SIZE)

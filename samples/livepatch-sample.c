@@ -1,6 +1,6 @@
 /* Kelp's port of Linux's samples/livepatch/livepatch-sample.c: replaces
  * cmdline_proc_show so /proc/cmdline reads "this has been live patched".
- * Only the includes changed. Tested end to end by tests/test_patch_e2e.py.
+ * Only the includes changed. Tested end to end by tests/py/test_patch_e2e.py.
  *   make patch P=samples/livepatch-sample.c
  *   build/klpctl load build/patches/livepatch-sample.klp */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Bad-blob storm generator: mutates valid signed Kelp blobs into hostile
-ones, for tests/test_blob_storm.py (one running kernel, over COM2) and for
+ones, for tests/py/test_blob_storm.py (one running kernel, over COM2) and for
 `make storm STORM_COUNT=N`.
 
   tools/blobstorm.py [--seed S] [--count N] [--out DIR] SAMPLE.klp ...
@@ -38,8 +38,8 @@ KEY = os.path.join(ROOT, "keys", "signing_key.pem")
 TRAILER = 32
 SIG = 64
 
-# Kernel reply texts, each a specific reason (kernel/module_sig.c,
-# kernel/elf_check.c, kernel/elf_reloc.c, kernel/module*.c, kernel/klp_xfer.c).
+# Kernel reply texts, each a specific reason (kernel/module/signature.c,
+# kernel/module/elf_check.c, kernel/module/reloc.c, kernel/module*.c, drivers/patchchan/xfer.c).
 # A reply matching none of these is a failure of the storm.
 CLASSES = [
     ("loaded", r"^loaded \S+"),

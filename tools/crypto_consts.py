@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Derives the constant tables in kernel/sha512.c and kernel/ed25519.c from
+"""Derives the constant tables in lib/crypto/sha512.c and lib/crypto/ed25519.c from
 their mathematical definitions, so none of them is transcribed by hand:
   SHA-512 (FIPS 180-4 §4.2.3, §5.3.5): first 64 bits of the fractional parts
     of the cube roots of the first 80 primes / square roots of the first 8;

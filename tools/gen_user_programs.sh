@@ -1,7 +1,7 @@
 #!/bin/sh
 # Writes the NASM source that embeds the user programs in the kernel image:
 # each ELF via incbin, and the table `user_programs` of (name, start, end)
-# that kernel/user.c searches, ended by a NULL name.
+# that kernel/user/user.c searches, ended by a NULL name.
 # usage: tools/gen_user_programs.sh OUT.asm PROGRAM.elf...
 set -eu
 out=$1

@@ -1,7 +1,7 @@
 /* klpctl: the host side of Kelp's serial patch channel (docs/PROTOCOL.md).
  * Talks to COM2 through a UNIX socket (QEMU's -serial unix:...), sends one
  * request at a time and waits for its answer, retransmitting on silence.
- * The frame codec is the kernel's own kernel/klp_frame.c.
+ * The frame codec is the kernel's own drivers/patchchan/frame.c.
  *
  *   klpctl [-s SOCKET] [-t MS] [--fault SPEC] COMMAND ...
  *
@@ -20,8 +20,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include <klp_proto.h>
-#include <crc32.h>
+#include "../drivers/patchchan/proto.h"
+#include <kelp/crypto/crc32.h>
 
 struct fault {
 	unsigned int drop, dup, flip, disconnect;	/* every Nth frame; 0 = off */

@@ -4,7 +4,8 @@
 #   kernel's build ID in .kelp.build_id, debug info stripped, signed.
 # The module name is the file name, as with Kbuild.
 # usage: KCFLAGS=... tools/mkpatch.sh SRC.c OUTDIR [options]
-#   --build-id-file F   use F's bytes instead of build/kernel.elf's build ID
+#   --kernel ELF        the kernel the blob is for (default build/kernel.elf)
+#   --build-id-file F   use F's bytes instead of that kernel's build ID
 #   --key PEM           sign with another key        --unsigned   do not sign
 #   --mutate KIND       a deliberately bad object (tools/klp-fixup.py)
 #   --name NAME         output name (default: the file name)
@@ -12,9 +13,10 @@ set -euo pipefail
 src=$1 out=$2
 shift 2
 name=$(basename "$src" .c)
-bidfile= key= unsigned= mutate=
+bidfile= key= unsigned= mutate= kernel=
 while [ $# -gt 0 ]; do
 	case $1 in
+	--kernel) kernel=$2; shift ;;
 	--build-id-file) bidfile=$2; shift ;;
 	--key) key=$2; shift ;;
 	--unsigned) unsigned=1 ;;
@@ -25,17 +27,18 @@ while [ $# -gt 0 ]; do
 	shift
 done
 root=$(cd "$(dirname "$0")/.." && pwd)
+kernel=${kernel:-$root/build/kernel.elf}
 modname=$(basename "$src" .c | tr -c 'A-Za-z0-9_\n' '_')
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-gcc $KCFLAGS -I"$root/include/linux-compat" -I"$root/include" -DKBUILD_MODNAME="\"$modname\"" \
+gcc $KCFLAGS -I"$root/include/linux-compat" -I"$root/include/kelp" -I"$root/include" -I"$root/arch/x86_64/include" -DKBUILD_MODNAME="\"$modname\"" \
 	-c "$src" -o "$tmp/$name.o"
 ld -r -o "$tmp/$name.lo" "$tmp/$name.o"
 if [ -z "$bidfile" ]; then
-	# The descriptor of build/kernel.elf's NT_GNU_BUILD_ID note: skip the
+	# The descriptor of the kernel's NT_GNU_BUILD_ID note: skip the
 	# 16-byte header (namesz, descsz, type, "GNU\0").
-	objcopy -O binary --only-section=.note.gnu.build-id "$root/build/kernel.elf" "$tmp/note"
+	objcopy -O binary --only-section=.note.gnu.build-id "$kernel" "$tmp/note"
 	tail -c +17 "$tmp/note" > "$tmp/build_id"
 	bidfile=$tmp/build_id
 fi

@@ -1,5 +1,5 @@
 /* pair_loop: a user observer of the livepatch stress checker
- * (kernel/kelp_pair.c). Calls SYS_kelp_pair, which runs kelp_pair_a then
+ * (tests/stress/kelp_pair.c). Calls SYS_kelp_pair, which runs kelp_pair_a then
  * kelp_pair_b in the kernel, until the checker stops (-ECANCELED); checks
  * both halves came from one patch version. Exit status 0, or 1 after a
  * mixed pair or an unexpected error. Argument: a call limit (default none). */

@@ -4,8 +4,8 @@
 #include <arch/io.h>
 #include <arch/gdt.h>
 #include <arch/trap.h>
-#include <percpu.h>
-#include <string.h>
+#include <kelp/percpu.h>
+#include <kelp/string.h>
 
 struct tss {
 	u32 reserved0;

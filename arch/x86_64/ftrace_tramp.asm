@@ -6,7 +6,7 @@
 ;
 ; Slots 0..N-1 are argument-only trampolines (one per ops without SAVE_REGS),
 ; N..2N-1 save every register, slot 2N is the list trampoline (its ops is
-; the list function's). kernel/ftrace.c assigns the slots. Nothing here has
+; the list function's). kernel/trace/ftrace.c assigns the slots. Nothing here has
 ; an fentry site, and the unwinder treats every address between
 ; ftrace_tramp_text_start and ftrace_tramp_text_end as unreliable.
 

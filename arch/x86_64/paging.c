@@ -2,15 +2,15 @@
  * direct map of RAM, the kernel image in 4 KiB pages with W^X, per-CPU alias
  * slots) and implements the vmm_* interface of <mm.h> on them. */
 #define pr_fmt(fmt) "paging: " fmt
-#include <mm.h>
+#include <kelp/mm.h>
 #include <arch/paging.h>
 #include <arch/io.h>
-#include <percpu.h>
-#include <spinlock.h>
-#include <panic.h>
-#include <printk.h>
-#include <string.h>
-#include <errno.h>
+#include <kelp/percpu.h>
+#include <kelp/spinlock.h>
+#include <kelp/panic.h>
+#include <kelp/printk.h>
+#include <kelp/string.h>
+#include <kelp/errno.h>
 
 extern char __kernel_start[], __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __data_end[], __ksyms_start[], __kernel_end[];

@@ -1,6 +1,6 @@
 /* Private interfaces between the PC platform drivers in arch/x86_64/. */
 #pragma once
-#include <compiler.h>
+#include <kelp/compiler.h>
 
 void pic_init(void);
 /* Measure the TSC against PIT channel 2; 0 if the PIT did not answer. */

@@ -2,10 +2,10 @@
  * every line masked until a handler is registered, spurious IRQ7/IRQ15
  * filtered through the in-service register. */
 #define pr_fmt(fmt) "pic: " fmt
-#include <irq.h>
-#include <errno.h>
-#include <printk.h>
-#include <spinlock.h>
+#include <kelp/irq.h>
+#include <kelp/errno.h>
+#include <kelp/printk.h>
+#include <kelp/spinlock.h>
 #include <arch/io.h>
 #include <arch/trap.h>
 #include "pc.h"

@@ -1,10 +1,10 @@
 /* The 8254 PIT: channel 2 (gated through port 0x61) measures the TSC at
  * boot, channel 0 on IRQ0 is the periodic HZ tick that drives jiffies. */
 #define pr_fmt(fmt) "pit: " fmt
-#include <irq.h>
-#include <time.h>
-#include <printk.h>
-#include <panic.h>
+#include <kelp/irq.h>
+#include <kelp/time.h>
+#include <kelp/printk.h>
+#include <kelp/panic.h>
 #include <arch/cpu.h>
 #include <arch/io.h>
 #include "pc.h"

@@ -3,9 +3,9 @@
  * (isa-debug-exit at 0xf4), power-off, halting. */
 #include <arch/cpu.h>
 #include <arch/io.h>
-#include <printk.h>
-#include <serial.h>
-#include <time.h>
+#include <kelp/printk.h>
+#include <kelp/serial.h>
+#include <kelp/time.h>
 #include "pc.h"
 
 #define DEBUG_EXIT_PORT 0xf4

@@ -3,12 +3,12 @@
  * into a ring per port once serial_irq_init() has run; before that, and
  * whenever interrupts are off, reads poll the UART into the same ring. */
 #define pr_fmt(fmt) "serial: " fmt
-#include <serial.h>
-#include <ringbuf.h>
-#include <irq.h>
-#include <errno.h>
-#include <printk.h>
-#include <spinlock.h>
+#include <kelp/serial.h>
+#include <kelp/ringbuf.h>
+#include <kelp/irq.h>
+#include <kelp/errno.h>
+#include <kelp/printk.h>
+#include <kelp/spinlock.h>
 #include <arch/io.h>
 
 #define UART_DATA 0

@@ -3,12 +3,12 @@
  * the task is inside, so anything the walk cannot vouch for (interrupt
  * frames, asm without frame records, frames off the task's stack, a chain
  * that does not end at the task's first frame) makes it unreliable. */
-#include <stacktrace.h>
-#include <sched.h>
-#include <ftrace.h>
-#include <ksyms.h>
-#include <errno.h>
-#include <spinlock.h>
+#include <kelp/stacktrace.h>
+#include <kelp/sched.h>
+#include <kelp/ftrace.h>
+#include <kelp/ksyms.h>
+#include <kelp/errno.h>
+#include <kelp/spinlock.h>
 #include <arch/trap.h>
 
 extern char trap_common_ret[];

@@ -1,17 +1,17 @@
 /* syscall/sysret: the MSRs that route the syscall instruction to
  * syscall_entry (syscall_entry.asm), and syscall_dispatch, which turns the
- * saved frame into a call of the handler table in kernel/syscall.c and runs
+ * saved frame into a call of the handler table in kernel/user/syscall.c and runs
  * the exit-to-user work before the asm returns. */
 #define pr_fmt(fmt) "syscall: " fmt
 #include <arch/trap.h>
 #include <arch/io.h>
 #include <arch/gdt.h>
 #include <arch/cpu.h>
-#include <percpu.h>
-#include <sched.h>
-#include <syscall.h>
-#include <init.h>
-#include <printk.h>
+#include <kelp/percpu.h>
+#include <kelp/sched.h>
+#include <kelp/syscall.h>
+#include <kelp/init.h>
+#include <kelp/printk.h>
 
 /* syscall_entry.asm reads these by fixed offset. */
 BUILD_BUG_ON(offsetof(struct percpu, kernel_stack_top) != 32);

@@ -2,16 +2,16 @@
  * Everything here is notrace: the poke path and the #BP handler must never
  * reach a site that may be under change. */
 #define pr_fmt(fmt) "text_poke: " fmt
-#include <text_poke.h>
+#include <kelp/text_poke.h>
 #include <arch/trap.h>
 #include <arch/cpu.h>
-#include <mm.h>
-#include <panic.h>
-#include <printk.h>
-#include <errno.h>
-#include <init.h>
-#include <ksyms.h>
-#include <sched.h>
+#include <kelp/mm.h>
+#include <kelp/panic.h>
+#include <kelp/printk.h>
+#include <kelp/errno.h>
+#include <kelp/init.h>
+#include <kelp/ksyms.h>
+#include <kelp/sched.h>
 
 #define INT3_INSN 0xcc
 #define JMP32_INSN 0xe9

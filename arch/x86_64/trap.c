@@ -2,11 +2,11 @@
  * then a panic with the register dump (kernel mode) or the user-fault hook. */
 #include <arch/trap.h>
 #include <arch/io.h>
-#include <percpu.h>
-#include <panic.h>
-#include <printk.h>
-#include <string.h>
-#include <sched.h>
+#include <kelp/percpu.h>
+#include <kelp/panic.h>
+#include <kelp/printk.h>
+#include <kelp/string.h>
+#include <kelp/sched.h>
 
 struct fault_catch {
 	u64 rbx, rbp, r12, r13, r14, r15, rsp, rip; /* layout used by trap_entry.asm */
@@ -121,7 +121,7 @@ static notrace void trap_handle(struct trap_frame *tf)
 	kernel_fault(tf);
 }
 
-/* After the handler: preemption or the exit-to-user work (kernel/sched.c). */
+/* After the handler: preemption or the exit-to-user work (kernel/sched/core.c). */
 notrace void trap_dispatch(struct trap_frame *tf)
 {
 	trap_handle(tf);

@@ -1,7 +1,7 @@
 /* The CPU interface generic code may use: interrupts, halting, time stamp,
  * per-CPU base, QEMU exit. Implemented for x86_64 in arch/x86_64/. */
 #pragma once
-#include <compiler.h>
+#include <kelp/compiler.h>
 
 static __always_inline unsigned long arch_irq_save(void)
 {

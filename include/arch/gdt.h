@@ -10,7 +10,7 @@
 #define GDT_TSS 0x30
 
 #ifndef __ASSEMBLER__
-#include <compiler.h>
+#include <kelp/compiler.h>
 /* Set the stack the CPU switches to on an interrupt from user mode. */
 void tss_set_rsp0(unsigned long rsp0);
 #endif

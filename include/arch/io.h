@@ -1,6 +1,6 @@
 /* x86 port I/O and MSR accessors. Only arch/x86_64/ includes this. */
 #pragma once
-#include <compiler.h>
+#include <kelp/compiler.h>
 
 static __always_inline void outb(u16 port, u8 v) { __asm__ __volatile__("outb %0, %1" ::"a"(v), "Nd"(port)); }
 static __always_inline void outw(u16 port, u16 v) { __asm__ __volatile__("outw %0, %1" ::"a"(v), "Nd"(port)); }

@@ -1,7 +1,7 @@
 /* x86_64 page-table entry format and the hooks mm/ uses to build and switch
  * the kernel page tables (arch/x86_64/paging.c). */
 #pragma once
-#include <compiler.h>
+#include <kelp/compiler.h>
 
 #define PTE_P (1UL << 0)
 #define PTE_W (1UL << 1)

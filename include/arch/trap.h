@@ -1,7 +1,7 @@
 /* The register frame saved by every exception and interrupt entry, and the
  * hooks generic code uses to handle traps and catch expected faults. */
 #pragma once
-#include <compiler.h>
+#include <kelp/compiler.h>
 
 struct trap_frame {
 	u64 r15, r14, r13, r12, r11, r10, r9, r8;
@@ -38,7 +38,7 @@ int arch_catch_fault(void (*fn)(void *), void *arg, int *vector, unsigned long *
 
 /* syscall/sysret (arch/x86_64/syscall.c): program this CPU's MSRs. */
 void arch_syscall_init_cpu(void);
-/* The first C code a new user task runs (kernel/user.c): finish the
+/* The first C code a new user task runs (kernel/user/user.c): finish the
  * switch, then the exit-to-user work on its prepared frame. */
 void user_task_start_c(void *prev);
 /* The address of the last page fault (cr2): for fault reports. */

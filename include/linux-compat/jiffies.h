@@ -1,8 +1,8 @@
 /* The patch author's <jiffies.h>: Linux's tick counter and its wrap-safe
  * comparisons on top of Kelp's jiffies (HZ=1000, <time.h>). */
 #pragma once
-#include <time.h>
-#include <wait.h>
+#include <kelp/time.h>
+#include <kelp/wait.h>
 
 #define time_after(a, b) ((long)((b) - (a)) < 0)
 #define time_before(a, b) time_after(b, a)

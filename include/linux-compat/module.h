@@ -1,12 +1,12 @@
 /* The patch author's <module.h>: Linux's module vocabulary on top of Kelp's
- * module layer (include/module.h, found with #include_next). Patch and
+ * module layer (include/kelp/module.h, found with #include_next). Patch and
  * module sources are built with -Iinclude/linux-compat first and
  * -DKBUILD_MODNAME='"name"' (make patch / make module). */
 #pragma once
 #include_next <module.h>
-#include <compiler.h>
-#include <printk.h>
-#include <string.h>
+#include <kelp/compiler.h>
+#include <kelp/printk.h>
+#include <kelp/string.h>
 
 #ifndef __maybe_unused
 #define __maybe_unused __attribute__((unused))

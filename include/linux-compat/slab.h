@@ -2,7 +2,7 @@
  * flags. Kelp's heap has one kind of allocation that never sleeps for
  * reclaim, so every flag means the same and is ignored. */
 #pragma once
-#include <mm.h>
+#include <kelp/mm.h>
 
 typedef unsigned int gfp_t;
 #ifndef GFP_KERNEL

@@ -1,4 +1,4 @@
-/* Differential fuzz target: Kelp's ed25519_verify (kernel/ed25519.c and
+/* Differential fuzz target: Kelp's ed25519_verify (lib/crypto/ed25519.c and
  * sha512.c unchanged) against OpenSSL's EVP_DigestVerify with
  * EVP_PKEY_ED25519. From the input: a 32-byte private seed, a control byte,
  * byte edits and a message. OpenSSL makes the key pair and signs the
@@ -9,7 +9,7 @@
  * like tools/klpctl), since OpenSSL's headers need them. */
 #include <openssl/evp.h>
 #include <string.h>
-#include <ed25519.h>
+#include <kelp/crypto/ed25519.h>
 
 #define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
 

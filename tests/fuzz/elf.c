@@ -2,12 +2,12 @@
  * does before it runs code: elf_check(), the .klp.sym / .modinfo /
  * __mcount_loc / build-ID parsers, then elf_relocate() into malloc'd section
  * copies (sized exactly, so ASan sees any write outside a section) with a
- * fake resolver that sometimes fails. Built from kernel/elf_check.c and
- * kernel/elf_reloc.c unchanged. */
-#include <elf_check.h>
-#include <elf_reloc.h>
-#include <errno.h>
-#include <string.h>
+ * fake resolver that sometimes fails. Built from kernel/module/elf_check.c and
+ * kernel/module/reloc.c unchanged. */
+#include "../../kernel/module/elf_check.h"
+#include "../../kernel/module/reloc.h"
+#include <kelp/errno.h>
+#include <kelp/string.h>
 
 extern void *malloc(size_t size);
 extern void *calloc(size_t n, size_t size);

@@ -1,6 +1,6 @@
 /* Fuzz target: the receiving end of the serial patch channel, whole: the
  * byte-stream frame decoder, blob reassembly and the klp_session request
- * handler, from kernel/klp_frame.c, klp_xfer.c and crc32.c unchanged.
+ * handler, from drivers/patchchan/frame.c, klp_xfer.c and crc32.c unchanged.
  *
  * The input is a script of records, so the fuzzer can reach past the CRCs:
  *   0 n bytes...          n raw bytes on the wire (garbage, partial frames)
@@ -11,10 +11,10 @@
  * Bytes reach the session in chunks of varying size. Oracles besides the
  * sanitizers: every answer the session sends must decode as exactly one
  * valid frame, and the blob handed to load() must match the END's CRC. */
-#include <klp_proto.h>
-#include <crc32.h>
-#include <errno.h>
-#include <string.h>
+#include "../../drivers/patchchan/proto.h"
+#include <kelp/crypto/crc32.h>
+#include <kelp/errno.h>
+#include <kelp/string.h>
 
 extern void *malloc(size_t size);
 extern void free(void *p);

@@ -1,7 +1,7 @@
 /* Fuzz target: the module parameter string given at load time
- * ("a=1 flag s=\"x y\""), parsed by kernel/module_params.c into a fake
+ * ("a=1 flag s=\"x y\""), parsed by kernel/module/params.c into a fake
  * module's int, bool and charp parameters. The kernel's own number parsers
- * (kstrto* in kernel/string.c) are compiled in under their names; the libc
+ * (kstrto* in lib/string.c) are compiled in under their names; the libc
  * string functions stand in for Kelp's other helpers. */
 #define memcpy kelp_memcpy
 #define memmove kelp_memmove
@@ -16,7 +16,7 @@
 #define strlcpy kelp_strlcpy
 #define strlcat kelp_strlcat
 #define strstr kelp_strstr
-#include "../../kernel/string.c"
+#include "../../lib/string.c"
 #undef memcpy
 #undef memmove
 #undef memset
@@ -31,8 +31,8 @@
 #undef strlcat
 #undef strstr
 
-#include <module.h>
-#include <mm.h>
+#include <kelp/module.h>
+#include <kelp/mm.h>
 
 extern void *aligned_alloc(size_t align, size_t size);
 extern void free(void *p);

@@ -1,4 +1,4 @@
-/* Fuzz target: pseudo-fs path resolution (kernel/pseudofs.c unchanged, with
+/* Fuzz target: pseudo-fs path resolution (fs/pseudofs.c unchanged, with
  * the host shim for the heap and spinlocks). Each input line is one
  * operation on a small /proc + /sys tree built fresh per input:
  *   r PATH  resolve   d PATH  readdir (every entry)   m PATH  mkdir -p
@@ -7,9 +7,9 @@
  * anything else: resolve the whole line. Oracles: pfs_lookup agrees with
  * pfs_resolve, a trailing '/' only ever resolves to a directory, and the
  * tree is freed without leaks at the end (LeakSanitizer). */
-#include <pseudofs.h>
-#include <errno.h>
-#include <string.h>
+#include <kelp/pseudofs.h>
+#include <kelp/errno.h>
+#include <kelp/string.h>
 
 extern void *malloc(size_t size);
 extern void free(void *p);

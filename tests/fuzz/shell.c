@@ -3,10 +3,10 @@
  * through the tokeniser (shell_parse_line), as shell_run() does; the whole
  * input, cut at the first NUL, is also tokenised directly so lines the
  * editor would refuse (control bytes, over-long) reach the parser too.
- * Built from kernel/shell_line.c unchanged. */
-#include <shell.h>
-#include <errno.h>
-#include <string.h>
+ * Built from kernel/shell/line.c unchanged. */
+#include <kelp/shell.h>
+#include <kelp/errno.h>
+#include <kelp/string.h>
 
 extern void *malloc(size_t size);
 extern void free(void *p);

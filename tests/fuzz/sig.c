@@ -2,10 +2,10 @@
  * module_sig_check_keys() (trailer parsing, key lookup, Ed25519 verify over
  * the payload). The trusted key is the fuzz corpus key (tests/fuzz/mkseeds.py
  * derives it from a fixed seed), so the seeds verify and mutations reach
- * every stage. Built from kernel/module_sig.c, ed25519.c and sha512.c. */
-#include <module_sig.h>
-#include <errno.h>
-#include <string.h>
+ * every stage. Built from kernel/module/signature.c, ed25519.c and sha512.c. */
+#include "../../kernel/module/signature.h"
+#include <kelp/errno.h>
+#include <kelp/string.h>
 
 extern void *malloc(size_t size);
 extern void free(void *p);

@@ -1,4 +1,4 @@
-/* Host tests for kernel/ed25519.c. The source is included directly so its
+/* Host tests for lib/crypto/ed25519.c. The source is included directly so its
  * internal field, point and scalar helpers can be checked as well as the
  * public ed25519_verify(). Usage: ed25519_test [-s STRIDE] VECTORFILE...;
  * each file holds "name seed-or-'-' pubkey message signature" lines in hex
@@ -6,7 +6,7 @@
  * flips try every bit of each vector, or every STRIDE-th bit (starting at a
  * per-vector offset) for the files after -s, to keep big sets quick. */
 #include "testutil.h"
-#include "../../kernel/ed25519.c"
+#include "../../lib/crypto/ed25519.c"
 
 static const char *err_name(int err)
 {

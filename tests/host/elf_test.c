@@ -1,4 +1,4 @@
-/* Host tests for kernel/elf_check.c and kernel/elf_reloc.c: a real object
+/* Host tests for kernel/module/elf_check.c and kernel/module/reloc.c: a real object
  * built with the kernel's flags must pass; hand-mutated copies must each
  * fail with their own message; relocation must produce the bytes ld
  * produces for the same object at the same addresses.
@@ -7,9 +7,9 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define strcpy(d, s) memcpy(d, s, strlen(s) + 1)
-#include <elf_check.h>
-#include <elf_reloc.h>
-#include <errno.h>
+#include "../../kernel/module/elf_check.h"
+#include "../../kernel/module/reloc.h"
+#include <kelp/errno.h>
 
 static u8 *obj;
 static size_t obj_len;

@@ -1,6 +1,6 @@
 /* Host tests for the serial patch channel: the frame codec and decoder
- * (kernel/klp_frame.c), blob reassembly and request handling
- * (kernel/klp_xfer.c), and build/klpctl end to end against a fake kernel
+ * (drivers/patchchan/frame.c), blob reassembly and request handling
+ * (drivers/patchchan/xfer.c), and build/klpctl end to end against a fake kernel
  * peer: a thread running klp_session over a socketpair.
  * usage: klp_proto_test KLPCTL FIXTURE_DIR */
 #include <errno.h>
@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "testutil.h"
-#include <klp_proto.h>
-#include <crc32.h>
+#include "../../drivers/patchchan/proto.h"
+#include <kelp/crypto/crc32.h>
 
 static u8 fbuf[KLP_FRAME_MAX];
 

@@ -1,9 +1,9 @@
-/* Host tests for kernel/module_sig.c on blobs signed by tools/klp-sign
+/* Host tests for kernel/module/signature.c on blobs signed by tools/klp-sign
  * (via OpenSSL) under throw-away keys: key A is trusted, key B is not.
  * usage: module_sig_test FIXTURE_DIR (see tests/host/mkfixtures.sh) */
 #include "testutil.h"
-#include <module_sig.h>
-#include <errno.h>
+#include "../../kernel/module/signature.h"
+#include <kelp/errno.h>
 
 /* The kernel's table comes from the build; the tests pass their own keys. */
 const struct module_sig_key module_sig_keys[1];

@@ -1,7 +1,7 @@
-/* Host tests for kernel/sha512.c against the FIPS 180-4 / NIST example
+/* Host tests for lib/crypto/sha512.c against the FIPS 180-4 / NIST example
  * digests, plus streaming-split consistency around block boundaries. */
 #include "testutil.h"
-#include <sha512.h>
+#include <kelp/crypto/sha512.h>
 
 static bool digest_is(const u8 got[64], const char *hex)
 {

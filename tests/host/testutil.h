@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <types.h>
-#include <string.h>
+#include <kelp/types.h>
+#include <kelp/string.h>
 
 static int tap_count, tap_failed;
 

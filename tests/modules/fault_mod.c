@@ -1,4 +1,4 @@
-/* A module whose code faults on demand (tests/test_blob_storm.py,
+/* A module whose code faults on demand (tests/py/test_blob_storm.py,
  * faults inside loaded code): /sys/kernel/fault_mod/boom runs
  * fault_mod_boom_show(), which dereferences the pointer in the module
  * parameter "target" (NULL unless given). The resulting panic backtrace

@@ -1,4 +1,4 @@
-/* A livepatch whose new code is broken on purpose (tests/test_stress.py,
+/* A livepatch whose new code is broken on purpose (tests/py/test_stress.py,
  * faults inside patched code):
  *   - kelp_pair_a() becomes fault_patch_pair_a(), which with boom=1
  *     dereferences NULL: the panic backtrace must name it and the module;

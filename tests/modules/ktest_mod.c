@@ -19,7 +19,7 @@ int *ktest_mod_exit_flag;	/* the test points this at its own counter */
 const char ktest_mod_rodata[] = "read-only";
 
 /* The second of the kernel's two static ksym_dup_target functions
- * (tests/kernel/sympos_b.c): a .klp.sym reference with a sympos. */
+ * (tests/builtin/sympos_b.c): a .klp.sym reference with a sympos. */
 extern int dup_target_2(int) __asm__(".klp.sym.vmlinux.ksym_dup_target__KLPPOS__2");
 
 noinline int ktest_mod_add(int a, int b)

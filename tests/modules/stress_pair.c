@@ -1,6 +1,6 @@
-/* The stress blobs (make stress, tests/test_stress.py): version
+/* The stress blobs (make stress, tests/py/test_stress.py): version
  * PAIR_VERSION of kelp_pair_a(), kelp_pair_b() and their caller
- * kelp_pair() (kernel/kelp_pair.c), with atomic replace, so that each
+ * kelp_pair() (tests/stress/kelp_pair.c), with atomic replace, so that each
  * blob takes over from whichever version is installed. The caller is part
  * of the patch because livepatch switches a task only while no patched
  * function is on its stack: a task preempted inside an unpatched caller

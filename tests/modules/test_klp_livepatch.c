@@ -1,6 +1,6 @@
 /* Blob port of Linux's selftest module test_klp_livepatch: /proc/cmdline
  * names the patch and says it has been live patched (end-to-end tests,
- * tests/test_patch_e2e.py). */
+ * tests/py/test_patch_e2e.py). */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <module.h>

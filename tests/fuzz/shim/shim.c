@@ -2,9 +2,9 @@
  * the heap is libc's (so ASan sees every allocation and every overflow),
  * console and log output go nowhere. Linked into every fuzz target; only
  * what a target's kernel files actually reference gets pulled in. */
-#include <mm.h>
-#include <printk.h>
-#include <string.h>
+#include <kelp/mm.h>
+#include <kelp/printk.h>
+#include <kelp/string.h>
 
 /* libc's heap under the kernel's names; mm.h cannot be mixed with
  * <stdlib.h>, so declare the two we need. */
@@ -79,7 +79,7 @@ void console_puts(const char *s)
 	(void)strlen(s);
 }
 
-/* Not in Debian 12's glibc; the kernel's own is in kernel/string.c, which
+/* Not in Debian 12's glibc; the kernel's own is in lib/string.c, which
  * cannot be linked next to libc. Same contract: returns strlen(src). */
 size_t strlcpy(char *dst, const char *src, size_t size)
 {

@@ -3,7 +3,7 @@
  * privileged instructions, so kernel files that take spinlocks (pseudofs)
  * compile unchanged and run in one user-space thread. */
 #pragma once
-#include <compiler.h>
+#include <kelp/compiler.h>
 
 static __always_inline unsigned long arch_irq_save(void)
 {

@@ -1,0 +1,293 @@
+/* The patch channel on COM2 (docs/PROTOCOL.md): a kernel thread drains
+ * COM2's receive ring (woken by the UART's receive interrupt), feeds the
+ * frame decoder and the klp_session, and runs what the host asks: load a
+ * blob, unload, list, dmesg, and enable/disable/wait a livepatch through
+ * its sysfs files (/sys/kernel/livepatch/NAME/{enabled,transition}).
+ *
+ * Off under "selftest" and "bench" (the serial self-test owns COM2 then)
+ * and with klp.channel=0. */
+#define pr_fmt(fmt) "klp_channel: " fmt
+#include "proto.h"
+#include <kelp/module.h>
+#include <kelp/serial.h>
+#include <kelp/sched.h>
+#include <kelp/wait.h>
+#include <kelp/time.h>
+#include <kelp/mm.h>
+#include <kelp/pseudofs.h>
+#include <kelp/seq_file.h>
+#include <kelp/printk.h>
+#include <kelp/cmdline.h>
+#include <kelp/string.h>
+#include <kelp/errno.h>
+#include <kelp/patchchan.h>
+
+#define KLP_CHANNEL_LIMIT (1u << 20)
+#define WAIT_TIMEOUT_MS 60000
+
+static DECLARE_WAIT_QUEUE_HEAD(rx_wait);
+static volatile bool rx_pending;
+static struct klp_session *session;
+u64 klp_channel_bytes_in, klp_channel_loads;
+/* Guest time when the current burst of input began (after 1 s of quiet):
+ * the start of a transfer, for the throughput line of each load. */
+static u64 burst_start_ms, burst_bytes, last_rx_ms;
+static bool burst_seen;
+
+static void rx_notify(int port)
+{
+	(void)port;
+	rx_pending = true;
+	wake_up(&rx_wait);
+}
+
+static void chan_send(void *ctx, const void *frame, size_t len)
+{
+	(void)ctx;
+	serial_write(SERIAL_PATCH, frame, len);
+}
+
+static void *chan_alloc(size_t size)
+{
+	return kmalloc(size);
+}
+
+static void chan_free(void *p, size_t size)
+{
+	(void)size;
+	kfree(p);
+}
+
+static int chan_load(void *ctx, const u8 *blob, u32 len, const char *name, const char *params,
+		     char *out, size_t outlen)
+{
+	struct module *mod;
+	(void)ctx;
+	klp_channel_loads++;
+	u64 ms = ktime_get_ms() - burst_start_ms;
+	pr_info("received %s: %u bytes in %llu ms of guest time (%llu bytes/s on the wire)\n", name,
+		len, (unsigned long long)ms,
+		(unsigned long long)(ms ? burst_bytes * 1000 / ms : 0));
+	int err = module_load(blob, len, params, &mod, out, outlen);
+	if (err) {
+		pr_err("loading %s failed: %s (%d)\n", name, out, err);
+		return err;
+	}
+	if (strcmp(mod->name, name))
+		snprintf(out, outlen, "loaded %s (sent as %s)", mod->name, name);
+	return 0;
+}
+
+/* The newest log lines that fit into out. */
+static int chan_dmesg(char *out, size_t outlen)
+{
+	char text[256], line[300];
+	struct log_record rec;
+	u64 first = log_first_seq(), end = log_next_seq(), seq;
+	size_t total = 0;
+
+	/* walk back from the end until the buffer is full */
+	while (end > first) {
+		seq = end - 1;
+		u64 s = seq;
+		if (!log_read(&s, &rec, text, sizeof(text)))
+			break;
+		size_t n = log_format(&rec, line, sizeof(line)) + 1;
+		if (total + n + 1 > outlen)
+			break;
+		total += n;
+		end = seq;
+	}
+	size_t pos = 0;
+	for (seq = end; seq < log_next_seq() && pos + 1 < outlen;) {
+		if (!log_read(&seq, &rec, text, sizeof(text)))
+			break;
+		int n = log_format(&rec, line, sizeof(line));
+		if (pos + n + 2 > outlen)
+			break;
+		memcpy(out + pos, line, n);
+		pos += n;
+		out[pos++] = '\n';
+	}
+	out[pos] = 0;
+	return 0;
+}
+
+static int lp_path(char *path, size_t len, const char *name, const char *file)
+{
+	return snprintf(path, len, "/sys/kernel/livepatch/%s/%s", name, file);
+}
+
+static int lp_read_int(const char *name, const char *file, int *val)
+{
+	char path[PFS_PATH_MAX];
+	struct seq_file m = SEQ_FILE_INIT;
+	lp_path(path, sizeof(path), name, file);
+	int err = pfs_read(path, &m);
+	if (!err && !m.count)
+		err = -EINVAL;
+	if (!err) {
+		if (m.buf[m.count - 1] == '\n')
+			m.buf[m.count - 1] = 0;
+		if (kstrtoint(m.buf, 10, val))
+			err = -EINVAL;
+	}
+	kfree(m.buf);
+	return err;
+}
+
+static int chan_livepatch(const char *verb, const char *name, char *out, size_t outlen)
+{
+	char path[PFS_PATH_MAX];
+	if (!strcmp(verb, "wait")) {
+		u64 start = ktime_get_ms();
+		for (;;) {
+			int tr;
+			int err = lp_read_int(name, "transition", &tr);
+			/* A disabled patch is freed when its transition completes
+			 * (Linux): its directory goes, its module stays loaded. */
+			struct module *mod = find_module(name);
+			if (err == -ENOENT && mod && mod->klp) {
+				snprintf(out, outlen, "%s: transition complete (disabled)", name);
+				return 0;
+			}
+			if (err) {
+				snprintf(out, outlen, "no livepatch %s (%d)", name, err);
+				return err == -ENOENT ? -ENOENT : err;
+			}
+			if (!tr)
+				break;
+			if (ktime_get_ms() - start > WAIT_TIMEOUT_MS) {
+				snprintf(out, outlen, "%s: still in transition after %d ms", name,
+					 WAIT_TIMEOUT_MS);
+				return -ETIMEDOUT;
+			}
+			msleep(20);
+		}
+		int en = 0;
+		lp_read_int(name, "enabled", &en);
+		snprintf(out, outlen, "%s: transition complete (%s)", name,
+			 en ? "enabled" : "disabled");
+		return 0;
+	}
+	bool enable = !strcmp(verb, "enable");
+	lp_path(path, sizeof(path), name, "enabled");
+	ssize_t r = pfs_write(path, enable ? "1" : "0", 1);
+	if (r < 0) {
+		if (r == -ENOENT)
+			snprintf(out, outlen, "no livepatch %s", name);
+		else
+			snprintf(out, outlen, "%s %s failed: %s", verb, name, errno_name((int)r));
+		return (int)r;
+	}
+	snprintf(out, outlen, "%s: %s", name, enable ? "enabling" : "disabling");
+	return 0;
+}
+
+static int chan_cmd(void *ctx, const char *cmd, char *out, size_t outlen)
+{
+	char verb[16], name[MODULE_NAME_LEN];
+	(void)ctx;
+	const char *sp = strchr(cmd, ' ');
+	size_t vl = sp ? (size_t)(sp - cmd) : strlen(cmd);
+	if (vl >= sizeof(verb)) {
+		snprintf(out, outlen, "unknown command");
+		return -EINVAL;
+	}
+	memcpy(verb, cmd, vl);
+	verb[vl] = 0;
+	name[0] = 0;
+	if (sp) {
+		while (*sp == ' ')
+			sp++;
+		if (strlen(sp) >= sizeof(name) || strchr(sp, ' ') || strchr(sp, '/')) {
+			snprintf(out, outlen, "bad name");
+			return -EINVAL;
+		}
+		strlcpy(name, sp, sizeof(name));
+	}
+	bool needs_name = strcmp(verb, "list") && strcmp(verb, "dmesg");
+	if (needs_name != !!name[0]) {
+		snprintf(out, outlen, "usage: unload|enable|disable|wait NAME, list, dmesg");
+		return -EINVAL;
+	}
+	if (!strcmp(verb, "list")) {
+		module_format_list(out, outlen);
+		return 0;
+	}
+	if (!strcmp(verb, "dmesg"))
+		return chan_dmesg(out, outlen);
+	if (!strcmp(verb, "unload"))
+		return module_unload(name, out, outlen);
+	if (!strcmp(verb, "enable") || !strcmp(verb, "disable") || !strcmp(verb, "wait"))
+		return chan_livepatch(verb, name, out, outlen);
+	snprintf(out, outlen, "unknown command '%s'", verb);
+	return -EINVAL;
+}
+
+static const struct klp_session_ops chan_ops = {
+	.send = chan_send,
+	.load = chan_load,
+	.cmd = chan_cmd,
+};
+
+static int klp_channel_thread(void *data)
+{
+	u8 buf[256];
+	(void)data;
+	for (;;) {
+		size_t n = 0;
+		int c;
+		rx_pending = false;
+		while (n < sizeof(buf) && (c = serial_read_byte(SERIAL_PATCH)) >= 0)
+			buf[n++] = (u8)c;
+		if (n) {
+			u64 now = ktime_get_ms();
+			/* the first burst too, even within 1 s of boot */
+			if (!burst_seen || now - last_rx_ms > 1000) {
+				burst_seen = true;
+				burst_start_ms = now;
+				burst_bytes = 0;
+			}
+			last_rx_ms = now;
+			burst_bytes += n;
+			klp_channel_bytes_in += n;
+			klp_session_feed(session, buf, n, ktime_get_ms());
+			continue;
+		}
+		klp_session_tick(session, ktime_get_ms());
+		DEFINE_WAIT(w);
+		prepare_to_wait(&rx_wait, &w, TASK_INTERRUPTIBLE);
+		if (!rx_pending)
+			schedule_timeout(HZ);
+		finish_wait(&rx_wait, &w);
+	}
+	return 0;
+}
+
+void klp_channel_start(void)
+{
+	char val[8];
+	if (cmdline_has("selftest") || cmdline_has("bench") ||
+	    (cmdline_get("klp.channel", val, sizeof(val)) && !strcmp(val, "0")))
+		return;
+	if (!serial_present(SERIAL_PATCH)) {
+		pr_info("no COM2: patch channel off\n");
+		return;
+	}
+	session = kmalloc(sizeof(*session));
+	if (!session) {
+		pr_err("no memory for the session\n");
+		return;
+	}
+	klp_session_init(session, &chan_ops, NULL, KLP_CHANNEL_LIMIT, chan_alloc, chan_free);
+	serial_set_rx_notify(SERIAL_PATCH, rx_notify);
+	if (!kthread_run(klp_channel_thread, NULL, "klp_channel")) {
+		serial_set_rx_notify(SERIAL_PATCH, NULL);
+		kfree(session);
+		session = NULL;
+		pr_err("cannot start the channel thread\n");
+		return;
+	}
+	pr_info("listening on COM2 (limit %u bytes)\n", KLP_CHANNEL_LIMIT);
+}

@@ -1,0 +1,278 @@
+/* Blob reassembly and request handling for the serial patch channel
+ * (drivers/patchchan/proto.h, docs/PROTOCOL.md). A blob is collected whole and
+ * in order into one buffer; nothing is handed to the loader before END
+ * confirms the whole-blob CRC. Pure code: the kernel's COM2 task and the
+ * host tests' fake peer run this same file. */
+#include "proto.h"
+#include <kelp/crypto/crc32.h>
+#include <kelp/errno.h>
+#include <kelp/string.h>
+
+static int __attribute__((format(printf, 4, 5)))
+fail(char *why, size_t whylen, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && whylen) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+#define FAIL(err, ...) fail(why, whylen, err, __VA_ARGS__)
+
+void klp_xfer_init(struct klp_xfer *x, u32 limit, void *(*alloc)(size_t),
+		   void (*free)(void *, size_t))
+{
+	memset(x, 0, sizeof(*x));
+	x->limit = limit;
+	x->alloc = alloc;
+	x->free = free;
+}
+
+void klp_xfer_abort(struct klp_xfer *x)
+{
+	if (x->buf)
+		x->free(x->buf, x->total);
+	x->buf = NULL;
+	x->active = false;
+	x->total = x->received = 0;
+	x->name[0] = x->params[0] = 0;
+}
+
+static bool has_nul(const u8 *p, u32 n)
+{
+	while (n--)
+		if (!*p++)
+			return true;
+	return false;
+}
+
+static bool name_ok(const u8 *s, u32 n)
+{
+	if (n == 0 || n >= KLP_NAME_MAX)
+		return false;
+	for (u32 i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+int klp_xfer_begin(struct klp_xfer *x, const u8 *p, u32 len, u64 now, char *why, size_t whylen)
+{
+	u32 total, nlen, plen;
+
+	klp_xfer_abort(x);
+	if (len < 8)
+		return FAIL(-EBADMSG, "BEGIN: short payload");
+	total = klp_get32(p);
+	nlen = p[4];
+	plen = klp_get16(p + 6);
+	if (len != 8 + nlen + plen)
+		return FAIL(-EBADMSG, "BEGIN: inconsistent lengths");
+	if (!name_ok(p + 8, nlen))
+		return FAIL(-EINVAL, "BEGIN: bad module name");
+	if (plen >= KLP_PARAMS_MAX || has_nul(p + 8 + nlen, plen))
+		return FAIL(-EINVAL, "BEGIN: bad parameter string");
+	if (total == 0)
+		return FAIL(-EINVAL, "BEGIN: empty blob");
+	if (total > x->limit)
+		return FAIL(-EFBIG, "blob too big (%u > %u bytes)", total, x->limit);
+	x->buf = x->alloc(total);
+	if (!x->buf)
+		return FAIL(-ENOMEM, "no memory for a %u-byte blob", total);
+	x->total = total;
+	x->received = 0;
+	x->active = true;
+	x->last = now;
+	memcpy(x->name, p + 8, nlen);
+	x->name[nlen] = 0;
+	memcpy(x->params, p + 8 + nlen, plen);
+	x->params[plen] = 0;
+	return 0;
+}
+
+int klp_xfer_data(struct klp_xfer *x, const u8 *p, u32 len, u64 now, char *why, size_t whylen)
+{
+	u32 off, n;
+
+	if (!x->active)
+		return FAIL(-EPROTO, "DATA without a transfer in progress");
+	if (len <= 4)
+		return FAIL(-EBADMSG, "DATA: short payload");
+	off = klp_get32(p);
+	n = len - 4;
+	if (off > x->total || n > x->total - off)
+		return FAIL(-EINVAL, "DATA past the end (offset %u + %u > %u)", off, n, x->total);
+	if (off > x->received)
+		return FAIL(-EPROTO, "out of order (offset %u, expected %u)", off, x->received);
+	x->last = now;
+	if (off + n <= x->received)
+		return 1;
+	memcpy(x->buf + off, p + 4, n);
+	x->received = off + n;
+	return 0;
+}
+
+int klp_xfer_end(struct klp_xfer *x, const u8 *p, u32 len, char *why, size_t whylen)
+{
+	u32 want, got;
+
+	if (!x->active)
+		return FAIL(-EPROTO, "END without a transfer in progress");
+	if (len != 4) {
+		klp_xfer_abort(x);
+		return FAIL(-EBADMSG, "END: bad payload");
+	}
+	if (x->received != x->total) {
+		got = x->received;
+		want = x->total;
+		klp_xfer_abort(x);
+		return FAIL(-EPROTO, "incomplete transfer (%u of %u bytes)", got, want);
+	}
+	want = klp_get32(p);
+	got = crc32(0, x->buf, x->total);
+	if (want != got) {
+		klp_xfer_abort(x);
+		return FAIL(-EBADMSG, "blob CRC mismatch (%08x, expected %08x)", got, want);
+	}
+	return 0;
+}
+
+u8 *klp_xfer_take(struct klp_xfer *x, u32 *len)
+{
+	u8 *b = x->buf;
+
+	*len = x->total;
+	x->buf = NULL;
+	x->active = false;
+	x->total = x->received = 0;
+	return b;
+}
+
+bool klp_xfer_expire(struct klp_xfer *x, u64 now, u64 idle)
+{
+	if (!x->active || now - x->last <= idle)
+		return false;
+	klp_xfer_abort(x);
+	return true;
+}
+
+void klp_session_init(struct klp_session *s, const struct klp_session_ops *ops, void *ctx,
+		      u32 limit, void *(*alloc)(size_t), void (*free)(void *, size_t))
+{
+	memset(s, 0, sizeof(*s));
+	s->ops = ops;
+	s->ctx = ctx;
+	klp_frame_decoder_init(&s->dec);
+	klp_xfer_init(&s->xfer, limit, alloc, free);
+}
+
+void klp_session_destroy(struct klp_session *s)
+{
+	klp_xfer_abort(&s->xfer);
+}
+
+/* Sends an answer to request seq and keeps it for a retransmitted request. */
+static void reply(struct klp_session *s, u8 type, u16 seq, int status, const char *text)
+{
+	u8 *p = s->txbuf;
+	u32 n = 2;
+
+	klp_put16(p, seq);
+	if (type != KLP_T_ACK) {
+		size_t tl = text ? strnlen(text, KLP_TEXT_MAX) : 0;
+
+		klp_put32(p + 2, (u32)status);
+		memcpy(p + 6, text, tl);
+		n = 6 + tl;
+	}
+	s->last_len = klp_frame_encode(s->last, sizeof(s->last), type, 0, s->tx_seq++, p, n);
+	s->last_seq = seq;
+	s->have_last = true;
+	s->ops->send(s->ctx, s->last, s->last_len);
+}
+
+static void handle(struct klp_session *s, const struct klp_frame *f, u64 now)
+{
+	char *t = s->text;
+	size_t tl = sizeof(s->text);
+	int ret;
+	u32 len;
+	u8 *blob;
+
+	/* HELLO starts a conversation: a new client may reuse old sequence numbers. */
+	if (f->type != KLP_T_HELLO && s->have_last && f->seq == s->last_seq) {
+		s->ops->send(s->ctx, s->last, s->last_len);
+		return;
+	}
+	t[0] = 0;
+	switch (f->type) {
+	case KLP_T_HELLO:
+		klp_xfer_abort(&s->xfer);
+		if (f->len < 2 || klp_get16(f->payload) != KLP_PROTO_VERSION) {
+			reply(s, KLP_T_NAK, f->seq, -EPROTO, "unsupported protocol version");
+			return;
+		}
+		snprintf(t, tl, "kelp klp/%u max_payload=%u limit=%u", KLP_PROTO_VERSION,
+			 KLP_FRAME_MAX_PAYLOAD, s->xfer.limit);
+		reply(s, KLP_T_RESULT, f->seq, 0, t);
+		return;
+	case KLP_T_BEGIN:
+		ret = klp_xfer_begin(&s->xfer, f->payload, f->len, now, t, tl);
+		break;
+	case KLP_T_DATA:
+		ret = klp_xfer_data(&s->xfer, f->payload, f->len, now, t, tl);
+		if (ret > 0)
+			ret = 0;
+		break;
+	case KLP_T_END:
+		ret = klp_xfer_end(&s->xfer, f->payload, f->len, t, tl);
+		if (ret)
+			break;
+		/* take() leaves name and params in place until the next BEGIN */
+		blob = klp_xfer_take(&s->xfer, &len);
+		ret = s->ops->load(s->ctx, blob, len, s->xfer.name, s->xfer.params, t, tl);
+		s->xfer.free(blob, len);
+		reply(s, KLP_T_RESULT, f->seq, ret, t);
+		return;
+	case KLP_T_CMD:
+		if (f->len == 0 || f->len > KLP_TEXT_MAX || has_nul(f->payload, f->len)) {
+			reply(s, KLP_T_NAK, f->seq, -EINVAL, "malformed command");
+			return;
+		}
+		memcpy(s->cmd, f->payload, f->len);
+		s->cmd[f->len] = 0;
+		ret = s->ops->cmd(s->ctx, s->cmd, t, tl);
+		reply(s, KLP_T_RESULT, f->seq, ret, t);
+		return;
+	default:
+		snprintf(t, tl, "unexpected frame type %u", f->type);
+		ret = -EPROTO;
+		break;
+	}
+	if (ret)
+		reply(s, KLP_T_NAK, f->seq, ret, t);
+	else
+		reply(s, KLP_T_ACK, f->seq, 0, NULL);
+}
+
+void klp_session_feed(struct klp_session *s, const u8 *buf, size_t len, u64 now_ms)
+{
+	for (size_t i = 0; i < len; i++) {
+		enum klp_dec_status st = klp_frame_decoder_feed(&s->dec, buf[i]);
+
+		while (st == KLP_DEC_FRAME_READY) {
+			handle(s, &s->dec.frame, now_ms);
+			st = klp_frame_decoder_drain(&s->dec);
+		}
+	}
+}
+
+void klp_session_tick(struct klp_session *s, u64 now_ms)
+{
+	klp_xfer_expire(&s->xfer, now_ms, KLP_XFER_IDLE_MS);
+}

@@ -1,0 +1,337 @@
+/* The pseudo-filesystem tree (see pseudofs.h). One spinlock guards the tree
+ * shape and the per-file "active" counts; show/store run without it, pinned
+ * by their active count so a concurrent pfs_remove only defers the free. */
+#include <kelp/pseudofs.h>
+#include <kelp/spinlock.h>
+#include <kelp/string.h>
+#include <kelp/errno.h>
+#include <kelp/mm.h>
+
+#define PFS_DIR_MODE 0555
+
+struct pfs_node {
+	struct pfs_node *parent;
+	struct pfs_node *children; /* first child; siblings in creation order */
+	struct pfs_node *next;
+	bool is_dir;
+	bool removed;
+	unsigned int mode;
+	int active; /* show/store calls in progress */
+	pfs_show_t show;
+	pfs_store_t store;
+	pfs_store_t append; /* for ">>"; NULL: store */
+	void *data;
+	char name[];
+};
+
+static struct pfs_node pfs_root = { .is_dir = true, .mode = PFS_DIR_MODE };
+static spinlock_t pfs_lock = SPINLOCK_INIT;
+
+static bool pfs_name_ok(const char *name)
+{
+	size_t n = strnlen(name, PFS_NAME_MAX + 1);
+	return n && n <= PFS_NAME_MAX && !strchr(name, '/') && strcmp(name, ".") &&
+	       strcmp(name, "..");
+}
+
+static struct pfs_node *pfs_child(struct pfs_node *dir, const char *name, size_t len)
+{
+	for (struct pfs_node *c = dir->children; c; c = c->next)
+		if (!strncmp(c->name, name, len) && c->name[len] == 0)
+			return c;
+	return NULL;
+}
+
+/* Walk path from the root; called with pfs_lock held. */
+static int pfs_walk(const char *path, struct pfs_node **out)
+{
+	struct pfs_node *cur = &pfs_root;
+	const char *p = path;
+	bool trailing_slash = false;
+
+	if (strnlen(path, PFS_PATH_MAX + 1) > PFS_PATH_MAX)
+		return -ENAMETOOLONG;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > PFS_NAME_MAX)
+			return -ENAMETOOLONG;
+		if (!cur->is_dir)
+			return -ENOTDIR;
+		if (len == 1 && p[0] == '.') {
+			/* stay */
+		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
+			if (cur->parent)
+				cur = cur->parent;
+		} else {
+			cur = pfs_child(cur, p, len);
+			if (!cur)
+				return -ENOENT;
+		}
+		p += len;
+		trailing_slash = *p == '/';
+	}
+	if (trailing_slash && !cur->is_dir)
+		return -ENOTDIR;
+	*out = cur;
+	return 0;
+}
+
+static struct pfs_node *pfs_child_get(struct pfs_node *dir, const char *name, size_t len)
+{
+	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	struct pfs_node *n = dir->is_dir ? pfs_child(dir, name, len) : NULL;
+	spin_unlock_irqrestore(&pfs_lock, flags);
+	return n;
+}
+
+int pfs_resolve(const char *path, struct pfs_node **out)
+{
+	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	int err = pfs_walk(path, out);
+	spin_unlock_irqrestore(&pfs_lock, flags);
+	return err;
+}
+
+struct pfs_node *pfs_lookup(const char *path)
+{
+	struct pfs_node *n;
+	return pfs_resolve(path, &n) ? NULL : n;
+}
+
+bool pfs_is_dir(const struct pfs_node *node)
+{
+	return node->is_dir;
+}
+
+static struct pfs_node *pfs_add(struct pfs_node *parent, const char *name, bool is_dir,
+				unsigned int mode, pfs_show_t show, pfs_store_t store, void *data)
+{
+	if (!parent)
+		parent = &pfs_root;
+	if (!pfs_name_ok(name))
+		return NULL;
+	size_t len = strlen(name);
+	struct pfs_node *n = kzalloc(sizeof(*n) + len + 1);
+	if (!n)
+		return NULL;
+	memcpy(n->name, name, len + 1);
+	n->is_dir = is_dir;
+	n->mode = mode;
+	n->show = show;
+	n->store = store;
+	n->data = data;
+
+	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	if (!parent->is_dir || parent->removed || pfs_child(parent, name, len)) {
+		spin_unlock_irqrestore(&pfs_lock, flags);
+		kfree(n);
+		return NULL;
+	}
+	n->parent = parent;
+	struct pfs_node **link = &parent->children;
+	while (*link)
+		link = &(*link)->next;
+	*link = n;
+	spin_unlock_irqrestore(&pfs_lock, flags);
+	return n;
+}
+
+struct pfs_node *pfs_mkdir(struct pfs_node *parent, const char *name)
+{
+	return pfs_add(parent, name, true, PFS_DIR_MODE, NULL, NULL, NULL);
+}
+
+struct pfs_node *pfs_create_file(struct pfs_node *parent, const char *name, unsigned int mode,
+				 pfs_show_t show, pfs_store_t store, void *data)
+{
+	return pfs_add(parent, name, false, mode & 0777, show, store, data);
+}
+
+struct pfs_node *pfs_mkdir_p(const char *path)
+{
+	struct pfs_node *cur = &pfs_root;
+	char name[PFS_NAME_MAX + 1];
+	const char *p = path;
+
+	if (strnlen(path, PFS_PATH_MAX + 1) > PFS_PATH_MAX)
+		return NULL;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > PFS_NAME_MAX)
+			return NULL;
+		memcpy(name, p, len);
+		name[len] = 0;
+		p += len;
+
+		if (!strcmp(name, "."))
+			continue;
+		if (!strcmp(name, "..")) {
+			cur = cur->parent ? cur->parent : cur;
+			continue;
+		}
+		struct pfs_node *next = pfs_child_get(cur, name, len);
+		/* Another CPU may create it between the two steps: look again. */
+		if (!next && !(next = pfs_mkdir(cur, name)) && !(next = pfs_child_get(cur, name, len)))
+			return NULL;
+		if (!next->is_dir)
+			return NULL;
+		cur = next;
+	}
+	return cur;
+}
+
+/* Free a detached subtree; files still in a show/store are freed by the last
+ * pfs_put. Called with pfs_lock held. */
+static void pfs_free_tree(struct pfs_node *n)
+{
+	struct pfs_node *c = n->children, *next;
+	n->children = NULL;
+	n->removed = true;
+	for (; c; c = next) {
+		next = c->next;
+		pfs_free_tree(c);
+	}
+	if (!n->active)
+		kfree(n);
+}
+
+void pfs_remove(struct pfs_node *node)
+{
+	if (!node || node == &pfs_root)
+		return;
+	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	if (!node->removed) {
+		struct pfs_node **link = &node->parent->children;
+		while (*link && *link != node)
+			link = &(*link)->next;
+		if (*link)
+			*link = node->next;
+		node->next = NULL;
+		pfs_free_tree(node);
+	}
+	spin_unlock_irqrestore(&pfs_lock, flags);
+}
+
+int pfs_remove_path(const char *path)
+{
+	struct pfs_node *n;
+	int err = pfs_resolve(path, &n);
+	if (err)
+		return err;
+	if (n == &pfs_root)
+		return -EBUSY;
+	pfs_remove(n);
+	return 0;
+}
+
+/* Find the file at path and pin it for a show/store call. */
+static int pfs_get_file(const char *path, unsigned int need_mode, struct pfs_node **out)
+{
+	struct pfs_node *n;
+	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	int err = pfs_walk(path, &n);
+	if (!err && n->is_dir)
+		err = -EISDIR;
+	if (!err && !(n->mode & need_mode))
+		err = -EACCES;
+	if (!err) {
+		n->active++;
+		*out = n;
+	}
+	spin_unlock_irqrestore(&pfs_lock, flags);
+	return err;
+}
+
+static void pfs_put(struct pfs_node *n)
+{
+	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	if (--n->active == 0 && n->removed)
+		kfree(n);
+	spin_unlock_irqrestore(&pfs_lock, flags);
+}
+
+int pfs_read(const char *path, struct seq_file *m)
+{
+	struct pfs_node *n;
+	int err = pfs_get_file(path, 0444, &n);
+	if (err)
+		return err;
+	err = n->show ? n->show(m, n->data) : -EACCES;
+	pfs_put(n);
+	if (!err && seq_has_overflowed(m))
+		err = -EOVERFLOW;
+	return err;
+}
+
+static ssize_t pfs_do_write(const char *path, const char *buf, size_t len, bool append)
+{
+	struct pfs_node *n;
+	if (len > PFS_WRITE_MAX)
+		return -EINVAL;
+	int err = pfs_get_file(path, 0222, &n);
+	if (err)
+		return err;
+	ssize_t ret = -EACCES;
+	pfs_store_t store = append && n->append ? n->append : n->store;
+	if (store) {
+		/* store() gets its own NUL-terminated copy, as sysfs does. */
+		char *copy = kmalloc(len + 1);
+		if (copy) {
+			memcpy(copy, buf, len);
+			copy[len] = 0;
+			ret = store(n->data, copy, len);
+			kfree(copy);
+		} else {
+			ret = -ENOMEM;
+		}
+	}
+	pfs_put(n);
+	return ret;
+}
+
+ssize_t pfs_write(const char *path, const char *buf, size_t len)
+{
+	return pfs_do_write(path, buf, len, false);
+}
+
+ssize_t pfs_write_append(const char *path, const char *buf, size_t len)
+{
+	return pfs_do_write(path, buf, len, true);
+}
+
+void pfs_set_append(struct pfs_node *file, pfs_store_t append)
+{
+	file->append = append;
+}
+
+int pfs_readdir(const char *path, size_t index, struct pfs_dirent *de)
+{
+	struct pfs_node *dir;
+	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	int ret = pfs_walk(path, &dir);
+	if (!ret && !dir->is_dir)
+		ret = -ENOTDIR;
+	if (!ret) {
+		struct pfs_node *c = dir->children;
+		while (c && index--)
+			c = c->next;
+		if (c) {
+			strlcpy(de->name, c->name, sizeof(de->name));
+			de->is_dir = c->is_dir;
+			de->mode = c->mode;
+			ret = 1;
+		}
+	}
+	spin_unlock_irqrestore(&pfs_lock, flags);
+	return ret;
+}

@@ -1,0 +1,166 @@
+/* The dynamic function tracer (kernel/trace/ftrace.c, kernel/trace/function.c,
+ * kernel/trace/tracefs.c, arch/x86_64/ftrace_tramp.asm). Every traced function
+ * starts with a 5-byte fentry site, a NOP after boot. Registering an
+ * ftrace_ops turns the sites its filter selects into calls to a trampoline
+ * that saves the registers and calls ops->func(ip, parent_ip, ops, regs):
+ *
+ * - one ops on a site: the site calls a trampoline bound to that ops, which
+ *   calls its handler directly;
+ * - several ops: a shared trampoline runs ftrace_ops_list_func, which calls
+ *   every registered ops whose filter holds the site.
+ *
+ * The handler may set the resume address (ftrace_regs_set_ip): the
+ * trampoline then returns into that function with the original argument
+ * registers and stack, so it returns straight to the traced function's
+ * caller (livepatch's redirect). Handlers run with a per-CPU, per-context
+ * recursion guard: traced functions they call are not traced again.
+ *
+ * The API follows Linux: ftrace_set_filter*() on an ops, then
+ * register_ftrace_function(). An empty filter means every site. */
+#pragma once
+#include <kelp/compiler.h>
+#include <arch/trap.h>
+
+/* The register frame handed to handlers, laid out as struct trap_frame.
+ * Without FTRACE_OPS_FL_SAVE_REGS only the argument registers (rdi, rsi,
+ * rdx, rcx, r8, r9), rax, rbp, rip and rsp are valid, and cs is 0. rip is
+ * where the traced function resumes (its address + 5). */
+struct ftrace_regs {
+	struct trap_frame regs;
+};
+
+struct ftrace_ops;
+typedef void (*ftrace_func_t)(unsigned long ip, unsigned long parent_ip, struct ftrace_ops *op,
+			      struct ftrace_regs *fregs);
+
+#define FTRACE_OPS_FL_ENABLED (1UL << 0)   /* set while registered */
+#define FTRACE_OPS_FL_SAVE_REGS (1UL << 1) /* handler needs every register */
+#define FTRACE_OPS_FL_IPMODIFY (1UL << 2)  /* handler may change regs->ip */
+#define FTRACE_OPS_FL_PERMANENT (1UL << 3) /* must stay on (recorded; livepatch) */
+
+struct ftrace_ops {
+	ftrace_func_t func; /* must stay first: the trampolines call [ops] */
+	unsigned long flags;
+	void *private;
+	/* owned by kernel/trace/ftrace.c */
+	struct ftrace_ops *next;
+	unsigned long *filter; /* sorted site addresses, kmalloc'd; NULL = all */
+	size_t nr_filter;
+	int tramp; /* trampoline slot, -1 when the ops has none */
+};
+
+int register_ftrace_function(struct ftrace_ops *ops);
+/* Puts the sites back (NOP or the remaining ops) and frees the filter. */
+int unregister_ftrace_function(struct ftrace_ops *ops);
+/* Add (remove=0) or drop (remove=1) one site, ip being a function's
+ * address; reset=1 empties the filter first. -ENOENT when ip is no site,
+ * -EBUSY when this would put a second IPMODIFY ops on a site (nothing
+ * changes). Takes effect at once on a registered ops. */
+int ftrace_set_filter_ip(struct ftrace_ops *ops, unsigned long ip, int remove, int reset);
+/* Add every site whose function name matches the glob (len bytes; a leading
+ * '!' removes instead). -EINVAL when nothing matches (nothing changes). */
+int ftrace_set_filter(struct ftrace_ops *ops, const char *buf, int len, int reset);
+/* Drop the filter of an ops that is not registered. */
+void ftrace_free_filter(struct ftrace_ops *ops);
+/* The site at ip (a function's address or its site), or 0. */
+unsigned long ftrace_location(unsigned long ip);
+
+/* Livepatch fast path: on a site held by exactly one ops, which has
+ * IPMODIFY, replace the trampoline call by `jmp target` (int3 protocol).
+ * -EBUSY if the site has another ops or none, -ERANGE if target is beyond
+ * rel32 reach. Another ops joining the site turns the jmp back into a call
+ * until it leaves again; clear_jmp restores the call for good. */
+int ftrace_site_set_jmp(unsigned long site, unsigned long target);
+int ftrace_site_clear_jmp(unsigned long site);
+
+/* Module sites (kernel/module/main.c): sites are the module's relocated
+ * __mcount_loc entries. Each must hold `call __fentry__` (-EINVAL
+ * otherwise, nothing changes); they are recorded and NOP'd (or given to
+ * an ops that traces every site), and mod->sites/nr_sites set. Removal
+ * NOPs and forgets them; -EBUSY (nothing changes) while an ops' filter
+ * names one of them. */
+struct module;
+int ftrace_add_module_sites(struct module *mod, const unsigned long *sites, size_t n);
+int ftrace_remove_module_sites(struct module *mod);
+int ftrace_module_sites_busy(struct module *mod);
+
+/* Whether addr lies in a trampoline (stacks passing through one are not
+ * reliable) or in the int3 patch handler. */
+bool ftrace_text_is_trampoline(unsigned long addr);
+
+static inline void ftrace_regs_set_ip(struct ftrace_regs *fregs, unsigned long ip)
+{
+	fregs->regs.rip = ip;
+}
+static inline unsigned long ftrace_regs_get_ip(struct ftrace_regs *fregs)
+{
+	return fregs->regs.rip;
+}
+static inline unsigned long ftrace_regs_get_sp(struct ftrace_regs *fregs)
+{
+	return fregs->regs.rsp;
+}
+static inline unsigned long ftrace_regs_get_argument(struct ftrace_regs *fregs, int n)
+{
+	switch (n) {
+	case 0: return fregs->regs.rdi;
+	case 1: return fregs->regs.rsi;
+	case 2: return fregs->regs.rdx;
+	case 3: return fregs->regs.rcx;
+	case 4: return fregs->regs.r8;
+	case 5: return fregs->regs.r9;
+	}
+	return 0;
+}
+/* The full register set, or NULL when the ops did not ask for SAVE_REGS. */
+static inline struct trap_frame *ftrace_get_regs(struct ftrace_regs *fregs)
+{
+	return fregs && fregs->regs.cs ? &fregs->regs : NULL;
+}
+
+/* --- Introspection for tracefs and tests --- */
+struct ftrace_site_info {
+	unsigned long ip;
+	const char *name;
+	int nr_ops;
+	bool regs;     /* an ops with SAVE_REGS is attached */
+	bool ipmodify; /* an IPMODIFY ops holds it */
+	unsigned long jmp; /* jmp target installed, or 0 */
+	u8 insn[5];    /* the bytes at the site now */
+};
+size_t ftrace_nr_sites(void);
+/* Fill info for the i-th site (address order); false past the end. */
+bool ftrace_site_at(size_t i, struct ftrace_site_info *info);
+/* Total per-site changes done by the patcher since boot. */
+u64 ftrace_update_count(void);
+
+/* The function tracer (kernel/trace/function.c). */
+struct trace_entry {
+	u64 ts;
+	unsigned long ip, parent_ip;
+	u32 pid;
+	u16 cpu;
+	u8 flags; /* TRACE_FLAG_* */
+	u8 pad;
+};
+#define TRACE_FLAG_IRQS_OFF 1
+#define TRACE_FLAG_HARDIRQ 2
+
+int tracer_function_start(void);
+void tracer_function_stop(void);
+bool tracer_function_active(void);
+struct ftrace_ops *tracer_function_ops(void);
+void tracing_set_on(bool on);
+bool tracing_is_on(void);
+int trace_buffer_resize_kb(unsigned long kb);
+unsigned long trace_buffer_size_kb(void);
+void trace_buffer_clear(void);
+/* Entries currently held / ever written / overwritten, summed over CPUs. */
+void trace_buffer_stats(u64 *held, u64 *written, u64 *lost);
+/* Iterate the held entries in time order across CPUs. consume=true takes
+ * them out (trace_pipe). fn returns false to stop. */
+size_t trace_buffer_iterate(bool consume, bool (*fn)(const struct trace_entry *e, void *arg),
+			    void *arg);
+/* Who is running: tasks are wired in later; until then the boot context. */
+u32 trace_current_pid(void);
+const char *trace_current_comm(void);

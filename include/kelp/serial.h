@@ -1,0 +1,33 @@
+/* 16550 UARTs: COM1 is the console, COM2 the patch channel. */
+#pragma once
+#include <kelp/types.h>
+
+#define SERIAL_CONSOLE 0 /* COM1 */
+#define SERIAL_PATCH 1   /* COM2 */
+#define SERIAL_PORTS 2
+#define SERIAL_RX_RING 4096 /* bytes of receive buffer per port */
+
+void serial_early_init(void); /* polled output on both ports */
+void serial_irq_init(void);   /* interrupt-driven receive into ring buffers */
+/* False when the machine has no UART at that port (QEMU without -serial). */
+bool serial_present(int port);
+void serial_write(int port, const char *s, size_t len);
+/* Next received byte, or -1 when the receive ring is empty. Before the
+ * receive interrupt is on, or with interrupts off, this polls the UART
+ * into the ring first. */
+int serial_read_byte(int port);
+/* Bytes dropped because a receive ring was full. */
+u64 serial_rx_overruns(int port);
+
+/* Called in interrupt context after a receive interrupt put bytes in the
+ * ring of port (the patch channel and the scheduler's wake-ups use this).
+ * Returns the previous callback. */
+typedef void (*serial_rx_notify_t)(int port);
+serial_rx_notify_t serial_set_rx_notify(int port, serial_rx_notify_t fn);
+
+/* For self-tests: the UART's internal loopback (what is sent is received,
+ * nothing reaches the wire). -ENODEV if the port is absent. */
+int serial_set_loopback(int port, bool on);
+/* Move whatever the UART holds into the ring, as the interrupt would;
+ * returns the number of bytes moved. */
+int serial_poll(int port);

@@ -1,0 +1,178 @@
+/* Kernel threads: task allocation (stack, pid, /proc entry, family, patch
+ * state inherited from the creator), the first C code a thread runs, exit,
+ * and stopping. A dead task's stack is freed by the next task right after
+ * the switch away from it (finish_task_switch); its struct when the last
+ * reference goes (the waiter's, or the task's own). */
+#define pr_fmt(fmt) "kthread: " fmt
+#include <kelp/sched.h>
+#include <kelp/errno.h>
+#include <kelp/mm.h>
+#include <kelp/panic.h>
+#include <kelp/printk.h>
+#include <kelp/string.h>
+#include <arch/cpu.h>
+
+extern char kthread_trampoline[];
+extern void finish_task_switch(struct task *prev);
+extern void task_list_add(struct task *t);
+extern void task_list_del(struct task *t);
+extern __noreturn void sched_exit_schedule(void);
+
+static int next_pid = 1;
+
+struct task *task_alloc(const char *name)
+{
+	struct task *t = kzalloc(sizeof(*t));
+	if (!t)
+		return NULL;
+	t->stack = kmalloc_aligned(KSTACK_SIZE, 16);
+	if (!t->stack) {
+		kfree(t);
+		return NULL;
+	}
+	t->stack_size = KSTACK_SIZE;
+	t->stack_top = (unsigned long)t->stack + KSTACK_SIZE;
+	t->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_SEQ_CST);
+	strlcpy(t->comm, name, sizeof(t->comm));
+	t->state = TASK_NEW;
+	t->prio = SCHED_PRIO_DEFAULT;
+	t->cpu = this_cpu()->cpu_id;
+	t->refcount = 1; /* the task's own, dropped after its last switch */
+	INIT_LIST_HEAD(&t->run_list);
+	INIT_LIST_HEAD(&t->children);
+	INIT_LIST_HEAD(&t->sibling);
+	init_waitqueue_head(&t->child_exit);
+	init_completion(&t->exited);
+
+	/* Linux's fork rule: a child starts in its parent's patch state,
+	 * with the parent's pending switch. */
+	struct task *parent = current;
+	t->patch_state = parent->patch_state;
+	if (test_tsk_thread_flag(parent, TIF_PATCH_PENDING))
+		set_tsk_thread_flag(t, TIF_PATCH_PENDING);
+	t->parent = parent;
+	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
+	list_add_tail(&t->sibling, &parent->children);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+
+	task_list_add(t);
+	task_proc_add(t); /* best effort: a task works without /proc */
+	return t;
+}
+
+void kthread_start_c(struct task *prev)
+{
+	finish_task_switch(prev);
+	arch_irq_enable();
+	preempt_enable();
+	struct task *t = current;
+	int ret = -EINTR;
+	if (!READ_ONCE(t->should_stop))
+		ret = t->threadfn(t->data);
+	do_exit(ret);
+}
+
+struct task *kthread_create(int (*fn)(void *data), void *data, const char *fmt, ...)
+{
+	char name[TASK_COMM_LEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+
+	struct task *t = task_alloc(name);
+	if (!t)
+		return NULL;
+	t->flags |= PF_KTHREAD;
+	t->threadfn = fn;
+	t->data = data;
+	/* The stack arch_switch_to resumes: six callee-saved registers (rbp
+	 * = 0), then kthread_trampoline as the return address, which leaves
+	 * rsp 16-byte aligned at its call, so kthread_start_c's frame record
+	 * sits at stack_top - 32. */
+	unsigned long *sp = (unsigned long *)t->stack_top;
+	*--sp = 0;
+	*--sp = 0;
+	*--sp = (unsigned long)kthread_trampoline;
+	for (int i = 0; i < 6; i++)
+		*--sp = 0;
+	t->ksp = (unsigned long)sp;
+	t->first_frame = t->stack_top - 32;
+	t->preempt_count = 1; /* as inside schedule(); kthread_start_c drops it */
+	get_task_struct(t);   /* the caller's */
+	return t;
+}
+
+void kthread_wake(struct task *t)
+{
+	wake_up_state(t, TASK_NEW);
+}
+
+bool kthread_should_stop(void)
+{
+	return READ_ONCE(current->should_stop);
+}
+
+void kthread_kill(struct task *t)
+{
+	WRITE_ONCE(t->should_stop, true);
+	set_tsk_thread_flag(t, TIF_SIGPENDING);
+	wake_up_state(t, TASK_NORMAL | TASK_NEW);
+}
+
+int task_wait_exit(struct task *t)
+{
+	wait_for_completion(&t->exited);
+	return t->exit_code;
+}
+
+int kthread_join(struct task *t)
+{
+	int ret = task_wait_exit(t);
+	put_task_struct(t);
+	return ret;
+}
+
+int kthread_stop(struct task *t)
+{
+	WRITE_ONCE(t->should_stop, true);
+	wake_up_state(t, TASK_NORMAL | TASK_NEW);
+	int ret = task_wait_exit(t);
+	put_task_struct(t);
+	return ret;
+}
+
+void do_exit(int code)
+{
+	struct task *t = current, *c;
+
+	BUG_ON(t->flags & PF_IDLE);
+	t->flags |= PF_EXITING;
+	t->exit_code = code;
+	task_proc_remove(t);
+
+	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
+	/* Orphans have no parent to report to. */
+	list_for_each_entry(c, &t->children, sibling)
+		c->parent = NULL;
+	while (!list_empty(&t->children))
+		list_del_init(t->children.next);
+	list_del_init(&t->sibling);
+	struct task *parent = t->parent;
+	if (parent && !(parent->flags & PF_IDLE))
+		get_task_struct(parent);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	task_list_del(t);
+
+	complete_all(&t->exited);
+	if (parent) {
+		wake_up_all(&parent->child_exit);
+		if (!(parent->flags & PF_IDLE))
+			put_task_struct(parent);
+	}
+
+	preempt_disable();
+	arch_irq_disable();
+	t->state = TASK_DEAD;
+	sched_exit_schedule();
+}

@@ -1,0 +1,159 @@
+/* Wait queues and completions. A waiter queues itself, sets its state, tests
+ * its condition and only then schedules, so a wake-up in between is never
+ * lost (it just makes the task runnable again). */
+#include <kelp/sched.h>
+#include <kelp/errno.h>
+
+void init_waitqueue_head(struct wait_queue_head *wq)
+{
+	spin_lock_init(&wq->lock);
+	INIT_LIST_HEAD(&wq->head);
+}
+
+static void __prepare(struct wait_queue_head *wq, struct wait_queue_entry *w, long state,
+		      bool exclusive)
+{
+	unsigned long flags = spin_lock_irqsave(&wq->lock);
+	w->task = current;
+	if (list_empty(&w->entry)) {
+		if (exclusive) {
+			w->flags |= WQ_FLAG_EXCLUSIVE;
+			list_add_tail(&w->entry, &wq->head);
+		} else {
+			w->flags &= ~WQ_FLAG_EXCLUSIVE;
+			list_add(&w->entry, &wq->head);
+		}
+	}
+	set_current_state(state);
+	spin_unlock_irqrestore(&wq->lock, flags);
+}
+
+void prepare_to_wait(struct wait_queue_head *wq, struct wait_queue_entry *w, long state)
+{
+	__prepare(wq, w, state, false);
+}
+
+void prepare_to_wait_exclusive(struct wait_queue_head *wq, struct wait_queue_entry *w, long state)
+{
+	__prepare(wq, w, state, true);
+}
+
+void finish_wait(struct wait_queue_head *wq, struct wait_queue_entry *w)
+{
+	__set_current_state(TASK_RUNNING);
+	if (!list_empty(&w->entry)) {
+		unsigned long flags = spin_lock_irqsave(&wq->lock);
+		list_del_init(&w->entry);
+		spin_unlock_irqrestore(&wq->lock, flags);
+	}
+}
+
+/* Non-exclusive waiters sit at the front, exclusive ones at the back. */
+int __wake_up(struct wait_queue_head *wq, unsigned int mode, int nr)
+{
+	struct wait_queue_entry *w, *n;
+	int woken = 0;
+	unsigned long flags = spin_lock_irqsave(&wq->lock);
+	list_for_each_entry_safe(w, n, &wq->head, entry) {
+		bool excl = w->flags & WQ_FLAG_EXCLUSIVE;
+		if (wake_up_state(w->task, mode)) {
+			woken++;
+			if (excl && nr && --nr == 0)
+				break;
+		}
+	}
+	spin_unlock_irqrestore(&wq->lock, flags);
+	sched_preempt_check();
+	return woken;
+}
+
+bool waitqueue_active(struct wait_queue_head *wq)
+{
+	return !list_empty(&wq->head);
+}
+
+/* ---- completions ---- */
+
+#define COMPLETE_ALL_DONE (~0U)
+
+void init_completion(struct completion *c)
+{
+	c->done = 0;
+	init_waitqueue_head(&c->wait);
+}
+
+void complete(struct completion *c)
+{
+	unsigned long flags = spin_lock_irqsave(&c->wait.lock);
+	if (c->done != COMPLETE_ALL_DONE)
+		c->done++;
+	spin_unlock_irqrestore(&c->wait.lock, flags);
+	__wake_up(&c->wait, TASK_NORMAL, 1);
+}
+
+void complete_all(struct completion *c)
+{
+	unsigned long flags = spin_lock_irqsave(&c->wait.lock);
+	c->done = COMPLETE_ALL_DONE;
+	spin_unlock_irqrestore(&c->wait.lock, flags);
+	__wake_up(&c->wait, TASK_NORMAL, 0);
+}
+
+bool completion_done(struct completion *c)
+{
+	return READ_ONCE(c->done) != 0;
+}
+
+static bool try_take(struct completion *c)
+{
+	bool ok = false;
+	unsigned long flags = spin_lock_irqsave(&c->wait.lock);
+	if (c->done) {
+		if (c->done != COMPLETE_ALL_DONE)
+			c->done--;
+		ok = true;
+	}
+	spin_unlock_irqrestore(&c->wait.lock, flags);
+	return ok;
+}
+
+/* Returns the jiffies left (>= 1) when taken, 0 on timeout, -EINTR. */
+static long do_wait_for_common(struct completion *c, long timeout, long state)
+{
+	struct wait_queue_entry w = { .task = current, .entry = LIST_HEAD_INIT(w.entry) };
+	long ret;
+	for (;;) {
+		prepare_to_wait_exclusive(&c->wait, &w, state);
+		if (try_take(c)) {
+			ret = timeout ? timeout : 1;
+			break;
+		}
+		if ((state & TASK_INTERRUPTIBLE) && signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (!timeout) {
+			ret = 0;
+			break;
+		}
+		timeout = schedule_timeout(timeout);
+	}
+	finish_wait(&c->wait, &w);
+	return ret;
+}
+
+void wait_for_completion(struct completion *c)
+{
+	do_wait_for_common(c, MAX_SCHEDULE_TIMEOUT, TASK_UNINTERRUPTIBLE);
+}
+
+long wait_for_completion_timeout(struct completion *c, long timeout)
+{
+	return do_wait_for_common(c, timeout, TASK_UNINTERRUPTIBLE);
+}
+
+int wait_for_completion_interruptible(struct completion *c)
+{
+	long r = do_wait_for_common(c, MAX_SCHEDULE_TIMEOUT, TASK_INTERRUPTIBLE);
+	return r < 0 ? (int)r : 0;
+}

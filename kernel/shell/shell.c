@@ -1,0 +1,333 @@
+/* The console shell: output redirection into pseudo-fs attributes, the
+ * command loop and the built-in commands (the line editor and the tokeniser
+ * are in kernel/shell/line.c). Other subsystems add
+ * commands with SHELL_COMMAND (collected in the .shell_cmds section). */
+#include <kelp/shell.h>
+#include <kelp/seq_file.h>
+#include <kelp/pseudofs.h>
+#include <kelp/printk.h>
+#include <kelp/console.h>
+#include <kelp/ktest.h>
+#include <kelp/panic.h>
+#include <kelp/string.h>
+#include <kelp/errno.h>
+#include <kelp/time.h>
+#include <arch/cpu.h>
+
+extern const struct shell_cmd __start_shell_cmds[], __stop_shell_cmds[];
+
+/* Where output goes: NULL means the console. */
+static struct seq_file *shell_out_sink, *shell_err_sink;
+/* dmesg -c: records before this sequence number count as cleared. */
+static u64 dmesg_clear_seq;
+
+/* ---- output ---- */
+
+static void shell_emit(struct seq_file *sink, const char *s, size_t len)
+{
+	if (sink)
+		seq_write(sink, s, len);
+	else
+		console_write(s, len);
+}
+
+void shell_write(const char *s, size_t len)
+{
+	shell_emit(shell_out_sink, s, len);
+}
+
+static int shell_vemit(struct seq_file *sink, const char *fmt, va_list ap)
+{
+	char buf[512];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	shell_emit(sink, buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	return n;
+}
+
+int shell_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = shell_vemit(shell_out_sink, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+int shell_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = shell_vemit(shell_err_sink, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+bool shell_output_redirected(void)
+{
+	return shell_out_sink && shell_out_sink != shell_err_sink;
+}
+
+/* ---- dispatch ---- */
+
+static const struct shell_cmd *shell_find(const char *name)
+{
+	for (const struct shell_cmd *c = __start_shell_cmds; c < __stop_shell_cmds; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static int shell_exec_cmdline(struct shell_cmdline *cl)
+{
+	const struct shell_cmd *cmd;
+	if (cl->argc == 0) {
+		if (!cl->redirect)
+			return 0;
+		shell_error("shell: syntax error: missing command before '>'\n");
+		return 1;
+	}
+	cmd = shell_find(cl->argv[0]);
+	if (!cmd) {
+		shell_error("%s: command not found\n", cl->argv[0]);
+		return 127;
+	}
+	if (!cl->redirect)
+		return cmd->fn(cl->argc, cl->argv);
+
+	/* Collect the command's output, then hand all of it to the attribute
+	 * in one write, as "echo VALUE > /sys/..." does on Linux. */
+	struct seq_file out = SEQ_FILE_INIT;
+	struct seq_file *saved = shell_out_sink;
+	shell_out_sink = &out;
+	int ret = cmd->fn(cl->argc, cl->argv);
+	shell_out_sink = saved;
+	if (!ret) {
+		ssize_t w = seq_has_overflowed(&out) ? -EOVERFLOW
+			  : cl->redirect == SHELL_REDIRECT_APPEND
+				? pfs_write_append(cl->redirect_path, out.buf ? out.buf : "", out.count)
+				: pfs_write(cl->redirect_path, out.buf ? out.buf : "", out.count);
+		if (w < 0) {
+			shell_error("%s: %s: %s\n", cl->argv[0], cl->redirect_path, strerror((int)w));
+			ret = 1;
+		}
+	}
+	seq_file_release(&out);
+	return ret;
+}
+
+static int shell_exec_parse(const char *line)
+{
+	struct shell_cmdline cl; /* ~800 bytes: fine on a 16 KiB stack, and reentrant */
+	int err = shell_parse_line(line, &cl);
+	if (err == -EINVAL) {
+		shell_error("shell: syntax error: unterminated quote\n");
+		return 2;
+	}
+	if (err == -E2BIG) {
+		shell_error("shell: too many arguments (max %d)\n", SHELL_MAX_ARGS);
+		return 2;
+	}
+	if (err == -EBADMSG) {
+		shell_error("shell: syntax error: expected one path after '>'\n");
+		return 2;
+	}
+	return shell_exec_cmdline(&cl);
+}
+
+int shell_exec(const char *line)
+{
+	return shell_exec_parse(line);
+}
+
+int shell_exec_capture(const char *line, struct seq_file *out)
+{
+	struct seq_file *so = shell_out_sink, *se = shell_err_sink;
+	shell_out_sink = shell_err_sink = out;
+	int ret = shell_exec_parse(line);
+	shell_out_sink = so;
+	shell_err_sink = se;
+	return ret;
+}
+
+void shell_run(void)
+{
+	struct shell_editor ed = { .echo = true };
+	kprintf("\nKelp shell: type 'help' for the list of commands.\n");
+	for (;;) {
+		enum shell_ed_result r;
+		shell_editor_reset(&ed);
+		console_puts(SHELL_PROMPT);
+		do
+			r = shell_editor_feed(&ed, console_getc());
+		while (r == SHELL_ED_MORE);
+		if (r == SHELL_ED_LINE)
+			shell_exec(ed.line);
+		else if (r == SHELL_ED_TOOLONG)
+			shell_error("shell: line too long (max %d characters)\n", SHELL_LINE_MAX);
+	}
+}
+
+/* ---- built-in commands ---- */
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	/* Print in name order whatever order the linker chose. */
+	const char *last = "";
+	for (;;) {
+		const struct shell_cmd *next = NULL;
+		for (const struct shell_cmd *c = __start_shell_cmds; c < __stop_shell_cmds; c++)
+			if (strcmp(c->name, last) > 0 && (!next || strcmp(c->name, next->name) < 0))
+				next = c;
+		if (!next)
+			return 0;
+		shell_printf("  %-10s %s\n", next->name, next->help);
+		last = next->name;
+	}
+}
+SHELL_COMMAND("help", "list the commands", cmd_help);
+
+static int cmd_dmesg(int argc, char **argv)
+{
+	char text[256], line[300];
+	struct log_record rec;
+	bool clear = argc == 2 && !strcmp(argv[1], "-c");
+	if (argc > 2 || (argc == 2 && !clear)) {
+		shell_error("dmesg: usage: dmesg [-c]\n");
+		return 1;
+	}
+	u64 seq = dmesg_clear_seq, end = log_next_seq();
+	while (seq < end && log_read(&seq, &rec, text, sizeof(text))) {
+		int n = log_format(&rec, line, sizeof(line) - 1);
+		if (n > (int)sizeof(line) - 2)
+			n = sizeof(line) - 2;
+		line[n++] = '\n';
+		shell_write(line, n);
+	}
+	if (clear)
+		dmesg_clear_seq = seq;
+	return 0;
+}
+SHELL_COMMAND("dmesg", "[-c]: print the kernel log (-c: then clear it)", cmd_dmesg);
+
+static int cmd_ls(int argc, char **argv)
+{
+	const char *path = argc > 1 ? argv[1] : "/";
+	struct pfs_node *n;
+	struct pfs_dirent de;
+	if (argc > 2) {
+		shell_error("ls: usage: ls [PATH]\n");
+		return 1;
+	}
+	int err = pfs_resolve(path, &n);
+	if (err) {
+		shell_error("ls: %s: %s\n", path, strerror(err));
+		return 1;
+	}
+	if (!pfs_is_dir(n)) {
+		shell_printf("%s\n", path);
+		return 0;
+	}
+	for (size_t i = 0; (err = pfs_readdir(path, i, &de)) > 0; i++)
+		shell_printf("%s%s\n", de.name, de.is_dir ? "/" : "");
+	if (err < 0) {
+		shell_error("ls: %s: %s\n", path, strerror(err));
+		return 1;
+	}
+	return 0;
+}
+SHELL_COMMAND("ls", "[PATH]: list a directory (default /)", cmd_ls);
+
+static int cmd_cat(int argc, char **argv)
+{
+	int ret = 0;
+	if (argc < 2) {
+		shell_error("cat: usage: cat PATH...\n");
+		return 1;
+	}
+	for (int i = 1; i < argc; i++) {
+		struct seq_file m = SEQ_FILE_INIT;
+		int err = pfs_read(argv[i], &m);
+		if (m.count)
+			shell_write(m.buf, m.count);
+		if (err) {
+			shell_error("cat: %s: %s\n", argv[i], strerror(err));
+			ret = 1;
+		}
+		seq_file_release(&m);
+	}
+	return ret;
+}
+SHELL_COMMAND("cat", "PATH...: print files", cmd_cat);
+
+static int cmd_echo(int argc, char **argv)
+{
+	if (argc < 2 && shell_output_redirected()) {
+		shell_error("echo: usage: echo VALUE > PATH\n");
+		return 1;
+	}
+	for (int i = 1; i < argc; i++)
+		shell_printf("%s%s", i > 1 ? " " : "", argv[i]);
+	shell_write("\n", 1);
+	return 0;
+}
+SHELL_COMMAND("echo", "VALUE [> PATH]: print VALUE or write it to an attribute", cmd_echo);
+
+static int cmd_uptime(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	u64 ns = ktime_get_ns();
+	shell_printf("up %llu.%02llu seconds\n", (unsigned long long)(ns / NSEC_PER_SEC),
+		     (unsigned long long)(ns % NSEC_PER_SEC / (10 * NSEC_PER_MSEC)));
+	return 0;
+}
+SHELL_COMMAND("uptime", "time since boot", cmd_uptime);
+
+static int cmd_poweroff(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	kprintf("Powering off.\n");
+	arch_poweroff();
+}
+SHELL_COMMAND("poweroff", "turn the machine off", cmd_poweroff);
+
+static int cmd_selftest(int argc, char **argv)
+{
+	if (argc > 2) {
+		shell_error("selftest: usage: selftest [SUITE]\n");
+		return 1;
+	}
+	int failed = ktest_run(argc > 1 ? argv[1] : NULL);
+	if (failed < 0)
+		return 1; /* ktest_run said why */
+	shell_printf("selftest: %d failed\n", failed);
+	return failed ? 1 : 0;
+}
+SHELL_COMMAND("selftest", "[SUITE]: run the self-tests (KTAP output)", cmd_selftest);
+
+static int cmd_panic(int argc, char **argv)
+{
+	char msg[SHELL_LINE_MAX + 1] = "";
+	for (int i = 1; i < argc; i++) {
+		if (i > 1)
+			strlcat(msg, " ", sizeof(msg));
+		strlcat(msg, argv[i], sizeof(msg));
+	}
+	panic("%s", argc > 1 ? msg : "panic command");
+}
+SHELL_COMMAND("panic", "[MESSAGE]: crash the kernel on purpose (for testing)", cmd_panic);
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		shell_error("version: usage: version\n");
+		return 1;
+	}
+	char *cat_argv[] = { "cat", "/proc/version", NULL };
+	return cmd_cat(2, cat_argv);
+}
+SHELL_COMMAND("version", "print the kernel version", cmd_version);

@@ -1,0 +1,746 @@
+/* ftrace core: the site records (one per __mcount_loc entry), the boot-time
+ * conversion of every `call __fentry__` into a NOP, ftrace_ops registration
+ * and filters, and the choice of what each site executes:
+ *
+ *   no ops                        -> 0f 1f 44 00 00 (NOP5)
+ *   one ops, with a trampoline    -> call ftrace_tramp_<slot of that ops>
+ *   one IPMODIFY ops + jmp target -> jmp target (livepatch fast path)
+ *   otherwise                     -> call the list trampoline
+ *
+ * Every change goes through text_poke_batch (int3 protocol). Updates are
+ * serialised by ftrace_lock; the tracing fast path takes no lock. SMP note:
+ * freeing an ops' trampoline slot after its sites are gone needs a grace
+ * period once other CPUs run traced code (one CPU today). */
+#define pr_fmt(fmt) "ftrace: " fmt
+#include <kelp/ftrace.h>
+#include <kelp/text_poke.h>
+#include <kelp/percpu.h>
+#include <kelp/ksyms.h>
+#include <kelp/mm.h>
+#include <kelp/spinlock.h>
+#include <kelp/printk.h>
+#include <kelp/string.h>
+#include <kelp/errno.h>
+#include <kelp/init.h>
+#include <kelp/module.h>
+
+#define MCOUNT_INSN_SIZE 5
+#define FTRACE_NR_TRAMPS 8 /* keep in step with ftrace_offsets.inc */
+#define FTRACE_LIST_SLOT (2 * FTRACE_NR_TRAMPS)
+
+BUILD_BUG_ON(offsetof(struct percpu, preempt_count) != 24);
+BUILD_BUG_ON(offsetof(struct percpu, in_irq) != 64);
+BUILD_BUG_ON(offsetof(struct percpu, ftrace_recursion) != 72);
+BUILD_BUG_ON(sizeof(struct ftrace_regs) != 176);
+BUILD_BUG_ON(offsetof(struct ftrace_ops, func) != 0);
+
+#define REC_REGS 1
+#define REC_IPMODIFY 2
+#define REC_DISABLED 4 /* a module site on its way out: NOP, no ops */
+
+struct ftrace_rec {
+	unsigned long ip;
+	const char *name;
+	struct ftrace_ops *one; /* the ops when nr_ops == 1 */
+	unsigned long jmp;      /* requested jmp target, 0 = none */
+	u16 nr_ops;
+	u8 flags;
+	u8 cur[MCOUNT_INSN_SIZE]; /* what the site holds */
+};
+
+extern const unsigned long __start_mcount_loc[], __stop_mcount_loc[];
+extern char __fentry__[], ftrace_tramp_text_start[], ftrace_tramp_text_end[];
+extern const unsigned long ftrace_tramp_table[2 * FTRACE_NR_TRAMPS + 1];
+
+
+static struct ftrace_rec *recs;
+static size_t nr_recs;
+static struct ftrace_ops *ftrace_ops_list;
+static spinlock_t ftrace_lock = SPINLOCK_INIT;
+static u64 ftrace_updates;
+
+static const u8 nop5[MCOUNT_INSN_SIZE] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+
+static notrace void ftrace_ops_list_func(unsigned long ip, unsigned long parent_ip,
+					 struct ftrace_ops *op, struct ftrace_regs *fregs);
+static int ftrace_remove_module_sites_locked(const unsigned long *sites, size_t n);
+static struct ftrace_ops ftrace_list_ops = { .func = ftrace_ops_list_func, .tramp = FTRACE_LIST_SLOT };
+
+/* Read by the trampolines: the ops each one serves. */
+struct ftrace_ops *ftrace_tramp_ops[2 * FTRACE_NR_TRAMPS + 1] = {
+	[FTRACE_LIST_SLOT] = &ftrace_list_ops,
+};
+
+static void make_rel(u8 *insn, u8 opcode, unsigned long site, unsigned long target)
+{
+	s32 rel = (s32)(long)(target - (site + MCOUNT_INSN_SIZE));
+	insn[0] = opcode;
+	memcpy(insn + 1, &rel, 4);
+}
+
+static bool rel32_reaches(unsigned long site, unsigned long target)
+{
+	long d = (long)(target - (site + MCOUNT_INSN_SIZE));
+	return d == (long)(s32)d;
+}
+
+/* ---- lookups (also used by the tracing fast path: notrace) ---- */
+
+static notrace long rec_index(unsigned long ip)
+{
+	size_t lo = 0, hi = nr_recs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (recs[mid].ip == ip)
+			return (long)mid;
+		if (recs[mid].ip < ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static notrace bool ops_has(const struct ftrace_ops *ops, unsigned long ip)
+{
+	if (!ops->nr_filter)
+		return true;
+	size_t lo = 0, hi = ops->nr_filter;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ops->filter[mid] == ip)
+			return true;
+		if (ops->filter[mid] < ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Several ops on one site: call each whose filter has it. */
+static notrace void ftrace_ops_list_func(unsigned long ip, unsigned long parent_ip,
+					 struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+	(void)op;
+	for (struct ftrace_ops *o = READ_ONCE(ftrace_ops_list); o; o = READ_ONCE(o->next))
+		if (ops_has(o, ip))
+			o->func(ip, parent_ip, o, fregs);
+}
+
+unsigned long ftrace_location(unsigned long ip)
+{
+	long i = rec_index(ip);
+	return i < 0 ? 0 : recs[i].ip;
+}
+
+notrace bool ftrace_text_is_trampoline(unsigned long addr)
+{
+	return (addr >= (unsigned long)ftrace_tramp_text_start &&
+		addr < (unsigned long)ftrace_tramp_text_end) ||
+	       text_poke_is_handler_text(addr);
+}
+
+size_t ftrace_nr_sites(void)
+{
+	return nr_recs;
+}
+
+u64 ftrace_update_count(void)
+{
+	return ftrace_updates;
+}
+
+bool ftrace_site_at(size_t i, struct ftrace_site_info *info)
+{
+	if (i >= nr_recs)
+		return false;
+	unsigned long flags = arch_irq_save(); /* a consistent snapshot */
+	struct ftrace_rec *r = &recs[i];
+	info->ip = r->ip;
+	info->name = r->name;
+	info->nr_ops = r->nr_ops;
+	info->regs = r->flags & REC_REGS;
+	info->ipmodify = r->flags & REC_IPMODIFY;
+	info->jmp = r->cur[0] == 0xe9 ? r->jmp : 0;
+	memcpy(info->insn, (void *)r->ip, MCOUNT_INSN_SIZE);
+	arch_irq_restore(flags);
+	return true;
+}
+
+/* ---- applying the registered ops to the sites ---- */
+
+struct rec_state {
+	struct ftrace_ops *one;
+	u16 nr;
+	u8 flags;
+};
+
+static void rec_want(const struct ftrace_rec *r, u8 *insn)
+{
+	if (!r->nr_ops || (r->flags & REC_DISABLED)) {
+		memcpy(insn, nop5, MCOUNT_INSN_SIZE);
+	} else if (r->nr_ops == 1 && r->jmp && (r->flags & REC_IPMODIFY)) {
+		make_rel(insn, 0xe9, r->ip, r->jmp);
+	} else {
+		int slot = r->nr_ops == 1 && r->one->tramp >= 0 ? r->one->tramp : FTRACE_LIST_SLOT;
+		make_rel(insn, 0xe8, r->ip, ftrace_tramp_table[slot]);
+	}
+}
+
+static void state_add(struct rec_state *s, struct ftrace_ops *o, int *conflict)
+{
+	if ((o->flags & FTRACE_OPS_FL_IPMODIFY) && (s->flags & REC_IPMODIFY))
+		*conflict = 1;
+	s->nr++;
+	s->one = o;
+	if (o->flags & FTRACE_OPS_FL_SAVE_REGS)
+		s->flags |= REC_REGS;
+	if (o->flags & FTRACE_OPS_FL_IPMODIFY)
+		s->flags |= REC_IPMODIFY;
+}
+
+/* Recompute every site from the registered ops and rewrite those that
+ * change, in one batch. -EBUSY (nothing touched) if a site would get two
+ * IPMODIFY ops. Called with ftrace_lock held. */
+/* ftrace_apply()'s working arrays, one slot per record, allocated with
+ * the record array (recs_replace, ftrace_init): ftrace_apply() runs on
+ * paths that cannot fail, such as unregistering an ops whose memory is
+ * freed next or clearing a livepatch jmp before a transition, and an
+ * allocation failure there left a site calling freed ops or jumping
+ * straight to the old replacement. */
+static struct rec_state *apply_st;
+static struct text_poke_loc *apply_locs;
+
+static int apply_scratch_alloc(size_t n, struct rec_state **st, struct text_poke_loc **locs)
+{
+	*st = kmalloc(n * sizeof(**st) + 1);
+	*locs = kmalloc(n * sizeof(**locs) + 1);
+	if (*st && *locs)
+		return 0;
+	kfree(*st);
+	kfree(*locs);
+	return -ENOMEM;
+}
+
+static int ftrace_apply(void)
+{
+	struct rec_state *st = apply_st;
+	memset(st, 0, nr_recs * sizeof(*st));
+	int conflict = 0;
+	for (struct ftrace_ops *o = ftrace_ops_list; o && !conflict; o = o->next) {
+		if (!o->nr_filter) {
+			for (size_t i = 0; i < nr_recs; i++)
+				state_add(&st[i], o, &conflict);
+			continue;
+		}
+		for (size_t k = 0; k < o->nr_filter; k++) {
+			long i = rec_index(o->filter[k]);
+			if (i >= 0)
+				state_add(&st[i], o, &conflict);
+		}
+	}
+	if (conflict)
+		return -EBUSY;
+
+	size_t n = 0;
+	struct text_poke_loc *locs = apply_locs;
+	for (size_t i = 0; i < nr_recs; i++) {
+		struct ftrace_rec *r = &recs[i];
+		if (r->flags & REC_DISABLED)
+			st[i] = (struct rec_state){ 0 };
+		r->nr_ops = st[i].nr;
+		r->one = st[i].nr == 1 ? st[i].one : NULL;
+		r->flags = st[i].flags | (r->flags & REC_DISABLED);
+		if (!r->nr_ops)
+			r->jmp = 0; /* the ops that asked for it is gone */
+		u8 want[MCOUNT_INSN_SIZE];
+		rec_want(r, want);
+		if (memcmp(want, r->cur, MCOUNT_INSN_SIZE)) {
+			locs[n].addr = r->ip;
+			memcpy(locs[n].old, r->cur, MCOUNT_INSN_SIZE);
+			memcpy(locs[n].new, want, MCOUNT_INSN_SIZE);
+			n++;
+		}
+	}
+	int err = text_poke_batch(locs, n);
+	if (!err) {
+		for (size_t k = 0; k < n; k++) {
+			long i = rec_index(locs[k].addr);
+			memcpy(recs[i].cur, locs[k].new, MCOUNT_INSN_SIZE);
+		}
+		ftrace_updates += n;
+	} else {
+		pr_err("updating %zu sites failed (%d)\n", n, err);
+	}
+	return err;
+}
+
+static int tramp_alloc(struct ftrace_ops *ops)
+{
+	int base = (ops->flags & FTRACE_OPS_FL_SAVE_REGS) ? FTRACE_NR_TRAMPS : 0;
+	for (int i = base; i < base + FTRACE_NR_TRAMPS; i++)
+		if (!ftrace_tramp_ops[i]) {
+			WRITE_ONCE(ftrace_tramp_ops[i], ops);
+			return i;
+		}
+	return -1; /* no slot left: this ops goes through the list trampoline */
+}
+
+static void tramp_free(struct ftrace_ops *ops)
+{
+	if (ops->tramp >= 0 && ops->tramp < FTRACE_LIST_SLOT)
+		WRITE_ONCE(ftrace_tramp_ops[ops->tramp], NULL);
+	ops->tramp = -1;
+}
+
+static void list_remove(struct ftrace_ops *ops)
+{
+	for (struct ftrace_ops **p = &ftrace_ops_list; *p; p = &(*p)->next)
+		if (*p == ops) {
+			WRITE_ONCE(*p, ops->next);
+			break;
+		}
+	ops->next = NULL;
+}
+
+int register_ftrace_function(struct ftrace_ops *ops)
+{
+	if (!ops || !ops->func || !recs)
+		return -EINVAL;
+	spin_lock(&ftrace_lock);
+	if (ops->flags & FTRACE_OPS_FL_ENABLED) {
+		spin_unlock(&ftrace_lock);
+		return -EBUSY;
+	}
+	ops->tramp = tramp_alloc(ops);
+	ops->next = ftrace_ops_list;
+	ops->flags |= FTRACE_OPS_FL_ENABLED;
+	WRITE_ONCE(ftrace_ops_list, ops);
+	int err = ftrace_apply();
+	if (err) {
+		list_remove(ops);
+		ops->flags &= ~FTRACE_OPS_FL_ENABLED;
+		if (err != -EBUSY && err != -ENOMEM)
+			ftrace_apply(); /* put back whatever part of the batch happened */
+		tramp_free(ops);
+	}
+	spin_unlock(&ftrace_lock);
+	return err;
+}
+
+int unregister_ftrace_function(struct ftrace_ops *ops)
+{
+	if (!ops)
+		return -EINVAL;
+	spin_lock(&ftrace_lock);
+	if (!(ops->flags & FTRACE_OPS_FL_ENABLED)) {
+		spin_unlock(&ftrace_lock);
+		return -EINVAL;
+	}
+	list_remove(ops);
+	ops->flags &= ~FTRACE_OPS_FL_ENABLED;
+	int err = ftrace_apply();
+	tramp_free(ops);
+	kfree(ops->filter);
+	ops->filter = NULL;
+	ops->nr_filter = 0;
+	spin_unlock(&ftrace_lock);
+	return err;
+}
+
+void ftrace_free_filter(struct ftrace_ops *ops)
+{
+	spin_lock(&ftrace_lock);
+	if (!(ops->flags & FTRACE_OPS_FL_ENABLED)) {
+		kfree(ops->filter);
+		ops->filter = NULL;
+		ops->nr_filter = 0;
+	}
+	spin_unlock(&ftrace_lock);
+}
+
+/* ---- filters: edited as a per-site bitmap, stored as a sorted array ---- */
+
+static u8 *filter_map(struct ftrace_ops *ops, bool reset)
+{
+	u8 *map = kzalloc(nr_recs + 1);
+	if (map && !reset)
+		for (size_t k = 0; k < ops->nr_filter; k++) {
+			long i = rec_index(ops->filter[k]);
+			if (i >= 0)
+				map[i] = 1;
+		}
+	return map;
+}
+
+/* Install map as ops' filter; on a registered ops apply it, and keep the
+ * old filter if that fails. Takes ownership of map. ftrace_lock held. */
+static int filter_commit(struct ftrace_ops *ops, u8 *map)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < nr_recs; i++)
+		n += map[i];
+	unsigned long *f = NULL;
+	if (n) {
+		f = kmalloc(n * sizeof(*f));
+		if (!f) {
+			kfree(map);
+			return -ENOMEM;
+		}
+		for (size_t i = 0, k = 0; i < nr_recs; i++)
+			if (map[i])
+				f[k++] = recs[i].ip;
+	}
+	kfree(map);
+	unsigned long *old = ops->filter;
+	size_t old_n = ops->nr_filter;
+	ops->filter = f;
+	ops->nr_filter = n;
+	int err = 0;
+	if (ops->flags & FTRACE_OPS_FL_ENABLED) {
+		err = ftrace_apply();
+		if (err) {
+			ops->filter = old;
+			ops->nr_filter = old_n;
+			kfree(f);
+			if (err != -EBUSY && err != -ENOMEM)
+				ftrace_apply();
+			return err;
+		}
+	}
+	kfree(old);
+	return 0;
+}
+
+int ftrace_set_filter_ip(struct ftrace_ops *ops, unsigned long ip, int remove, int reset)
+{
+	if (!ops || !recs)
+		return -EINVAL;
+	spin_lock(&ftrace_lock);
+	long i = rec_index(ip);
+	int err = -ENOENT;
+	if (i >= 0) {
+		u8 *map = filter_map(ops, reset);
+		err = -ENOMEM;
+		if (map) {
+			map[i] = !remove;
+			err = filter_commit(ops, map);
+		}
+	}
+	spin_unlock(&ftrace_lock);
+	return err;
+}
+
+/* Apply whitespace-separated globs ("!glob" removes). */
+static int filter_globs(struct ftrace_ops *ops, const char *buf, size_t len, bool reset)
+{
+	u8 *map = filter_map(ops, reset);
+	if (!map)
+		return -ENOMEM;
+	size_t pos = 0;
+	char word[128];
+	while (pos < len) {
+		while (pos < len && (buf[pos] == ' ' || buf[pos] == '\t' || buf[pos] == '\n'))
+			pos++;
+		size_t start = pos;
+		while (pos < len && buf[pos] && buf[pos] != ' ' && buf[pos] != '\t' &&
+		       buf[pos] != '\n')
+			pos++;
+		if (pos == start)
+			break;
+		if (pos - start >= sizeof(word)) {
+			kfree(map);
+			return -EINVAL;
+		}
+		memcpy(word, buf + start, pos - start);
+		word[pos - start] = 0;
+		bool remove = word[0] == '!';
+		const char *pat = word + remove;
+		size_t hits = 0;
+		for (size_t i = 0; i < nr_recs; i++)
+			if (recs[i].name && glob_match(pat, recs[i].name)) {
+				map[i] = !remove;
+				hits++;
+			}
+		if (!hits && !remove) {
+			kfree(map);
+			return -EINVAL;
+		}
+	}
+	return filter_commit(ops, map);
+}
+
+int ftrace_set_filter(struct ftrace_ops *ops, const char *buf, int len, int reset)
+{
+	if (!ops || !recs || len < 0)
+		return -EINVAL;
+	spin_lock(&ftrace_lock);
+	int err = filter_globs(ops, buf ? buf : "", buf ? (size_t)len : 0, reset);
+	spin_unlock(&ftrace_lock);
+	return err;
+}
+
+/* ---- the jmp fast path ---- */
+
+int ftrace_site_set_jmp(unsigned long site, unsigned long target)
+{
+	spin_lock(&ftrace_lock);
+	long i = rec_index(site);
+	int err = -ENOENT;
+	if (i >= 0) {
+		struct ftrace_rec *r = &recs[i];
+		if (r->nr_ops != 1 || !(r->flags & REC_IPMODIFY))
+			err = -EBUSY;
+		else if (!rel32_reaches(site, target))
+			err = -ERANGE;
+		else {
+			unsigned long old = r->jmp;
+			r->jmp = target;
+			err = ftrace_apply();
+			if (err)
+				r->jmp = old;
+		}
+	}
+	spin_unlock(&ftrace_lock);
+	return err;
+}
+
+int ftrace_site_clear_jmp(unsigned long site)
+{
+	spin_lock(&ftrace_lock);
+	long i = rec_index(site);
+	int err = -ENOENT;
+	if (i >= 0) {
+		recs[i].jmp = 0;
+		err = ftrace_apply();
+	}
+	spin_unlock(&ftrace_lock);
+	return err;
+}
+
+/* ---- module sites ---- */
+
+/* A new record array of n entries (sized as at boot, so a load and an
+ * unload leave the heap as they found it). ftrace_lock held. */
+static int recs_replace(size_t n, bool (*keep)(const struct ftrace_rec *r, void *arg), void *arg,
+			const unsigned long *add, size_t nadd, const u8 *cur)
+{
+	struct rec_state *st;
+	struct text_poke_loc *locs;
+	if (apply_scratch_alloc(n, &st, &locs))
+		return -ENOMEM;
+	struct ftrace_rec *nr = kzalloc(n * sizeof(*nr) + 1);
+	if (!nr) {
+		kfree(st);
+		kfree(locs);
+		return -ENOMEM;
+	}
+	size_t w = 0, a = 0;
+	for (size_t i = 0; i <= nr_recs; i++) {
+		while (a < nadd && (i == nr_recs || add[a] < recs[i].ip)) {
+			struct ksym sym;
+			nr[w] = (struct ftrace_rec){ .ip = add[a] };
+			if (ksym_lookup_addr(add[a], &sym, NULL))
+				nr[w].name = sym.name;
+			memcpy(nr[w].cur, cur + a * MCOUNT_INSN_SIZE, MCOUNT_INSN_SIZE);
+			w++;
+			a++;
+		}
+		if (i < nr_recs && (!keep || keep(&recs[i], arg)))
+			nr[w++] = recs[i];
+	}
+	/* Readers (ftrace_location, tracefs) run with interrupts on; one CPU:
+	 * swapping with interrupts off is enough. */
+	unsigned long flags = arch_irq_save();
+	struct ftrace_rec *old = recs;
+	struct rec_state *old_st = apply_st;
+	struct text_poke_loc *old_locs = apply_locs;
+	recs = nr;
+	nr_recs = w;
+	apply_st = st;
+	apply_locs = locs;
+	arch_irq_restore(flags);
+	kfree(old);
+	kfree(old_st);
+	kfree(old_locs);
+	return 0;
+}
+
+int ftrace_add_module_sites(struct module *mod, const unsigned long *sites, size_t n)
+{
+	if (!recs)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	unsigned long *sorted = kmalloc(n * sizeof(*sorted));
+	u8 *cur = kmalloc(n * MCOUNT_INSN_SIZE);
+	if (!sorted || !cur) {
+		kfree(sorted);
+		kfree(cur);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < n; k++) {
+		size_t j = k;
+		while (j && sorted[j - 1] > sites[k]) {
+			sorted[j] = sorted[j - 1];
+			j--;
+		}
+		sorted[j] = sites[k];
+	}
+	int err = 0;
+	spin_lock(&ftrace_lock);
+	for (size_t k = 0; k < n && !err; k++) {
+		u8 call[MCOUNT_INSN_SIZE];
+		make_rel(call, 0xe8, sorted[k], (unsigned long)__fentry__);
+		if ((k && sorted[k] == sorted[k - 1]) || rec_index(sorted[k]) >= 0) {
+			pr_err("%s: duplicate fentry site %#lx\n", mod->name, sorted[k]);
+			err = -EINVAL;
+		} else if (memcmp((void *)sorted[k], call, MCOUNT_INSN_SIZE)) {
+			pr_err("%s: no call __fentry__ at %#lx\n", mod->name, sorted[k]);
+			err = -EINVAL;
+		} else {
+			memcpy(cur + k * MCOUNT_INSN_SIZE, call, MCOUNT_INSN_SIZE);
+		}
+	}
+	if (!err)
+		err = recs_replace(nr_recs + n, NULL, NULL, sorted, n, cur);
+	/* Each site now holds `call __fentry__`: let the registered ops decide
+	 * (NOP, or a trampoline for an ops that traces everything). */
+	if (!err && (err = ftrace_apply())) {
+		pr_err("%s: cannot convert its fentry sites (%d)\n", mod->name, err);
+		ftrace_remove_module_sites_locked(sorted, n);
+	}
+	spin_unlock(&ftrace_lock);
+	kfree(cur);
+	if (err) {
+		kfree(sorted);
+		return err;
+	}
+	mod->sites = sorted;
+	mod->nr_sites = n;
+	return 0;
+}
+
+struct site_set {
+	const unsigned long *ip;
+	size_t n;
+};
+
+static bool site_in(const struct site_set *set, unsigned long ip)
+{
+	size_t lo = 0, hi = set->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (set->ip[mid] == ip)
+			return true;
+		if (set->ip[mid] < ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static bool keep_not_in(const struct ftrace_rec *r, void *arg)
+{
+	return !site_in(arg, r->ip);
+}
+
+/* NOP the sites whatever ops hold them, then drop their records. */
+static int ftrace_remove_module_sites_locked(const unsigned long *sites, size_t n)
+{
+	struct site_set set = { sites, n };
+	for (size_t i = 0; i < nr_recs; i++)
+		if (site_in(&set, recs[i].ip))
+			recs[i].flags |= REC_DISABLED;
+	int err = ftrace_apply();
+	if (err)
+		return err;
+	return recs_replace(nr_recs - n, keep_not_in, &set, NULL, 0, NULL);
+}
+
+int ftrace_module_sites_busy(struct module *mod)
+{
+	struct site_set set = { mod->sites, mod->nr_sites };
+	int busy = 0;
+	spin_lock(&ftrace_lock);
+	for (struct ftrace_ops *o = ftrace_ops_list; o && !busy; o = o->next)
+		for (size_t k = 0; k < o->nr_filter && !busy; k++)
+			busy = site_in(&set, o->filter[k]);
+	spin_unlock(&ftrace_lock);
+	return busy ? -EBUSY : 0;
+}
+
+int ftrace_remove_module_sites(struct module *mod)
+{
+	if (!mod->nr_sites)
+		return 0;
+	/* An ops filtering on one of these sites would later match another
+	 * module's code at the same address: refuse (the caller says busy). */
+	int err = ftrace_module_sites_busy(mod);
+	if (err)
+		return err;
+	spin_lock(&ftrace_lock);
+	err = ftrace_remove_module_sites_locked(mod->sites, mod->nr_sites);
+	spin_unlock(&ftrace_lock);
+	if (err)
+		return err;
+	kfree(mod->sites);
+	mod->sites = NULL;
+	mod->nr_sites = 0;
+	return 0;
+}
+
+/* ---- boot: record every site and NOP it ---- */
+
+static int ftrace_init(void)
+{
+	size_t n = __stop_mcount_loc - __start_mcount_loc;
+	size_t bytes = n * sizeof(*recs);
+	recs = kzalloc(bytes + 1);
+	if (!recs || apply_scratch_alloc(n, &apply_st, &apply_locs)) {
+		pr_err("no memory for %zu records\n", n);
+		return -ENOMEM;
+	}
+	pr_info("allocating %zu entries in %zu pages\n", n,
+		(size_t)ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE);
+	for (size_t k = 0; k < n; k++) {
+		/* Insertion: __mcount_loc is already in link order. */
+		unsigned long ip = __start_mcount_loc[k];
+		size_t j = nr_recs;
+		while (j && recs[j - 1].ip > ip) {
+			recs[j] = recs[j - 1];
+			j--;
+		}
+		if (j && recs[j - 1].ip == ip)
+			continue; /* shouldn't happen; tolerate duplicates */
+		recs[j] = (struct ftrace_rec){ .ip = ip };
+		nr_recs++;
+	}
+
+	/* No other CPU runs and no interrupt is taken while we convert, so
+	 * a direct text_poke per site is safe (Linux's text_poke_early). */
+	size_t converted = 0, bad = 0, w = 0;
+	unsigned long flags = arch_irq_save();
+	for (size_t i = 0; i < nr_recs; i++) {
+		struct ftrace_rec r = recs[i];
+		u8 call[MCOUNT_INSN_SIZE];
+		make_rel(call, 0xe8, r.ip, (unsigned long)__fentry__);
+		if (text_poke((void *)r.ip, nop5, call, MCOUNT_INSN_SIZE)) {
+			bad++; /* not ours to touch: drop the record */
+			continue;
+		}
+		struct ksym sym;
+		if (ksym_lookup_addr(r.ip, &sym, NULL))
+			r.name = sym.name;
+		memcpy(r.cur, nop5, MCOUNT_INSN_SIZE);
+		recs[w++] = r;
+		converted++;
+	}
+	nr_recs = w;
+	arch_irq_restore(flags);
+	pr_info("converted %zu call sites to 0f 1f 44 00 00 (%zu refused)\n", converted, bad);
+	return bad ? -EINVAL : 0;
+}
+core_initcall(ftrace_init);

@@ -1,0 +1,33 @@
+/* In-kernel micro-benchmarks, run by `make bench` with the command line
+ * `bench` under QEMU -icount shift=0,sleep=off, where the TSC advances by
+ * exactly one per guest instruction. A benchmark registers itself through
+ * the .kbench section and reports figures:
+ *
+ *   KBENCH(call_plain) { ... bench_report("call_plain", insns, "insns/call"); }
+ *
+ * Each figure prints as `bench: NAME VALUE UNIT`, then a table at the end. */
+#pragma once
+#include <kelp/compiler.h>
+#include <arch/cpu.h>
+
+struct kbench {
+	char name[48];
+	void (*fn)(void);
+};
+
+#define KBENCH(name_)                                                                              \
+	static void kbench_##name_(void);                                                          \
+	static const struct kbench __kbench_##name_ __used __section(".kbench")                    \
+		__aligned(8) = { #name_, kbench_##name_ };                                         \
+	static void kbench_##name_(void)
+
+/* Record one figure (value may be a ratio * 1000 with unit "x1000", etc.). */
+void bench_report(const char *name, u64 value, const char *unit);
+/* Run every benchmark (or those whose name matches glob `filter`). */
+int bench_run_all(const char *filter);
+
+/* Timestamp counter read; under icount, instructions retired. */
+static __always_inline u64 bench_now(void)
+{
+	return arch_rdtsc();
+}

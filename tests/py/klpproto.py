@@ -1,0 +1,155 @@
+"""A Python client of the COM2 patch protocol (docs/PROTOCOL.md), for tests
+that send many blobs over one connection (tests/py/test_blob_storm.py): one
+socket, one HELLO, then BEGIN/DATA/END per blob, without a klpctl process
+per blob. Same frames, same retransmission rules as tools/klpctl.c.
+
+    c = KlpClient(k.com2_path); c.hello()
+    status, text = c.load(blob_bytes, "name", "a=1")
+    status, text = c.cmd("unload name")
+"""
+import os
+import select
+import socket
+import struct
+import time
+import zlib
+
+T_HELLO, T_BEGIN, T_DATA, T_END, T_CMD, T_ACK, T_NAK, T_RESULT = range(1, 9)
+MAX_PAYLOAD = 4096
+DATA_CHUNK = MAX_PAYLOAD - 4
+ACK_TIMEOUT = 0.5
+RETRIES = 8
+
+
+def encode(ftype, seq, payload=b"", flags=0):
+    body = struct.pack("<BBHI", ftype, flags, seq, len(payload)) + payload
+    return b"KF" + body + struct.pack("<I", zlib.crc32(body) & 0xffffffff)
+
+
+class Decoder(object):
+    """Byte-stream decoder: yields (type, seq, payload) of good frames,
+    resynchronising on the next magic after a bad one."""
+
+    def __init__(self):
+        self.buf = bytearray()
+        self.errors = 0
+
+    def feed(self, data):
+        self.buf += data
+        out = []
+        while True:
+            i = self.buf.find(b"KF")
+            if i < 0:
+                del self.buf[:max(0, len(self.buf) - 1)]
+                return out
+            del self.buf[:i]
+            if len(self.buf) < 10:
+                return out
+            ftype, flags, seq, ln = struct.unpack_from("<BBHI", self.buf, 2)
+            if ln > MAX_PAYLOAD:
+                self.errors += 1
+                del self.buf[:1]
+                continue
+            if len(self.buf) < 14 + ln:
+                return out
+            body = bytes(self.buf[2:10 + ln])
+            crc, = struct.unpack_from("<I", self.buf, 10 + ln)
+            if zlib.crc32(body) & 0xffffffff != crc:
+                self.errors += 1
+                del self.buf[:1]
+                continue
+            out.append((ftype, seq, body[8:]))
+            del self.buf[:14 + ln]
+
+
+class KlpError(Exception):
+    pass
+
+
+class KlpClient(object):
+    def __init__(self, path, timeout=ACK_TIMEOUT, retries=RETRIES):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.dec = Decoder()
+        self.pending = []
+        self.seq = int.from_bytes(os.urandom(2), "little")
+        self.timeout = timeout
+        self.retries = retries
+        self.retransmits = 0
+        self.frames_sent = 0
+        self.bytes_sent = 0
+
+    def close(self):
+        self.sock.close()
+
+    def _recv(self, deadline):
+        while not self.pending:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([self.sock], [], [], left)
+            if not r:
+                continue
+            data = self.sock.recv(65536)
+            if not data:
+                raise KlpError("connection closed by the kernel")
+            self.pending += self.dec.feed(data)
+        return self.pending.pop(0)
+
+    def request(self, ftype, payload=b"", want_result=False):
+        """Returns (frame type, status, text) of the answer."""
+        seq = self.seq & 0xffff
+        self.seq += 1
+        frame = encode(ftype, seq, payload)
+        tries = 0
+        while True:
+            if tries > self.retries:
+                raise KlpError("no answer from the kernel after %d tries" % tries)
+            if tries:
+                self.retransmits += 1
+            tries += 1
+            self.sock.sendall(frame)
+            self.frames_sent += 1
+            self.bytes_sent += len(frame)
+            deadline = time.monotonic() + self.timeout
+            while True:
+                f = self._recv(deadline)
+                if f is None:
+                    break
+                t, _, p = f
+                if len(p) < 2 or struct.unpack_from("<H", p)[0] != seq:
+                    continue
+                if t == T_ACK:
+                    if not want_result:
+                        return T_ACK, 0, ""
+                    tries = 1
+                    deadline = time.monotonic() + self.timeout
+                    continue
+                if t in (T_NAK, T_RESULT) and len(p) >= 6:
+                    status, = struct.unpack_from("<i", p, 2)
+                    return t, status, p[6:].decode(errors="replace")
+
+    def hello(self):
+        t, st, text = self.request(T_HELLO, struct.pack("<HH", 1, MAX_PAYLOAD), True)
+        if t != T_RESULT or st:
+            raise KlpError("HELLO refused: %s (%d)" % (text, st))
+        return text
+
+    def load(self, blob, name, params=""):
+        """Sends a blob; returns (status, text): 0 and "loaded X" on success,
+        -errno and the kernel's reason otherwise (NAKs included)."""
+        nb, pb = name.encode(), params.encode()
+        t, st, text = self.request(T_BEGIN, struct.pack("<IBBH", len(blob), len(nb), 0, len(pb))
+                                   + nb + pb)
+        if t == T_NAK:
+            return st or -71, text
+        for off in range(0, len(blob), DATA_CHUNK):
+            t, st, text = self.request(T_DATA, struct.pack("<I", off) + blob[off:off + DATA_CHUNK])
+            if t == T_NAK:
+                return st or -71, text
+        t, st, text = self.request(T_END, struct.pack("<I", zlib.crc32(blob) & 0xffffffff), True)
+        return st, text
+
+    def cmd(self, text):
+        t, st, out = self.request(T_CMD, text.encode(), True)
+        return st, out
