@@ -1,6 +1,7 @@
 /* The /proc files (cmdline, meminfo, uptime, version), the /sys/kernel
- * skeleton, and /sys/kernel/kelp/test_int, an attribute that exists for the
- * shell's end-to-end tests (it stores an int and rejects anything else).
+ * skeleton, and in the test kernel /sys/kernel/kelp/test_int, an attribute
+ * that exists for the shell's end-to-end tests (it stores an int and
+ * rejects anything else).
  * The show functions are ordinary traced, out-of-line functions so that a
  * live patch can replace them, as Linux's livepatch sample replaces
  * cmdline_proc_show. */
@@ -63,6 +64,7 @@ noinline int version_proc_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+#ifdef CONFIG_KTEST
 /* Test attribute: an int, written in any base kstrtoint accepts. */
 static int proc_test_int;
 
@@ -80,6 +82,7 @@ static ssize_t test_int_store(void *data, const char *buf, size_t len)
 	*(int *)data = v;
 	return len;
 }
+#endif
 
 static int proc_init(void)
 {
@@ -90,9 +93,12 @@ static int proc_init(void)
 	if (!pfs_create_file(proc, "cmdline", 0444, cmdline_proc_show, NULL, NULL) ||
 	    !pfs_create_file(proc, "meminfo", 0444, meminfo_proc_show, NULL, NULL) ||
 	    !pfs_create_file(proc, "uptime", 0444, uptime_proc_show, NULL, NULL) ||
-	    !pfs_create_file(proc, "version", 0444, version_proc_show, NULL, NULL) ||
-	    !pfs_create_file(kelp, "test_int", 0644, test_int_show, test_int_store, &proc_test_int))
+	    !pfs_create_file(proc, "version", 0444, version_proc_show, NULL, NULL))
 		return -ENOMEM;
+#ifdef CONFIG_KTEST
+	if (!pfs_create_file(kelp, "test_int", 0644, test_int_show, test_int_store, &proc_test_int))
+		return -ENOMEM;
+#endif
 	return 0;
 }
 fs_initcall(proc_init);

@@ -1,5 +1,6 @@
 /* kmain: brings the kernel up in order — CPU, console, memory, platform,
- * subsystems — then runs the self-tests (cmdline "selftest") or the shell. */
+ * subsystems — then runs the shell, or in the test kernel the self-tests
+ * (cmdline "selftest") or the benchmarks ("bench"). */
 #include <kelp/printk.h>
 #include <kelp/panic.h>
 #include <kelp/cmdline.h>
@@ -7,36 +8,47 @@
 #include <kelp/serial.h>
 #include <kelp/time.h>
 #include <kelp/init.h>
-#include <kelp/ktest.h>
-#include <kelp/bench.h>
 #include <kelp/string.h>
 #include <kelp/mm.h>
 #include <kelp/shell.h>
 #include <kelp/sched.h>
 #include <arch/cpu.h>
 #include <kelp/patchchan.h>
+#ifdef CONFIG_KTEST
+#include <kelp/ktest.h>
+#endif
+#ifdef CONFIG_BENCH
+#include <kelp/bench.h>
+#endif
 
 #define KELP_VERSION "0.1"
 
-static void run_selftests_and_exit(void)
+/* isa-debug-exit: 0x10 -> QEMU status 33 (pass), 0x11 -> 35 (fail). */
+static __noreturn void run_boot_role(const char *role)
 {
-	char suite[64];
-	const char *only = cmdline_get("selftest", suite, sizeof(suite)) ? suite : NULL;
-	int failed = ktest_run(only);
-	/* isa-debug-exit: 0x10 -> QEMU status 33 (pass), 0x11 -> 35 (fail). */
-	arch_qemu_exit(failed ? 0x11 : 0x10);
+	char arg[64];
+	const char *only = cmdline_get(role, arg, sizeof(arg)) ? arg : NULL;
+#ifdef CONFIG_KTEST
+	if (!strcmp(role, "selftest"))
+		arch_qemu_exit(ktest_run(only) ? 0x11 : 0x10);
+#endif
+#ifdef CONFIG_BENCH
+	if (!strcmp(role, "bench")) {
+		bench_run_all(only);
+		arch_qemu_exit(0x10);
+	}
+#endif
+	(void)only;
+	panic("%s: not built into this kernel (the test kernel has it: make %s)", role, role);
 }
 
 static int kernel_main_thread(void *data)
 {
 	(void)data;
 	if (cmdline_has("selftest"))
-		run_selftests_and_exit();
-	if (cmdline_has("bench")) {
-		char filter[64];
-		bench_run_all(cmdline_get("bench", filter, sizeof(filter)) ? filter : NULL);
-		arch_qemu_exit(0x10);
-	}
+		run_boot_role("selftest");
+	if (cmdline_has("bench"))
+		run_boot_role("bench");
 	klp_channel_start();
 	shell_run();
 	panic("shell returned");

@@ -61,7 +61,10 @@ static struct kblock *free_list;
 static struct klarge *large_list;
 static struct kmalloc_stats stats;
 static size_t default_limit;
+#ifdef CONFIG_FAILSLAB
+/* tests/stress/failslab.c: the Nth allocation from now fails. */
 static int fail_countdown;
+#endif
 
 static inline struct kfree_links *links(struct kblock *b)
 {
@@ -281,10 +284,12 @@ void *kmalloc_aligned(size_t size, size_t align)
 	}
 	unsigned long flags = spin_lock_irqsave(&heap_lock);
 	void *p = NULL;
+#ifdef CONFIG_FAILSLAB
 	if (fail_countdown > 0 && --fail_countdown == 0) {
 		stats.injected_failures++;
 		goto out;
 	}
+#endif
 	/* Refuse sizes whose rounding would overflow. */
 	if (size > (1UL << 40))
 		goto out;
@@ -464,12 +469,14 @@ size_t kmalloc_set_limit(size_t pages)
 	return old;
 }
 
+#ifdef CONFIG_FAILSLAB
 void kmalloc_fail_nth(int n)
 {
 	unsigned long flags = spin_lock_irqsave(&heap_lock);
 	fail_countdown = n > 0 ? n : 0;
 	spin_unlock_irqrestore(&heap_lock, flags);
 }
+#endif
 
 void kmalloc_init(void)
 {

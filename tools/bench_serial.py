@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Serial load throughput of the patch channel: boots Kelp in QEMU with COM2
 on a UNIX socket, builds a module of about SIZE bytes outside the tree
-(`make module P=...`), loads and unloads it with build/klpctl a few times,
+(`make VARIANT=test module P=...`), loads and unloads it with klpctl a few times,
 and reports wall time per load and the kernel's own figure (guest time from
 the first byte of the transfer to the blob handed to the loader).
 
@@ -24,7 +24,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "py"))
-from kelp import Kelp  # noqa: E402
+from kelp import BUILD, KLPCTL, Kelp  # noqa: E402
 
 
 def build_blob(size, outdir):
@@ -36,9 +36,9 @@ def build_blob(size, outdir):
         f.write(",".join("0x%xUL" % (i * 0x9e3779b97f4a7c15 & (2**64 - 1)) for i in range(words)))
         f.write("};\nstatic int __init b_init(void) { return bench_payload[1] ? 0 : -1; }\n")
         f.write("module_init(b_init);\nMODULE_LICENSE(\"GPL\");\n")
-    subprocess.run(["make", "-s", "-C", ROOT, "module", "P=" + src], check=True,
+    subprocess.run(["make", "-s", "-C", ROOT, "VARIANT=test", "module", "P=" + src], check=True,
                    stdout=subprocess.DEVNULL)
-    return os.path.join(ROOT, "build", "patches", "bench_blob.klp")
+    return os.path.join(BUILD, "patches", "bench_blob.klp")
 
 
 STAMP = r"\[\s*(\d+\.\d+)\] "
@@ -51,7 +51,7 @@ def apply_latency(k, path, runs):
         k.drain()
         since = len(k.log)
         t0 = time.monotonic()
-        p = subprocess.Popen([os.path.join(ROOT, "build", "klpctl"), "-s", k.com2_path, "-q",
+        p = subprocess.Popen([KLPCTL, "-s", k.com2_path, "-q",
                               "load", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              universal_newlines=True)
         k.expect(r"livepatch: 'livepatch_sample': patching complete", timeout=60)
@@ -84,9 +84,9 @@ def main():
     ap.add_argument("--icount", action="store_true", help="deterministic guest clock")
     ap.add_argument("--no-apply", action="store_true", help="skip the apply latency bench")
     a = ap.parse_args()
-    sample = os.path.join(ROOT, "build", "patches", "livepatch-sample.klp")
+    sample = os.path.join(BUILD, "patches", "livepatch-sample.klp")
     if not a.no_apply:
-        subprocess.run(["make", "-s", "-C", ROOT, "patch", "P=samples/livepatch-sample.c"],
+        subprocess.run(["make", "-s", "-C", ROOT, "VARIANT=test", "patch", "P=samples/livepatch-sample.c"],
                        check=True, stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory() as d:
         path = build_blob(a.size, d)

@@ -21,7 +21,9 @@
 static struct text_poke_loc *volatile poke_batch;
 static volatile size_t poke_batch_n;
 static u64 poke_int3_hits;
+#ifdef CONFIG_KTEST
 void (*text_poke_test_hook)(void);
+#endif
 
 static notrace void poke_sync_core(void)
 {
@@ -171,8 +173,10 @@ notrace int text_poke_batch(struct text_poke_loc *locs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		poke_write(locs[i].addr, &int3, 1);
 	text_poke_sync();
+#ifdef CONFIG_KTEST
 	if (text_poke_test_hook)
 		text_poke_test_hook(); /* runs code under change: the int3 path */
+#endif
 	for (size_t i = 0; i < n; i++)
 		poke_write(locs[i].addr + 1, locs[i].new + 1, POKE_INSN_SIZE - 1);
 	text_poke_sync();

@@ -95,5 +95,6 @@ void kmalloc_get_stats(struct kmalloc_stats *st);
 /* Cap the heap at `pages` frames (0 restores the default, 3/4 of the free
  * RAM at boot); returns the previous cap. */
 size_t kmalloc_set_limit(size_t pages);
-/* Make the n-th allocation from now fail (1 = the next one); 0 disables. */
+/* Make the n-th allocation from now fail (1 = the next one); 0 disables.
+ * CONFIG_FAILSLAB only (the test kernel). */
 void kmalloc_fail_nth(int n);

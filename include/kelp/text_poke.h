@@ -34,7 +34,8 @@ int text_poke(void *addr, const void *new, const void *old, size_t len);
 int text_poke_batch(struct text_poke_loc *locs, size_t n);
 /* Serialise instruction fetch on every CPU (one CPU today: a CPUID here). */
 void text_poke_sync(void);
-/* Self-tests only: called by text_poke_batch while the int3s are in place. */
+/* Self-tests only (CONFIG_KTEST): called by text_poke_batch while the int3s
+ * are in place. */
 extern void (*text_poke_test_hook)(void);
 /* #BP hits on sites under change handled so far (for tests). */
 u64 text_poke_int3_hits(void);

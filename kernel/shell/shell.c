@@ -7,7 +7,6 @@
 #include <kelp/pseudofs.h>
 #include <kelp/printk.h>
 #include <kelp/console.h>
-#include <kelp/ktest.h>
 #include <kelp/panic.h>
 #include <kelp/string.h>
 #include <kelp/errno.h>
@@ -293,20 +292,6 @@ static int cmd_poweroff(int argc, char **argv)
 	arch_poweroff();
 }
 SHELL_COMMAND("poweroff", "turn the machine off", cmd_poweroff);
-
-static int cmd_selftest(int argc, char **argv)
-{
-	if (argc > 2) {
-		shell_error("selftest: usage: selftest [SUITE]\n");
-		return 1;
-	}
-	int failed = ktest_run(argc > 1 ? argv[1] : NULL);
-	if (failed < 0)
-		return 1; /* ktest_run said why */
-	shell_printf("selftest: %d failed\n", failed);
-	return failed ? 1 : 0;
-}
-SHELL_COMMAND("selftest", "[SUITE]: run the self-tests (KTAP output)", cmd_selftest);
 
 static int cmd_panic(int argc, char **argv)
 {

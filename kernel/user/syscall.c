@@ -153,8 +153,10 @@ long do_syscall(unsigned long nr, unsigned long a0, unsigned long a1, unsigned l
 		return sys_spawn((const char __user *)a0, (const char __user *)a1);
 	case SYS_wait:
 		return sys_wait((int)a0, (int __user *)a1);
+#ifdef CONFIG_STRESS
 	case SYS_kelp_pair:
 		return sys_kelp_pair((long __user *)a0);
+#endif
 	default:
 		return -ENOSYS;
 	}

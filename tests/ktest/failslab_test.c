@@ -22,8 +22,8 @@
 	asm(".pushsection .rodata\n.balign 8\n.globl " #sym "\n" #sym ":\n.incbin \"" file         \
 	    "\"\n.globl " #sym "_end\n" #sym "_end:\n.popsection\n")
 
-FS_BLOB(fs_ktest_mod, "build/ktest/ktest_mod.klp");
-FS_BLOB(fs_storm_mod, "build/ktest/storm_mod.klp");
+FS_BLOB(fs_ktest_mod, KTEST_BLOB_DIR "/ktest_mod.klp");
+FS_BLOB(fs_storm_mod, KTEST_BLOB_DIR "/storm_mod.klp");
 
 static const struct module_load_opts fs_opts = {
 	.build_id = (const u8 *)"kelp-ktest-build-id!",

@@ -1,7 +1,9 @@
 /* The self-test runner: groups registered cases into suites and prints
- * KTAP v1 with one nested level per suite (kunit.py parses it). */
+ * KTAP v1 with one nested level per suite (kunit.py parses it); also the
+ * test kernel's `selftest [SUITE]` shell command. */
 #include <kelp/ktest.h>
 #include <kelp/printk.h>
+#include <kelp/shell.h>
 #include <kelp/string.h>
 
 extern const struct ktest_case __start_ktest_cases[], __stop_ktest_cases[];
@@ -100,3 +102,18 @@ int ktest_run(const char *suite)
 	kprintf("# selftest: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
 	return failed;
 }
+
+/* The shell command of the test kernel. */
+static int cmd_selftest(int argc, char **argv)
+{
+	if (argc > 2) {
+		shell_error("selftest: usage: selftest [SUITE]\n");
+		return 1;
+	}
+	int failed = ktest_run(argc > 1 ? argv[1] : NULL);
+	if (failed < 0)
+		return 1; /* ktest_run said why */
+	shell_printf("selftest: %d failed\n", failed);
+	return failed ? 1 : 0;
+}
+SHELL_COMMAND("selftest", "[SUITE]: run the self-tests (KTAP output)", cmd_selftest);

@@ -17,14 +17,14 @@
 	asm(".pushsection .rodata\n.balign 8\n.globl " #sym "\n" #sym ":\n.incbin \"" file         \
 	    "\"\n.globl " #sym "_end\n" #sym "_end:\n.popsection\n")
 
-BLOB(kt_mod, "build/ktest/ktest_mod.klp");
-BLOB(kt_unsigned, "build/ktest/ktest_mod_unsigned.klp");
-BLOB(kt_otherkey, "build/ktest/ktest_mod_otherkey.klp");
-BLOB(kt_oob, "build/ktest/ktest_oob.klp");
-BLOB(kt_reloc, "build/ktest/ktest_reloc.klp");
-BLOB(kt_unknown, "build/ktest/ktest_unknown.klp");
-BLOB(kt_ambig, "build/ktest/ktest_ambig.klp");
-BLOB(kt_far, "build/ktest/ktest_far.klp");
+BLOB(kt_mod, KTEST_BLOB_DIR "/ktest_mod.klp");
+BLOB(kt_unsigned, KTEST_BLOB_DIR "/ktest_mod_unsigned.klp");
+BLOB(kt_otherkey, KTEST_BLOB_DIR "/ktest_mod_otherkey.klp");
+BLOB(kt_oob, KTEST_BLOB_DIR "/ktest_oob.klp");
+BLOB(kt_reloc, KTEST_BLOB_DIR "/ktest_reloc.klp");
+BLOB(kt_unknown, KTEST_BLOB_DIR "/ktest_unknown.klp");
+BLOB(kt_ambig, KTEST_BLOB_DIR "/ktest_ambig.klp");
+BLOB(kt_far, KTEST_BLOB_DIR "/ktest_far.klp");
 
 static const struct module_load_opts kt_opts = {
 	.build_id = (const u8 *)"kelp-ktest-build-id!",

@@ -20,7 +20,9 @@ import time
 import pexpect
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.path.join(ROOT, "build")
+# The test kernel (make VARIANT=test: self-tests, benches, stress code);
+# build/kernel.elf is the run kernel, which carries none of them.
+BUILD = os.environ.get("KELP_BUILD") or os.path.join(ROOT, "build", "test")
 KERNEL = os.path.join(BUILD, "kernel.elf")
 KERNEL_SYM = os.path.join(BUILD, "kernel.sym")
 KLPCTL = os.path.join(BUILD, "klpctl")
