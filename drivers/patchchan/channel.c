@@ -28,7 +28,6 @@
 static DECLARE_WAIT_QUEUE_HEAD(rx_wait);
 static volatile bool rx_pending;
 static struct patchchan_session *session;
-u64 patchchan_bytes_in, patchchan_loads;
 /* Guest time when the current burst of input began (after 1 s of quiet):
  * the start of a transfer, for the throughput line of each load. */
 static u64 burst_start_ms, burst_bytes, last_rx_ms;
@@ -63,7 +62,6 @@ static int chan_load(void *ctx, const u8 *blob, u32 len, const char *name, const
 {
 	struct module *mod;
 	(void)ctx;
-	patchchan_loads++;
 	u64 ms = ktime_get_ms() - burst_start_ms;
 	pr_info("received %s: %u bytes in %llu ms of guest time (%llu bytes/s on the wire)\n", name,
 		len, (unsigned long long)ms,
@@ -251,7 +249,6 @@ static int patchchan_thread(void *data)
 			}
 			last_rx_ms = now;
 			burst_bytes += n;
-			patchchan_bytes_in += n;
 			patchchan_session_feed(session, buf, n, ktime_get_ms());
 			continue;
 		}
