@@ -316,7 +316,7 @@ clean:
 HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
               -fno-sanitize-recover=all -Iinclude
 HOST_TESTS := $(BUILD)/host/sha512_test $(BUILD)/host/ed25519_test $(BUILD)/host/elf_test \
-              $(BUILD)/host/module_sig_test $(BUILD)/host/klp_proto_test $(BUILD)/klpctl
+              $(BUILD)/host/module_sig_test $(BUILD)/host/patchchan_test $(BUILD)/klpctl
 define host_cc
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$@)
@@ -343,11 +343,11 @@ $(BUILD)/host/module_sig_test: tests/host/module_sig_test.c tests/host/testutil.
 
 # The protocol test runs a fake kernel peer in a thread against build/klpctl,
 # so it sees libc's headers first, like klpctl.
-KLP_PROTO_SRCS := drivers/patchchan/frame.c drivers/patchchan/xfer.c lib/crypto/crc32.c
-$(BUILD)/host/klp_proto_test: tests/host/klp_proto_test.c tests/host/testutil.h $(KLP_PROTO_SRCS) \
+PATCHCHAN_SRCS := drivers/patchchan/frame.c drivers/patchchan/xfer.c lib/crypto/crc32.c
+$(BUILD)/host/patchchan_test: tests/host/patchchan_test.c tests/host/testutil.h $(PATCHCHAN_SRCS) \
                               drivers/patchchan/proto.h include/kelp/crypto/crc32.h
 	$(call host_cc,$(subst -Iinclude,-idirafter include -include stdio.h,$(HOSTCFLAGS)) -pthread,\
-	  tests/host/klp_proto_test.c $(KLP_PROTO_SRCS))
+	  tests/host/patchchan_test.c $(PATCHCHAN_SRCS))
 
 .PHONY: host-tests
 host-tests: $(HOST_TESTS)

@@ -49,7 +49,7 @@ static int kernel_main_thread(void *data)
 		run_boot_role("selftest");
 	if (cmdline_has("bench"))
 		run_boot_role("bench");
-	klp_channel_start();
+	patchchan_start();
 	shell_run();
 	panic("shell returned");
 }

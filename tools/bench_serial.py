@@ -61,7 +61,7 @@ def apply_latency(k, path, runs):
             sys.exit("load failed: " + err)
         k.drain(quiet=0.2)
         log = k.log[since:]
-        rx = re.search(STAMP + r"klp_channel: received livepatch_sample: \d+ bytes in (\d+) ms", log)
+        rx = re.search(STAMP + r"patchchan: received livepatch_sample: \d+ bytes in (\d+) ms", log)
         done = re.search(STAMP + r"livepatch: 'livepatch_sample': patching complete", log)
         if rx and done:
             guests.append(float(done.group(1)) - (float(rx.group(1)) - int(rx.group(2)) / 1000.0))

@@ -35,7 +35,7 @@ struct link {
 	unsigned int timeout_ms;
 	unsigned int retries;
 	struct fault fault;
-	struct klp_frame_decoder dec;
+	struct patchchan_frame_decoder dec;
 	bool progress;
 	unsigned long retransmits;
 };
@@ -79,7 +79,7 @@ static void link_send(struct link *l, const u8 *frame, size_t len)
 {
 	struct fault *f = &l->fault;
 	unsigned long n = ++f->sent;
-	u8 copy[KLP_FRAME_MAX];
+	u8 copy[PATCHCHAN_FRAME_MAX];
 
 	if (f->disconnect && n == f->disconnect)
 		die("fault injection: disconnecting at frame %lu", n);
@@ -99,11 +99,11 @@ static void link_send(struct link *l, const u8 *frame, size_t len)
 }
 
 /* Next decoded frame, or NULL after deadline (ms on now_ms()'s clock). */
-static const struct klp_frame *link_recv(struct link *l, u64 deadline)
+static const struct patchchan_frame *link_recv(struct link *l, u64 deadline)
 {
 	u8 buf[512];
 
-	if (klp_frame_decoder_drain(&l->dec) == KLP_DEC_FRAME_READY)
+	if (patchchan_frame_decoder_drain(&l->dec) == PATCHCHAN_DEC_FRAME_READY)
 		return &l->dec.frame;
 	for (;;) {
 		u64 t = now_ms();
@@ -120,7 +120,7 @@ static const struct klp_frame *link_recv(struct link *l, u64 deadline)
 			continue;
 		if (n <= 0)
 			die("connection closed by the kernel");
-		if (klp_frame_decoder_feed(&l->dec, buf[0]) == KLP_DEC_FRAME_READY)
+		if (patchchan_frame_decoder_feed(&l->dec, buf[0]) == PATCHCHAN_DEC_FRAME_READY)
 			return &l->dec.frame;
 	}
 }
@@ -128,7 +128,7 @@ static const struct klp_frame *link_recv(struct link *l, u64 deadline)
 struct answer {
 	u8 type;
 	int status;
-	char text[KLP_TEXT_MAX + 1];
+	char text[PATCHCHAN_TEXT_MAX + 1];
 };
 
 /* Sends one request and waits for its answer: ACK (when want_result is
@@ -138,16 +138,16 @@ struct answer {
 static int request(struct link *l, u8 type, const void *payload, u32 len, bool want_result,
 		   struct answer *a)
 {
-	u8 frame[KLP_FRAME_MAX];
+	u8 frame[PATCHCHAN_FRAME_MAX];
 	u16 seq = l->seq++;
-	size_t flen = klp_frame_encode(frame, sizeof(frame), type, 0, seq, payload, len);
+	size_t flen = patchchan_frame_encode(frame, sizeof(frame), type, 0, seq, payload, len);
 	unsigned int tries = 0;
 
 	if (!flen)
 		die("frame too large");
 	for (;;) {
 		u64 deadline;
-		const struct klp_frame *f;
+		const struct patchchan_frame *f;
 
 		if (tries > l->retries) {
 			snprintf(a->text, sizeof(a->text), "no answer from the kernel after %u tries",
@@ -161,11 +161,11 @@ static int request(struct link *l, u8 type, const void *payload, u32 len, bool w
 		link_send(l, frame, flen);
 		deadline = now_ms() + l->timeout_ms;
 		while ((f = link_recv(l, deadline))) {
-			if (f->len < 2 || klp_get16(f->payload) != seq)
+			if (f->len < 2 || patchchan_get16(f->payload) != seq)
 				continue;	/* an answer to an older request */
-			if (f->type == KLP_T_ACK) {
+			if (f->type == PATCHCHAN_T_ACK) {
 				if (!want_result) {
-					a->type = KLP_T_ACK;
+					a->type = PATCHCHAN_T_ACK;
 					a->status = 0;
 					a->text[0] = 0;
 					return 0;
@@ -174,12 +174,15 @@ static int request(struct link *l, u8 type, const void *payload, u32 len, bool w
 				deadline = now_ms() + l->timeout_ms;
 				continue;
 			}
-			if ((f->type == KLP_T_NAK || f->type == KLP_T_RESULT) && f->len >= 6) {
+			if ((f->type == PATCHCHAN_T_NAK || f->type == PATCHCHAN_T_RESULT) &&
+			    f->len >= 6) {
 				a->type = f->type;
-				a->status = (int)klp_get32(f->payload + 2);
+				a->status = (int)patchchan_get32(f->payload + 2);
 				memcpy(a->text, f->payload + 6, f->len - 6);
 				a->text[f->len - 6] = 0;
-				return f->type == KLP_T_NAK && !a->status ? -EPROTO : a->status;
+				if (f->type == PATCHCHAN_T_NAK && !a->status)
+					return -EPROTO;
+				return a->status;
 			}
 		}
 	}
@@ -200,9 +203,9 @@ static int hello(struct link *l, struct answer *a)
 {
 	u8 p[4];
 
-	klp_put16(p, KLP_PROTO_VERSION);
-	klp_put16(p + 2, KLP_FRAME_MAX_PAYLOAD);
-	return request(l, KLP_T_HELLO, p, sizeof(p), true, a);
+	patchchan_put16(p, PATCHCHAN_PROTO_VERSION);
+	patchchan_put16(p + 2, PATCHCHAN_FRAME_MAX_PAYLOAD);
+	return request(l, PATCHCHAN_T_HELLO, p, sizeof(p), true, a);
 }
 
 static u8 *read_file(const char *path, size_t *len)
@@ -243,8 +246,8 @@ static void blob_name(const char *path, char *name, size_t size)
 static int do_load(struct link *l, const char *path, int nparams, char **params,
 		   struct answer *a)
 {
-	u8 p[KLP_FRAME_MAX_PAYLOAD];
-	char name[KLP_NAME_MAX], pstr[KLP_PARAMS_MAX] = "";
+	u8 p[PATCHCHAN_FRAME_MAX_PAYLOAD];
+	char name[PATCHCHAN_NAME_MAX], pstr[PATCHCHAN_PARAMS_MAX] = "";
 	size_t len, nl, pl;
 	u8 *blob = read_file(path, &len);
 	int ret;
@@ -261,21 +264,21 @@ static int do_load(struct link *l, const char *path, int nparams, char **params,
 		die("%s: too big", path);
 	nl = strlen(name);
 	pl = strlen(pstr);
-	klp_put32(p, (u32)len);
+	patchchan_put32(p, (u32)len);
 	p[4] = (u8)nl;
 	p[5] = 0;
-	klp_put16(p + 6, (u16)pl);
+	patchchan_put16(p + 6, (u16)pl);
 	memcpy(p + 8, name, nl);
 	memcpy(p + 8 + nl, pstr, pl);
-	ret = request(l, KLP_T_BEGIN, p, 8 + nl + pl, false, a);
+	ret = request(l, PATCHCHAN_T_BEGIN, p, 8 + nl + pl, false, a);
 	if (ret)
 		goto out;
 	for (size_t off = 0; off < len;) {
-		size_t n = len - off < KLP_DATA_CHUNK ? len - off : KLP_DATA_CHUNK;
+		size_t n = len - off < PATCHCHAN_DATA_CHUNK ? len - off : PATCHCHAN_DATA_CHUNK;
 
-		klp_put32(p, (u32)off);
+		patchchan_put32(p, (u32)off);
 		memcpy(p + 4, blob + off, n);
-		ret = request(l, KLP_T_DATA, p, 4 + n, false, a);
+		ret = request(l, PATCHCHAN_T_DATA, p, 4 + n, false, a);
 		if (ret)
 			goto out;
 		off += n;
@@ -285,8 +288,8 @@ static int do_load(struct link *l, const char *path, int nparams, char **params,
 	}
 	if (l->progress)
 		fprintf(stderr, "\n");
-	klp_put32(p, crc32(0, blob, len));
-	ret = request(l, KLP_T_END, p, 4, true, a);
+	patchchan_put32(p, crc32(0, blob, len));
+	ret = request(l, PATCHCHAN_T_END, p, 4, true, a);
 out:
 	free(blob);
 	return ret;
@@ -331,10 +334,10 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *sock = "build/klp.sock";
-	struct link l = { .timeout_ms = KLP_ACK_TIMEOUT_MS, .retries = KLP_RETRIES };
+	struct link l = { .timeout_ms = PATCHCHAN_ACK_TIMEOUT_MS, .retries = PATCHCHAN_RETRIES };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct answer a = { 0 };
-	char cmd[KLP_TEXT_MAX + 1];
+	char cmd[PATCHCHAN_TEXT_MAX + 1];
 	int i, ret;
 
 	l.progress = isatty(2);
@@ -365,7 +368,7 @@ int main(int argc, char **argv)
 			die("%s: %s", sock, strerror(errno));
 	}
 	l.seq = (u16)(now_ms() ^ getpid());
-	klp_frame_decoder_init(&l.dec);
+	patchchan_frame_decoder_init(&l.dec);
 
 	ret = hello(&l, &a);
 	if (ret)
@@ -377,14 +380,14 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[i], "list") || !strcmp(argv[i], "dmesg")) {
 		if (i + 1 != argc)
 			usage();
-		ret = request(&l, KLP_T_CMD, argv[i], strlen(argv[i]), true, &a);
+		ret = request(&l, PATCHCHAN_T_CMD, argv[i], strlen(argv[i]), true, &a);
 	} else if (!strcmp(argv[i], "unload") || !strcmp(argv[i], "enable") ||
 		   !strcmp(argv[i], "disable") || !strcmp(argv[i], "wait")) {
 		if (i + 2 != argc)
 			usage();
 		if (snprintf(cmd, sizeof(cmd), "%s %s", argv[i], argv[i + 1]) >= (int)sizeof(cmd))
 			die("name too long");
-		ret = request(&l, KLP_T_CMD, cmd, strlen(cmd), true, &a);
+		ret = request(&l, PATCHCHAN_T_CMD, cmd, strlen(cmd), true, &a);
 	} else {
 		usage();
 	}

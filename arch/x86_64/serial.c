@@ -125,12 +125,6 @@ static int uart_drain(struct serial_port *p)
 	return n;
 }
 
-int serial_poll(int port)
-{
-	struct serial_port *p = port_get(port);
-	return p ? uart_drain(p) : 0;
-}
-
 int serial_read_byte(int port)
 {
 	struct serial_port *p = port_get(port);

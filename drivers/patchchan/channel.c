@@ -1,12 +1,12 @@
 /* The patch channel on COM2 (docs/PROTOCOL.md): a kernel thread drains
  * COM2's receive ring (woken by the UART's receive interrupt), feeds the
- * frame decoder and the klp_session, and runs what the host asks: load a
+ * frame decoder and the patchchan_session, and runs what the host asks: load a
  * blob, unload, list, dmesg, and enable/disable/wait a livepatch through
  * its sysfs files (/sys/kernel/livepatch/NAME/{enabled,transition}).
  *
  * Off under "selftest" and "bench" (the serial self-test owns COM2 then)
  * and with klp.channel=0. */
-#define pr_fmt(fmt) "klp_channel: " fmt
+#define pr_fmt(fmt) "patchchan: " fmt
 #include "proto.h"
 #include <kelp/module.h>
 #include <kelp/serial.h>
@@ -22,13 +22,12 @@
 #include <kelp/errno.h>
 #include <kelp/patchchan.h>
 
-#define KLP_CHANNEL_LIMIT (1u << 20)
+#define PATCHCHAN_LIMIT (1u << 20)
 #define WAIT_TIMEOUT_MS 60000
 
 static DECLARE_WAIT_QUEUE_HEAD(rx_wait);
 static volatile bool rx_pending;
-static struct klp_session *session;
-u64 klp_channel_bytes_in, klp_channel_loads;
+static struct patchchan_session *session;
 /* Guest time when the current burst of input began (after 1 s of quiet):
  * the start of a transfer, for the throughput line of each load. */
 static u64 burst_start_ms, burst_bytes, last_rx_ms;
@@ -63,7 +62,6 @@ static int chan_load(void *ctx, const u8 *blob, u32 len, const char *name, const
 {
 	struct module *mod;
 	(void)ctx;
-	klp_channel_loads++;
 	u64 ms = ktime_get_ms() - burst_start_ms;
 	pr_info("received %s: %u bytes in %llu ms of guest time (%llu bytes/s on the wire)\n", name,
 		len, (unsigned long long)ms,
@@ -225,13 +223,13 @@ static int chan_cmd(void *ctx, const char *cmd, char *out, size_t outlen)
 	return -EINVAL;
 }
 
-static const struct klp_session_ops chan_ops = {
+static const struct patchchan_session_ops chan_ops = {
 	.send = chan_send,
 	.load = chan_load,
 	.cmd = chan_cmd,
 };
 
-static int klp_channel_thread(void *data)
+static int patchchan_thread(void *data)
 {
 	u8 buf[256];
 	(void)data;
@@ -251,11 +249,10 @@ static int klp_channel_thread(void *data)
 			}
 			last_rx_ms = now;
 			burst_bytes += n;
-			klp_channel_bytes_in += n;
-			klp_session_feed(session, buf, n, ktime_get_ms());
+			patchchan_session_feed(session, buf, n, ktime_get_ms());
 			continue;
 		}
-		klp_session_tick(session, ktime_get_ms());
+		patchchan_session_tick(session, ktime_get_ms());
 		DEFINE_WAIT(w);
 		prepare_to_wait(&rx_wait, &w, TASK_INTERRUPTIBLE);
 		if (!rx_pending)
@@ -265,7 +262,7 @@ static int klp_channel_thread(void *data)
 	return 0;
 }
 
-void klp_channel_start(void)
+void patchchan_start(void)
 {
 	char val[8];
 	if (cmdline_has("selftest") || cmdline_has("bench") ||
@@ -280,14 +277,14 @@ void klp_channel_start(void)
 		pr_err("no memory for the session\n");
 		return;
 	}
-	klp_session_init(session, &chan_ops, NULL, KLP_CHANNEL_LIMIT, chan_alloc, chan_free);
+	patchchan_session_init(session, &chan_ops, NULL, PATCHCHAN_LIMIT, chan_alloc, chan_free);
 	serial_set_rx_notify(SERIAL_PATCH, rx_notify);
-	if (!kthread_run(klp_channel_thread, NULL, "klp_channel")) {
+	if (!kthread_run(patchchan_thread, NULL, "patchchan")) {
 		serial_set_rx_notify(SERIAL_PATCH, NULL);
 		kfree(session);
 		session = NULL;
 		pr_err("cannot start the channel thread\n");
 		return;
 	}
-	pr_info("listening on COM2 (limit %u bytes)\n", KLP_CHANNEL_LIMIT);
+	pr_info("listening on COM2 (limit %u bytes)\n", PATCHCHAN_LIMIT);
 }

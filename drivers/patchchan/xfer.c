@@ -23,8 +23,8 @@ fail(char *why, size_t whylen, int err, const char *fmt, ...)
 
 #define FAIL(err, ...) fail(why, whylen, err, __VA_ARGS__)
 
-void klp_xfer_init(struct klp_xfer *x, u32 limit, void *(*alloc)(size_t),
-		   void (*free)(void *, size_t))
+void patchchan_xfer_init(struct patchchan_xfer *x, u32 limit, void *(*alloc)(size_t),
+			 void (*free)(void *, size_t))
 {
 	memset(x, 0, sizeof(*x));
 	x->limit = limit;
@@ -32,7 +32,7 @@ void klp_xfer_init(struct klp_xfer *x, u32 limit, void *(*alloc)(size_t),
 	x->free = free;
 }
 
-void klp_xfer_abort(struct klp_xfer *x)
+void patchchan_xfer_abort(struct patchchan_xfer *x)
 {
 	if (x->buf)
 		x->free(x->buf, x->total);
@@ -52,7 +52,7 @@ static bool has_nul(const u8 *p, u32 n)
 
 static bool name_ok(const u8 *s, u32 n)
 {
-	if (n == 0 || n >= KLP_NAME_MAX)
+	if (n == 0 || n >= PATCHCHAN_NAME_MAX)
 		return false;
 	for (u32 i = 0; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
@@ -61,21 +61,22 @@ static bool name_ok(const u8 *s, u32 n)
 	return true;
 }
 
-int klp_xfer_begin(struct klp_xfer *x, const u8 *p, u32 len, u64 now, char *why, size_t whylen)
+int patchchan_xfer_begin(struct patchchan_xfer *x, const u8 *p, u32 len, u64 now, char *why,
+			 size_t whylen)
 {
 	u32 total, nlen, plen;
 
-	klp_xfer_abort(x);
+	patchchan_xfer_abort(x);
 	if (len < 8)
 		return FAIL(-EBADMSG, "BEGIN: short payload");
-	total = klp_get32(p);
+	total = patchchan_get32(p);
 	nlen = p[4];
-	plen = klp_get16(p + 6);
+	plen = patchchan_get16(p + 6);
 	if (len != 8 + nlen + plen)
 		return FAIL(-EBADMSG, "BEGIN: inconsistent lengths");
 	if (!name_ok(p + 8, nlen))
 		return FAIL(-EINVAL, "BEGIN: bad module name");
-	if (plen >= KLP_PARAMS_MAX || has_nul(p + 8 + nlen, plen))
+	if (plen >= PATCHCHAN_PARAMS_MAX || has_nul(p + 8 + nlen, plen))
 		return FAIL(-EINVAL, "BEGIN: bad parameter string");
 	if (total == 0)
 		return FAIL(-EINVAL, "BEGIN: empty blob");
@@ -95,7 +96,8 @@ int klp_xfer_begin(struct klp_xfer *x, const u8 *p, u32 len, u64 now, char *why,
 	return 0;
 }
 
-int klp_xfer_data(struct klp_xfer *x, const u8 *p, u32 len, u64 now, char *why, size_t whylen)
+int patchchan_xfer_data(struct patchchan_xfer *x, const u8 *p, u32 len, u64 now, char *why,
+			size_t whylen)
 {
 	u32 off, n;
 
@@ -103,7 +105,7 @@ int klp_xfer_data(struct klp_xfer *x, const u8 *p, u32 len, u64 now, char *why, 
 		return FAIL(-EPROTO, "DATA without a transfer in progress");
 	if (len <= 4)
 		return FAIL(-EBADMSG, "DATA: short payload");
-	off = klp_get32(p);
+	off = patchchan_get32(p);
 	n = len - 4;
 	if (off > x->total || n > x->total - off)
 		return FAIL(-EINVAL, "DATA past the end (offset %u + %u > %u)", off, n, x->total);
@@ -117,32 +119,32 @@ int klp_xfer_data(struct klp_xfer *x, const u8 *p, u32 len, u64 now, char *why, 
 	return 0;
 }
 
-int klp_xfer_end(struct klp_xfer *x, const u8 *p, u32 len, char *why, size_t whylen)
+int patchchan_xfer_end(struct patchchan_xfer *x, const u8 *p, u32 len, char *why, size_t whylen)
 {
 	u32 want, got;
 
 	if (!x->active)
 		return FAIL(-EPROTO, "END without a transfer in progress");
 	if (len != 4) {
-		klp_xfer_abort(x);
+		patchchan_xfer_abort(x);
 		return FAIL(-EBADMSG, "END: bad payload");
 	}
 	if (x->received != x->total) {
 		got = x->received;
 		want = x->total;
-		klp_xfer_abort(x);
+		patchchan_xfer_abort(x);
 		return FAIL(-EPROTO, "incomplete transfer (%u of %u bytes)", got, want);
 	}
-	want = klp_get32(p);
+	want = patchchan_get32(p);
 	got = crc32(0, x->buf, x->total);
 	if (want != got) {
-		klp_xfer_abort(x);
+		patchchan_xfer_abort(x);
 		return FAIL(-EBADMSG, "blob CRC mismatch (%08x, expected %08x)", got, want);
 	}
 	return 0;
 }
 
-u8 *klp_xfer_take(struct klp_xfer *x, u32 *len)
+u8 *patchchan_xfer_take(struct patchchan_xfer *x, u32 *len)
 {
 	u8 *b = x->buf;
 
@@ -153,50 +155,51 @@ u8 *klp_xfer_take(struct klp_xfer *x, u32 *len)
 	return b;
 }
 
-bool klp_xfer_expire(struct klp_xfer *x, u64 now, u64 idle)
+bool patchchan_xfer_expire(struct patchchan_xfer *x, u64 now, u64 idle)
 {
 	if (!x->active || now - x->last <= idle)
 		return false;
-	klp_xfer_abort(x);
+	patchchan_xfer_abort(x);
 	return true;
 }
 
-void klp_session_init(struct klp_session *s, const struct klp_session_ops *ops, void *ctx,
-		      u32 limit, void *(*alloc)(size_t), void (*free)(void *, size_t))
+void patchchan_session_init(struct patchchan_session *s, const struct patchchan_session_ops *ops,
+			    void *ctx, u32 limit, void *(*alloc)(size_t),
+			    void (*free)(void *, size_t))
 {
 	memset(s, 0, sizeof(*s));
 	s->ops = ops;
 	s->ctx = ctx;
-	klp_frame_decoder_init(&s->dec);
-	klp_xfer_init(&s->xfer, limit, alloc, free);
+	patchchan_frame_decoder_init(&s->dec);
+	patchchan_xfer_init(&s->xfer, limit, alloc, free);
 }
 
-void klp_session_destroy(struct klp_session *s)
+void patchchan_session_destroy(struct patchchan_session *s)
 {
-	klp_xfer_abort(&s->xfer);
+	patchchan_xfer_abort(&s->xfer);
 }
 
 /* Sends an answer to request seq and keeps it for a retransmitted request. */
-static void reply(struct klp_session *s, u8 type, u16 seq, int status, const char *text)
+static void reply(struct patchchan_session *s, u8 type, u16 seq, int status, const char *text)
 {
 	u8 *p = s->txbuf;
 	u32 n = 2;
 
-	klp_put16(p, seq);
-	if (type != KLP_T_ACK) {
-		size_t tl = text ? strnlen(text, KLP_TEXT_MAX) : 0;
+	patchchan_put16(p, seq);
+	if (type != PATCHCHAN_T_ACK) {
+		size_t tl = text ? strnlen(text, PATCHCHAN_TEXT_MAX) : 0;
 
-		klp_put32(p + 2, (u32)status);
+		patchchan_put32(p + 2, (u32)status);
 		memcpy(p + 6, text, tl);
 		n = 6 + tl;
 	}
-	s->last_len = klp_frame_encode(s->last, sizeof(s->last), type, 0, s->tx_seq++, p, n);
+	s->last_len = patchchan_frame_encode(s->last, sizeof(s->last), type, 0, s->tx_seq++, p, n);
 	s->last_seq = seq;
 	s->have_last = true;
 	s->ops->send(s->ctx, s->last, s->last_len);
 }
 
-static void handle(struct klp_session *s, const struct klp_frame *f, u64 now)
+static void handle(struct patchchan_session *s, const struct patchchan_frame *f, u64 now)
 {
 	char *t = s->text;
 	size_t tl = sizeof(s->text);
@@ -205,49 +208,49 @@ static void handle(struct klp_session *s, const struct klp_frame *f, u64 now)
 	u8 *blob;
 
 	/* HELLO starts a conversation: a new client may reuse old sequence numbers. */
-	if (f->type != KLP_T_HELLO && s->have_last && f->seq == s->last_seq) {
+	if (f->type != PATCHCHAN_T_HELLO && s->have_last && f->seq == s->last_seq) {
 		s->ops->send(s->ctx, s->last, s->last_len);
 		return;
 	}
 	t[0] = 0;
 	switch (f->type) {
-	case KLP_T_HELLO:
-		klp_xfer_abort(&s->xfer);
-		if (f->len < 2 || klp_get16(f->payload) != KLP_PROTO_VERSION) {
-			reply(s, KLP_T_NAK, f->seq, -EPROTO, "unsupported protocol version");
+	case PATCHCHAN_T_HELLO:
+		patchchan_xfer_abort(&s->xfer);
+		if (f->len < 2 || patchchan_get16(f->payload) != PATCHCHAN_PROTO_VERSION) {
+			reply(s, PATCHCHAN_T_NAK, f->seq, -EPROTO, "unsupported protocol version");
 			return;
 		}
-		snprintf(t, tl, "kelp klp/%u max_payload=%u limit=%u", KLP_PROTO_VERSION,
-			 KLP_FRAME_MAX_PAYLOAD, s->xfer.limit);
-		reply(s, KLP_T_RESULT, f->seq, 0, t);
+		snprintf(t, tl, "kelp klp/%u max_payload=%u limit=%u", PATCHCHAN_PROTO_VERSION,
+			 PATCHCHAN_FRAME_MAX_PAYLOAD, s->xfer.limit);
+		reply(s, PATCHCHAN_T_RESULT, f->seq, 0, t);
 		return;
-	case KLP_T_BEGIN:
-		ret = klp_xfer_begin(&s->xfer, f->payload, f->len, now, t, tl);
+	case PATCHCHAN_T_BEGIN:
+		ret = patchchan_xfer_begin(&s->xfer, f->payload, f->len, now, t, tl);
 		break;
-	case KLP_T_DATA:
-		ret = klp_xfer_data(&s->xfer, f->payload, f->len, now, t, tl);
+	case PATCHCHAN_T_DATA:
+		ret = patchchan_xfer_data(&s->xfer, f->payload, f->len, now, t, tl);
 		if (ret > 0)
 			ret = 0;
 		break;
-	case KLP_T_END:
-		ret = klp_xfer_end(&s->xfer, f->payload, f->len, t, tl);
+	case PATCHCHAN_T_END:
+		ret = patchchan_xfer_end(&s->xfer, f->payload, f->len, t, tl);
 		if (ret)
 			break;
 		/* take() leaves name and params in place until the next BEGIN */
-		blob = klp_xfer_take(&s->xfer, &len);
+		blob = patchchan_xfer_take(&s->xfer, &len);
 		ret = s->ops->load(s->ctx, blob, len, s->xfer.name, s->xfer.params, t, tl);
 		s->xfer.free(blob, len);
-		reply(s, KLP_T_RESULT, f->seq, ret, t);
+		reply(s, PATCHCHAN_T_RESULT, f->seq, ret, t);
 		return;
-	case KLP_T_CMD:
-		if (f->len == 0 || f->len > KLP_TEXT_MAX || has_nul(f->payload, f->len)) {
-			reply(s, KLP_T_NAK, f->seq, -EINVAL, "malformed command");
+	case PATCHCHAN_T_CMD:
+		if (f->len == 0 || f->len > PATCHCHAN_TEXT_MAX || has_nul(f->payload, f->len)) {
+			reply(s, PATCHCHAN_T_NAK, f->seq, -EINVAL, "malformed command");
 			return;
 		}
 		memcpy(s->cmd, f->payload, f->len);
 		s->cmd[f->len] = 0;
 		ret = s->ops->cmd(s->ctx, s->cmd, t, tl);
-		reply(s, KLP_T_RESULT, f->seq, ret, t);
+		reply(s, PATCHCHAN_T_RESULT, f->seq, ret, t);
 		return;
 	default:
 		snprintf(t, tl, "unexpected frame type %u", f->type);
@@ -255,24 +258,24 @@ static void handle(struct klp_session *s, const struct klp_frame *f, u64 now)
 		break;
 	}
 	if (ret)
-		reply(s, KLP_T_NAK, f->seq, ret, t);
+		reply(s, PATCHCHAN_T_NAK, f->seq, ret, t);
 	else
-		reply(s, KLP_T_ACK, f->seq, 0, NULL);
+		reply(s, PATCHCHAN_T_ACK, f->seq, 0, NULL);
 }
 
-void klp_session_feed(struct klp_session *s, const u8 *buf, size_t len, u64 now_ms)
+void patchchan_session_feed(struct patchchan_session *s, const u8 *buf, size_t len, u64 now_ms)
 {
 	for (size_t i = 0; i < len; i++) {
-		enum klp_dec_status st = klp_frame_decoder_feed(&s->dec, buf[i]);
+		enum patchchan_dec_status st = patchchan_frame_decoder_feed(&s->dec, buf[i]);
 
-		while (st == KLP_DEC_FRAME_READY) {
+		while (st == PATCHCHAN_DEC_FRAME_READY) {
 			handle(s, &s->dec.frame, now_ms);
-			st = klp_frame_decoder_drain(&s->dec);
+			st = patchchan_frame_decoder_drain(&s->dec);
 		}
 	}
 }
 
-void klp_session_tick(struct klp_session *s, u64 now_ms)
+void patchchan_session_tick(struct patchchan_session *s, u64 now_ms)
 {
-	klp_xfer_expire(&s->xfer, now_ms, KLP_XFER_IDLE_MS);
+	patchchan_xfer_expire(&s->xfer, now_ms, PATCHCHAN_XFER_IDLE_MS);
 }

@@ -131,8 +131,6 @@ struct ftrace_site_info {
 size_t ftrace_nr_sites(void);
 /* Fill info for the i-th site (address order); false past the end. */
 bool ftrace_site_at(size_t i, struct ftrace_site_info *info);
-/* Total per-site changes done by the patcher since boot. */
-u64 ftrace_update_count(void);
 
 /* The function tracer (kernel/trace/function.c). */
 struct trace_entry {

@@ -17,10 +17,7 @@ struct mutex {
 
 #define MUTEX_INIT(name_) { SPINLOCK_INIT, NULL, LIST_HEAD_INIT((name_).waiters), #name_ }
 #define DEFINE_MUTEX(name_) struct mutex name_ = MUTEX_INIT(name_)
-void mutex_init(struct mutex *m);
 void mutex_lock(struct mutex *m);
-/* 0, or -EINTR when a signal/nudge came first (the lock is not held). */
-int mutex_lock_interruptible(struct mutex *m);
 bool mutex_trylock(struct mutex *m);
 void mutex_unlock(struct mutex *m);
 static inline bool mutex_is_locked(struct mutex *m) { return READ_ONCE(m->owner) != NULL; }

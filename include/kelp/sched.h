@@ -227,7 +227,6 @@ __noreturn void do_exit(int code);
  * list, inheriting patch state from current (not yet runnable). The
  * user-mode layer builds user tasks on this. */
 struct task *task_alloc(const char *name);
-void task_free_stack(struct task *t);
 
 /* For self-tests and the shell */
 int task_proc_add(struct task *t);

@@ -28,6 +28,3 @@ serial_rx_notify_t serial_set_rx_notify(int port, serial_rx_notify_t fn);
 /* For self-tests: the UART's internal loopback (what is sent is received,
  * nothing reaches the wire). -ENODEV if the port is absent. */
 int serial_set_loopback(int port, bool on);
-/* Move whatever the UART holds into the ring, as the interrupt would;
- * returns the number of bytes moved. */
-int serial_poll(int port);

@@ -21,6 +21,3 @@ long sys_spawn(const char __user *program, const char __user *arg);
 long sys_wait(int pid, int __user *status);
 /* tests/stress/kelp_pair.c: the livepatch stress checker's pair, from user mode */
 long sys_kelp_pair(long __user *out);
-
-/* Syscalls made so far (all CPUs). */
-u64 syscall_count(void);

@@ -61,7 +61,6 @@ __noreturn void user_exit(int code);
 int user_task_kill(struct task *t);
 /* wait(): reap a spawned child (pid, or -1 for any): its pid and status. */
 int user_wait(int pid, int *status);
-int user_task_count(void);
 /* Record t (referenced) as a child of the current user task for wait(). */
 int user_adopt_child(struct task *t);
 

@@ -89,8 +89,6 @@ void complete_all(struct completion *c);
 void wait_for_completion(struct completion *c);
 /* Remaining jiffies (>= 1) when completed, 0 on timeout. */
 long wait_for_completion_timeout(struct completion *c, long timeout);
-/* 0, or -EINTR when a signal/nudge cut the wait short. */
-int wait_for_completion_interruptible(struct completion *c);
 bool completion_done(struct completion *c);
 
 /* Timers (kernel/sched/timer.c): fn(data) runs from the tick, in interrupt

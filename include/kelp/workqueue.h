@@ -58,12 +58,6 @@ static inline struct delayed_work *to_delayed_work(struct work_struct *w)
 bool schedule_work(struct work_struct *w);
 /* Queue dw after `delay` jiffies (0: at once); false if already pending. */
 bool schedule_delayed_work(struct delayed_work *dw, unsigned long delay);
-/* Take w off the queue and wait for a running w to return; true if it was
- * pending. May sleep. */
-bool cancel_work_sync(struct work_struct *w);
+/* Take dw off the queue (or its timer) and wait for a running dw to return;
+ * true if it was pending. May sleep. */
 bool cancel_delayed_work_sync(struct delayed_work *dw);
-/* Wait until w is neither pending nor running (a delayed w whose timer is
- * armed is waited for until it has run). */
-bool flush_work(struct work_struct *w);
-/* The worker thread, once created (for tests and ps). */
-struct task *workqueue_worker(void);

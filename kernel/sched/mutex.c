@@ -11,14 +11,6 @@ struct mutex_waiter {
 	struct task *task;
 };
 
-void mutex_init(struct mutex *m)
-{
-	spin_lock_init(&m->wait_lock);
-	m->owner = NULL;
-	INIT_LIST_HEAD(&m->waiters);
-	m->name = "mutex";
-}
-
 bool mutex_trylock(struct mutex *m)
 {
 	bool ok = false;
@@ -67,11 +59,6 @@ out:
 void mutex_lock(struct mutex *m)
 {
 	__mutex_lock(m, TASK_UNINTERRUPTIBLE);
-}
-
-int mutex_lock_interruptible(struct mutex *m)
-{
-	return __mutex_lock(m, TASK_INTERRUPTIBLE);
 }
 
 void mutex_unlock(struct mutex *m)

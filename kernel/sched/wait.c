@@ -151,9 +151,3 @@ long wait_for_completion_timeout(struct completion *c, long timeout)
 {
 	return do_wait_for_common(c, timeout, TASK_UNINTERRUPTIBLE);
 }
-
-int wait_for_completion_interruptible(struct completion *c)
-{
-	long r = do_wait_for_common(c, MAX_SCHEDULE_TIMEOUT, TASK_INTERRUPTIBLE);
-	return r < 0 ? (int)r : 0;
-}

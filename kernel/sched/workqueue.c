@@ -119,14 +119,6 @@ bool schedule_delayed_work(struct delayed_work *dw, unsigned long delay)
 	return queued;
 }
 
-static bool wq_idle(struct work_struct *w)
-{
-	unsigned long flags = spin_lock_irqsave(&wq_lock);
-	bool idle = wq_running != w && !w->pending;
-	spin_unlock_irqrestore(&wq_lock, flags);
-	return idle;
-}
-
 static bool wq_not_running(struct work_struct *w)
 {
 	return READ_ONCE(wq_running) != w;
@@ -153,25 +145,7 @@ static bool wq_cancel(struct work_struct *w, struct ktimer *timer)
 	return was;
 }
 
-bool cancel_work_sync(struct work_struct *w)
-{
-	return wq_cancel(w, NULL);
-}
-
 bool cancel_delayed_work_sync(struct delayed_work *dw)
 {
 	return wq_cancel(&dw->work, &dw->timer);
-}
-
-bool flush_work(struct work_struct *w)
-{
-	bool busy = !wq_idle(w);
-	if (busy)
-		wait_event(wq_done, wq_idle(w));
-	return busy;
-}
-
-struct task *workqueue_worker(void)
-{
-	return READ_ONCE(wq_task);
 }

@@ -146,11 +146,6 @@ size_t ftrace_nr_sites(void)
 	return nr_recs;
 }
 
-u64 ftrace_update_count(void)
-{
-	return ftrace_updates;
-}
-
 bool ftrace_site_at(size_t i, struct ftrace_site_info *info)
 {
 	if (i >= nr_recs)

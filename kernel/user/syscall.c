@@ -11,13 +11,6 @@
 #include <kelp/string.h>
 #include <kelp/time.h>
 
-static u64 nr_syscalls;
-
-u64 syscall_count(void)
-{
-	return __atomic_load_n(&nr_syscalls, __ATOMIC_RELAXED);
-}
-
 noinline long sys_write(int fd, const char __user *buf, size_t len)
 {
 	char kbuf[256];
@@ -133,7 +126,6 @@ long do_syscall(unsigned long nr, unsigned long a0, unsigned long a1, unsigned l
 	(void)a3;
 	(void)a4;
 	(void)a5;
-	__atomic_fetch_add(&nr_syscalls, 1, __ATOMIC_RELAXED);
 	switch (nr) {
 	case SYS_write:
 		return sys_write((int)a0, (const char __user *)a1, a2);

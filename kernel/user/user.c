@@ -330,18 +330,6 @@ int user_adopt_child(struct task *t)
 	return 0;
 }
 
-int user_task_count(void)
-{
-	struct task *t;
-	int n = 0;
-	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
-	for_each_task(t)
-		if (t->mm)
-			n++;
-	spin_unlock_irqrestore(&tasklist_lock, flags);
-	return n;
-}
-
 /* ---- faults and pending work ---- */
 
 /* Linux's one-line report, then the task dies; the kernel goes on. */

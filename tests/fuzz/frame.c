@@ -1,12 +1,12 @@
 /* Fuzz target: the receiving end of the serial patch channel, whole: the
- * byte-stream frame decoder, blob reassembly and the klp_session request
- * handler, from drivers/patchchan/frame.c, klp_xfer.c and crc32.c unchanged.
+ * byte-stream frame decoder, blob reassembly and the patchchan_session request
+ * handler, from drivers/patchchan/frame.c, xfer.c and crc32.c unchanged.
  *
  * The input is a script of records, so the fuzzer can reach past the CRCs:
  *   0 n bytes...          n raw bytes on the wire (garbage, partial frames)
  *   1 type flags seq2 len2 payload   one well-formed frame (CRC computed)
  *   2 seq2                END carrying the right CRC of what was received
- *   3 t                   the clock moves t*100 ms, then klp_session_tick()
+ *   3 t                   the clock moves t*100 ms, then patchchan_session_tick()
  *   4 type flags seq2 len2 at xor payload   a frame with byte `at` flipped
  * Bytes reach the session in chunks of varying size. Oracles besides the
  * sanitizers: every answer the session sends must decode as exactly one
@@ -22,9 +22,9 @@ extern void free(void *p);
 #define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
 #define LIMIT (64 * 1024)
 
-static struct klp_session sess;
-static struct klp_frame_decoder answer_dec;
-static u8 wire[KLP_FRAME_MAX];
+static struct patchchan_session sess;
+static struct patchchan_frame_decoder answer_dec;
+static u8 wire[PATCHCHAN_FRAME_MAX];
 
 static void *h_alloc(size_t n)
 {
@@ -43,16 +43,17 @@ static void h_send(void *ctx, const void *frame, size_t len)
 	int frames = 0;
 
 	(void)ctx;
-	CHECK(len >= KLP_FRAME_HDR + KLP_FRAME_CRC && len <= KLP_FRAME_MAX);
-	klp_frame_decoder_init(&answer_dec);
+	CHECK(len >= PATCHCHAN_FRAME_HDR + PATCHCHAN_FRAME_CRC && len <= PATCHCHAN_FRAME_MAX);
+	patchchan_frame_decoder_init(&answer_dec);
 	for (size_t i = 0; i < len; i++) {
-		enum klp_dec_status st = klp_frame_decoder_feed(&answer_dec, b[i]);
+		enum patchchan_dec_status st = patchchan_frame_decoder_feed(&answer_dec, b[i]);
 
-		CHECK(st != KLP_DEC_ERROR);
-		if (st == KLP_DEC_FRAME_READY) {
+		CHECK(st != PATCHCHAN_DEC_ERROR);
+		if (st == PATCHCHAN_DEC_FRAME_READY) {
 			frames++;
 			CHECK(i == len - 1);
-			CHECK(answer_dec.frame.type >= KLP_T_ACK && answer_dec.frame.type <= KLP_T_RESULT);
+			CHECK(answer_dec.frame.type >= PATCHCHAN_T_ACK &&
+			      answer_dec.frame.type <= PATCHCHAN_T_RESULT);
 		}
 	}
 	CHECK(frames == 1);
@@ -63,8 +64,8 @@ static int h_load(void *ctx, const u8 *blob, u32 len, const char *name, const ch
 {
 	(void)ctx;
 	CHECK(len > 0 && len <= LIMIT);
-	CHECK(strlen(name) > 0 && strlen(name) < KLP_NAME_MAX);
-	CHECK(strlen(params) < KLP_PARAMS_MAX);
+	CHECK(strlen(name) > 0 && strlen(name) < PATCHCHAN_NAME_MAX);
+	CHECK(strlen(params) < PATCHCHAN_PARAMS_MAX);
 	/* Fill the whole answer sometimes: the reply must cut it to one frame. */
 	if (blob[0] & 1) {
 		memset(out, 'x', outlen - 1);
@@ -81,7 +82,7 @@ static int h_cmd(void *ctx, const char *cmd, char *out, size_t outlen)
 	size_t n = strlen(cmd);
 
 	(void)ctx;
-	CHECK(n > 0 && n <= KLP_TEXT_MAX);
+	CHECK(n > 0 && n <= PATCHCHAN_TEXT_MAX);
 	if (cmd[0] == 'x') {
 		memset(out, 'y', outlen - 1);
 		out[outlen - 1] = 0;
@@ -91,7 +92,7 @@ static int h_cmd(void *ctx, const char *cmd, char *out, size_t outlen)
 	return cmd[n - 1] == '!' ? -ENOENT : 0;
 }
 
-static const struct klp_session_ops ops = { h_send, h_load, h_cmd };
+static const struct patchchan_session_ops ops = { h_send, h_load, h_cmd };
 
 struct reader {
 	const u8 *p;
@@ -110,7 +111,7 @@ static void feed(const u8 *b, size_t len, u64 now, unsigned int chunk)
 {
 	chunk = chunk % 7 + 1;
 	for (size_t i = 0; i < len; i += chunk)
-		klp_session_feed(&sess, b + i, len - i < chunk ? len - i : chunk, now);
+		patchchan_session_feed(&sess, b + i, len - i < chunk ? len - i : chunk, now);
 }
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
@@ -119,7 +120,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	u64 now = 1000;
 	unsigned int ops_done = 0;
 
-	klp_session_init(&sess, &ops, NULL, LIMIT, h_alloc, h_free);
+	patchchan_session_init(&sess, &ops, NULL, LIMIT, h_alloc, h_free);
 	while (r.n && ops_done++ < 4096) {
 		unsigned int op = take(&r) % 5, type, flags, seq, len, at = 0, x = 0;
 		size_t n;
@@ -144,10 +145,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 				at = take(&r);
 				x = take(&r);
 			}
-			len %= KLP_FRAME_MAX_PAYLOAD + 1;
+			len %= PATCHCHAN_FRAME_MAX_PAYLOAD + 1;
 			len = len < r.n ? len : r.n;
-			n = klp_frame_encode(wire, sizeof(wire), type, flags, seq, r.p, len);
-			CHECK(n == KLP_FRAME_HDR + len + KLP_FRAME_CRC);
+			n = patchchan_frame_encode(wire, sizeof(wire), type, flags, seq, r.p, len);
+			CHECK(n == PATCHCHAN_FRAME_HDR + len + PATCHCHAN_FRAME_CRC);
 			r.p += len;
 			r.n -= len;
 			if (op == 4)
@@ -159,20 +160,22 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 			seq = take(&r);
 			seq |= take(&r) << 8;
-			klp_put32(crc, sess.xfer.buf ? crc32(0, sess.xfer.buf, sess.xfer.received) : 0);
-			n = klp_frame_encode(wire, sizeof(wire), KLP_T_END, 0, seq, crc, 4);
+			patchchan_put32(crc, sess.xfer.buf ?
+					crc32(0, sess.xfer.buf, sess.xfer.received) : 0);
+			n = patchchan_frame_encode(wire, sizeof(wire), PATCHCHAN_T_END, 0, seq,
+						   crc, 4);
 			feed(wire, n, now, seq);
 			break;
 		}
 		case 3:
 			now += take(&r) * 100;
-			klp_session_tick(&sess, now);
+			patchchan_session_tick(&sess, now);
 			break;
 		}
 		CHECK(sess.xfer.received <= sess.xfer.total);
 		CHECK(!sess.xfer.active || sess.xfer.buf);
 	}
-	klp_session_destroy(&sess);
+	patchchan_session_destroy(&sess);
 	CHECK(!sess.xfer.buf);
 	return 0;
 }

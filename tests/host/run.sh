@@ -21,7 +21,7 @@ run() {
 	run "$dir/ed25519_test" tests/host/rfc8032_vectors.txt -s 7 "$dir/openssl_vectors.txt"
 	run "$dir/elf_test" "$dir/fixtures"
 	run "$dir/module_sig_test" "$dir/fixtures"
-	run "$dir/klp_proto_test" "$dir/../klpctl" "$dir/fixtures"
+	run "$dir/patchchan_test" "$dir/../klpctl" "$dir/fixtures"
 } > "$log" 2>&1
 cat "$log"
 pass=$(grep -c '^ok ' "$log")

@@ -170,21 +170,21 @@ KTEST(blob, klp_sym_names)
 KTEST(blob, frame_round_trip)
 {
 	static u8 buf[64];
-	static struct klp_frame_decoder dec;
-	size_t n = klp_frame_encode(buf, sizeof(buf), KLP_T_CMD, 0, 42, "list", 4);
+	static struct patchchan_frame_decoder dec;
+	size_t n = patchchan_frame_encode(buf, sizeof(buf), PATCHCHAN_T_CMD, 0, 42, "list", 4);
 	int ready = 0;
 
 	KEXPECT_EQ(crc32(0, "123456789", 9), 0xcbf43926);
 	KEXPECT_EQ(n, 18);
-	klp_frame_decoder_init(&dec);
+	patchchan_frame_decoder_init(&dec);
 	for (size_t i = 0; i < n; i++)
-		ready += klp_frame_decoder_feed(&dec, buf[i]) == KLP_DEC_FRAME_READY;
+		ready += patchchan_frame_decoder_feed(&dec, buf[i]) == PATCHCHAN_DEC_FRAME_READY;
 	KEXPECT_EQ(ready, 1);
 	KEXPECT_EQ(dec.frame.seq, 42);
 	buf[12] ^= 0x20;
 	ready = 0;
 	for (size_t i = 0; i < n; i++)
-		ready += klp_frame_decoder_feed(&dec, buf[i]) == KLP_DEC_FRAME_READY;
+		ready += patchchan_frame_decoder_feed(&dec, buf[i]) == PATCHCHAN_DEC_FRAME_READY;
 	KEXPECT_EQ(ready, 0);
 }
 

@@ -44,11 +44,6 @@ static int count_in_suite(const char *suite)
 	return n;
 }
 
-int ktest_count_cases(void)
-{
-	return NCASES;
-}
-
 void ktest_list(void)
 {
 	for (int i = 0; i < NCASES; i++)

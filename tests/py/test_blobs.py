@@ -155,6 +155,6 @@ def test_first_transfer_timed_from_its_first_byte():
         assert boot, k.log
         r = k.klpctl("load", blob("hello_module"))
         assert r.returncode == 0, r.stderr
-        k.expect(r"\[\s*(\d+\.\d+)\] klp_channel: received hello_module: \d+ bytes in (\d+) ms")
+        k.expect(r"\[\s*(\d+\.\d+)\] patchchan: received hello_module: \d+ bytes in (\d+) ms")
         ts, ms = float(k.child.match.group(1)), int(k.child.match.group(2))
         assert ts - ms / 1000.0 >= boot[-1] - 0.002, (ts, ms, boot[-1])

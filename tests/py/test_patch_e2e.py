@@ -259,7 +259,7 @@ BUSY = "livepatch_callbacks_busymod"
 LIVE = "[MODULE_STATE_LIVE] Normal state"
 COMING = "[MODULE_STATE_COMING] Full formed, running module_init"
 GOING = "[MODULE_STATE_GOING] Going away"
-KELP_ONLY = re.compile(r"^(module|klp_channel|workqueue): |livepatch: '[^']*': transition took "
+KELP_ONLY = re.compile(r"^(module|patchchan|workqueue): |livepatch: '[^']*': transition took "
                        r"|^livepatch: signaling remaining tasks$")
 STAMP = re.compile(r"\[\s*\d+\.\d+\] (.*)$")
 

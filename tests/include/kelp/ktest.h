@@ -37,7 +37,6 @@ void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ..
 void ktest_skip(struct ktest *t, const char *reason);
 /* Run every suite (suite == NULL) or one; prints KTAP. Returns failed cases. */
 int ktest_run(const char *suite);
-int ktest_count_cases(void);
 void ktest_list(void);
 
 #define KEXPECT_TRUE(c)                                                                            \

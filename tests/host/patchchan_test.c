@@ -1,8 +1,8 @@
 /* Host tests for the serial patch channel: the frame codec and decoder
  * (drivers/patchchan/frame.c), blob reassembly and request handling
  * (drivers/patchchan/xfer.c), and build/klpctl end to end against a fake kernel
- * peer: a thread running klp_session over a socketpair.
- * usage: klp_proto_test KLPCTL FIXTURE_DIR */
+ * peer: a thread running patchchan_session over a socketpair.
+ * usage: patchchan_test KLPCTL FIXTURE_DIR */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -17,24 +17,24 @@
 #include "../../drivers/patchchan/proto.h"
 #include <kelp/crypto/crc32.h>
 
-static u8 fbuf[KLP_FRAME_MAX];
+static u8 fbuf[PATCHCHAN_FRAME_MAX];
 
 /* Feeds bytes; returns how many frames came out, the last one in *out. */
-static int feed(struct klp_frame_decoder *d, const u8 *b, size_t n, struct klp_frame *out,
-		int *errors)
+static int feed(struct patchchan_frame_decoder *d, const u8 *b, size_t n,
+		struct patchchan_frame *out, int *errors)
 {
 	int frames = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		enum klp_dec_status st = klp_frame_decoder_feed(d, b[i]);
+		enum patchchan_dec_status st = patchchan_frame_decoder_feed(d, b[i]);
 
-		while (st == KLP_DEC_FRAME_READY) {
+		while (st == PATCHCHAN_DEC_FRAME_READY) {
 			frames++;
 			if (out)
 				*out = d->frame;
-			st = klp_frame_decoder_drain(d);
+			st = patchchan_frame_decoder_drain(d);
 		}
-		if (st == KLP_DEC_ERROR && errors)
+		if (st == PATCHCHAN_DEC_ERROR && errors)
 			(*errors)++;
 	}
 	return frames;
@@ -42,67 +42,75 @@ static int feed(struct klp_frame_decoder *d, const u8 *b, size_t n, struct klp_f
 
 static void test_codec(void)
 {
-	static struct klp_frame_decoder d;
-	static struct klp_frame f;
-	static u8 payload[KLP_FRAME_MAX_PAYLOAD], stream[3 * KLP_FRAME_MAX + 64];
+	static struct patchchan_frame_decoder d;
+	static struct patchchan_frame f;
+	static u8 payload[PATCHCHAN_FRAME_MAX_PAYLOAD], stream[3 * PATCHCHAN_FRAME_MAX + 64];
 	size_t n, m;
 	int errors = 0, bad;
 
 	tap_ok(crc32(0, "123456789", 9) == 0xcbf43926, "crc32 check value");
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (u8)(i * 31 + 7);
-	klp_frame_decoder_init(&d);
+	patchchan_frame_decoder_init(&d);
 	bad = 0;
-	for (u32 len = 0; len <= KLP_FRAME_MAX_PAYLOAD; len += (len < 40 ? 1 : 397)) {
-		n = klp_frame_encode(fbuf, sizeof(fbuf), KLP_T_DATA, 0x5a, (u16)(len * 3), payload, len);
-		if (n != KLP_FRAME_HDR + len + 4 || feed(&d, fbuf, n, &f, NULL) != 1 ||
-		    f.type != KLP_T_DATA || f.flags != 0x5a || f.seq != (u16)(len * 3) || f.len != len ||
-		    memcmp(f.payload, payload, len))
+	for (u32 len = 0; len <= PATCHCHAN_FRAME_MAX_PAYLOAD; len += (len < 40 ? 1 : 397)) {
+		n = patchchan_frame_encode(fbuf, sizeof(fbuf), PATCHCHAN_T_DATA, 0x5a,
+					   (u16)(len * 3), payload, len);
+		if (n != PATCHCHAN_FRAME_HDR + len + 4 || feed(&d, fbuf, n, &f, NULL) != 1 ||
+		    f.type != PATCHCHAN_T_DATA || f.flags != 0x5a || f.seq != (u16)(len * 3) ||
+		    f.len != len || memcmp(f.payload, payload, len))
 			bad++;
 	}
-	tap_ok(!bad, "round trip of payload sizes 0..%u (%d bad)", KLP_FRAME_MAX_PAYLOAD, bad);
-	tap_ok(klp_frame_encode(fbuf, sizeof(fbuf), 1, 0, 0, payload, KLP_FRAME_MAX_PAYLOAD + 1) == 0,
+	tap_ok(!bad, "round trip of payload sizes 0..%u (%d bad)", PATCHCHAN_FRAME_MAX_PAYLOAD,
+	       bad);
+	tap_ok(patchchan_frame_encode(fbuf, sizeof(fbuf), 1, 0, 0, payload,
+				      PATCHCHAN_FRAME_MAX_PAYLOAD + 1) == 0,
 	       "encoder refuses an oversize payload");
-	tap_ok(klp_frame_encode(fbuf, 20, 1, 0, 0, payload, 7) == 0, "encoder refuses a short buffer");
+	tap_ok(patchchan_frame_encode(fbuf, 20, 1, 0, 0, payload, 7) == 0,
+	       "encoder refuses a short buffer");
 
 	/* Garbage (including stray magic bytes) before, between and after frames. */
 	m = 0;
 	memcpy(stream + m, "xxKKKFK\x00garbageK", 15);
 	m += 15;
-	m += klp_frame_encode(stream + m, sizeof(stream) - m, KLP_T_CMD, 0, 1, "list", 4);
+	m += patchchan_frame_encode(stream + m, sizeof(stream) - m, PATCHCHAN_T_CMD, 0, 1,
+				    "list", 4);
 	memcpy(stream + m, "KFK", 3);	/* a false start: 'K' 'F' then a header */
 	m += 3;
-	m += klp_frame_encode(stream + m, sizeof(stream) - m, KLP_T_CMD, 0, 2, "dmesg", 5);
-	klp_frame_decoder_init(&d);
+	m += patchchan_frame_encode(stream + m, sizeof(stream) - m, PATCHCHAN_T_CMD, 0, 2,
+				    "dmesg", 5);
+	patchchan_frame_decoder_init(&d);
 	n = feed(&d, stream, m, &f, &errors);
 	tap_ok(n == 2 && f.seq == 2 && f.len == 5 && !memcmp(f.payload, "dmesg", 5),
 	       "resync across garbage and a false start: %zu frames, last seq %u", n, f.seq);
 
 	/* A frame whose CRC is bad hides the start of the next one: not lost. */
-	m = klp_frame_encode(stream, sizeof(stream), KLP_T_CMD, 0, 3, "list", 4);
+	m = patchchan_frame_encode(stream, sizeof(stream), PATCHCHAN_T_CMD, 0, 3, "list", 4);
 	stream[m - 1] ^= 1;
 	m -= 2;		/* cut inside the CRC: the next frame's first bytes complete it */
-	m += klp_frame_encode(stream + m, sizeof(stream) - m, KLP_T_CMD, 0, 4, "dmesg", 5);
-	klp_frame_decoder_init(&d);
+	m += patchchan_frame_encode(stream + m, sizeof(stream) - m, PATCHCHAN_T_CMD, 0, 4,
+				    "dmesg", 5);
+	patchchan_frame_decoder_init(&d);
 	errors = 0;
 	n = feed(&d, stream, m, &f, &errors);
 	tap_ok(n == 1 && f.seq == 4 && errors == 1, "frame overlapping a bad CRC recovered (%zu, seq %u)",
 	       n, f.seq);
 
 	/* Every truncation of a frame yields nothing, and the next frame still decodes. */
-	n = klp_frame_encode(fbuf, sizeof(fbuf), KLP_T_DATA, 0, 9, payload, 300);
+	n = patchchan_frame_encode(fbuf, sizeof(fbuf), PATCHCHAN_T_DATA, 0, 9, payload, 300);
 	bad = 0;
 	for (size_t cut = 0; cut < n; cut++) {
-		static u8 two[2 * KLP_FRAME_MAX];
+		static u8 two[2 * PATCHCHAN_FRAME_MAX];
 		size_t k;
 
-		klp_frame_decoder_init(&d);
+		patchchan_frame_decoder_init(&d);
 		if (feed(&d, fbuf, cut, NULL, NULL))
 			bad++;
 		/* The rest of the stream: a complete frame, sent after a gap... */
-		k = klp_frame_encode(two, sizeof(two), KLP_T_ACK, 0, 77, "\x09\x00", 2);
+		k = patchchan_frame_encode(two, sizeof(two), PATCHCHAN_T_ACK, 0, 77, "\x09\x00", 2);
 		/* ...which a decoder stuck mid-frame may swallow; a second copy must get through. */
-		k += klp_frame_encode(two + k, sizeof(two) - k, KLP_T_ACK, 0, 77, "\x09\x00", 2);
+		k += patchchan_frame_encode(two + k, sizeof(two) - k, PATCHCHAN_T_ACK, 0, 77,
+					    "\x09\x00", 2);
 		for (int rep = 0; rep < 80 && !feed(&d, two, k, &f, NULL); rep++)
 			;
 		if (f.seq != 77)
@@ -111,15 +119,15 @@ static void test_codec(void)
 	tap_ok(!bad, "all %zu truncations: no frame, then recovery (%d bad)", n, bad);
 
 	/* Every single-bit flip of a frame is rejected (CRC-32 catches all). */
-	n = klp_frame_encode(fbuf, sizeof(fbuf), KLP_T_DATA, 0, 9, payload, 200);
+	n = patchchan_frame_encode(fbuf, sizeof(fbuf), PATCHCHAN_T_DATA, 0, 9, payload, 200);
 	bad = 0;
 	for (size_t bit = 0; bit < n * 8; bit++) {
-		static u8 c[KLP_FRAME_MAX + 16];
+		static u8 c[PATCHCHAN_FRAME_MAX + 16];
 
 		memcpy(c, fbuf, n);
 		c[bit / 8] ^= 1u << (bit % 8);
 		memset(c + n, 0, 16);	/* idle line afterwards */
-		klp_frame_decoder_init(&d);
+		patchchan_frame_decoder_init(&d);
 		if (feed(&d, c, n + 16, NULL, NULL))
 			bad++;
 	}
@@ -128,7 +136,7 @@ static void test_codec(void)
 	/* Two-bit flips, pseudo-random positions. */
 	bad = 0;
 	for (unsigned int it = 0, seed = 1; it < 20000; it++) {
-		static u8 c[KLP_FRAME_MAX + 16];
+		static u8 c[PATCHCHAN_FRAME_MAX + 16];
 
 		memcpy(c, fbuf, n);
 		seed = seed * 1103515245 + 12345;
@@ -136,23 +144,24 @@ static void test_codec(void)
 		seed = seed * 1103515245 + 12345;
 		c[(seed >> 8) % n] ^= 1u << (seed % 8) | 0x10;
 		memset(c + n, 0, 16);
-		klp_frame_decoder_init(&d);
-		if (feed(&d, c, n + 16, &f, NULL) && !(f.len == 200 && !memcmp(f.payload, payload, 200) &&
-						       f.seq == 9 && f.type == KLP_T_DATA))
+		patchchan_frame_decoder_init(&d);
+		if (feed(&d, c, n + 16, &f, NULL) &&
+		    !(f.len == 200 && !memcmp(f.payload, payload, 200) && f.seq == 9 &&
+		      f.type == PATCHCHAN_T_DATA))
 			bad++;
 	}
 	tap_ok(!bad, "20000 multi-bit corruptions never give a wrong frame (%d did)", bad);
 
 	/* A length over the maximum is an error right after the header. */
-	n = klp_frame_encode(fbuf, sizeof(fbuf), KLP_T_DATA, 0, 1, payload, 10);
-	klp_put32(fbuf + 6, KLP_FRAME_MAX_PAYLOAD + 1);
-	klp_frame_decoder_init(&d);
+	n = patchchan_frame_encode(fbuf, sizeof(fbuf), PATCHCHAN_T_DATA, 0, 1, payload, 10);
+	patchchan_put32(fbuf + 6, PATCHCHAN_FRAME_MAX_PAYLOAD + 1);
+	patchchan_frame_decoder_init(&d);
 	errors = 0;
-	feed(&d, fbuf, KLP_FRAME_HDR, NULL, &errors);
+	feed(&d, fbuf, PATCHCHAN_FRAME_HDR, NULL, &errors);
 	tap_ok(errors == 1 && !strcmp(d.error, "frame length over the maximum"),
 	       "oversize length rejected: %s", d.error ? d.error : "(none)");
-	klp_put32(fbuf + 6, 0xffffffff);
-	klp_frame_decoder_init(&d);
+	patchchan_put32(fbuf + 6, 0xffffffff);
+	patchchan_frame_decoder_init(&d);
 	errors = 0;
 	feed(&d, fbuf, n, NULL, &errors);
 	tap_ok(errors == 1, "length 0xffffffff rejected");
@@ -176,10 +185,10 @@ static u32 begin_payload(u8 *p, u32 total, const char *name, const char *params)
 {
 	u32 nl = strlen(name), pl = strlen(params);
 
-	klp_put32(p, total);
+	patchchan_put32(p, total);
 	p[4] = nl;
 	p[5] = 0;
-	klp_put16(p + 6, pl);
+	patchchan_put16(p + 6, pl);
 	memcpy(p + 8, name, nl);
 	memcpy(p + 8 + nl, params, pl);
 	return 8 + nl + pl;
@@ -187,15 +196,15 @@ static u32 begin_payload(u8 *p, u32 total, const char *name, const char *params)
 
 static u32 data_payload(u8 *p, u32 off, const u8 *src, u32 n)
 {
-	klp_put32(p, off);
+	patchchan_put32(p, off);
 	memcpy(p + 4, src, n);
 	return 4 + n;
 }
 
 static void test_xfer(void)
 {
-	static struct klp_xfer x;
-	static u8 blob[10000], p[KLP_FRAME_MAX_PAYLOAD];
+	static struct patchchan_xfer x;
+	static u8 blob[10000], p[PATCHCHAN_FRAME_MAX_PAYLOAD];
 	char why[200];
 	u32 n, len;
 	u8 *got;
@@ -203,30 +212,33 @@ static void test_xfer(void)
 
 	for (size_t i = 0; i < sizeof(blob); i++)
 		blob[i] = (u8)(i ^ (i >> 8));
-	klp_xfer_init(&x, 8192, t_alloc, t_free);
+	patchchan_xfer_init(&x, 8192, t_alloc, t_free);
 	n = begin_payload(p, sizeof(blob), "big", "");
-	ret = klp_xfer_begin(&x, p, n, 0, why, sizeof(why));
+	ret = patchchan_xfer_begin(&x, p, n, 0, why, sizeof(why));
 	tap_ok(ret == -EFBIG && strstr(why, "blob too big (10000 > 8192"), "size limit: %s", why);
 	tap_ok(live_bytes == 0 && !x.active, "nothing allocated for a refused BEGIN");
 
 	x.limit = 1 << 20;
 	n = begin_payload(p, sizeof(blob), "my-patch_1", "a=1 b=two");
-	tap_ok(klp_xfer_begin(&x, p, n, 0, why, sizeof(why)) == 0 && !strcmp(x.name, "my-patch_1") &&
-		       !strcmp(x.params, "a=1 b=two"), "BEGIN name and params");
+	tap_ok(patchchan_xfer_begin(&x, p, n, 0, why, sizeof(why)) == 0 &&
+		       !strcmp(x.name, "my-patch_1") && !strcmp(x.params, "a=1 b=two"),
+	       "BEGIN name and params");
 	n = data_payload(p, 0, blob, 4000);
-	tap_ok(klp_xfer_data(&x, p, n, 1, why, sizeof(why)) == 0, "DATA 0..4000");
-	tap_ok(klp_xfer_data(&x, p, n, 2, why, sizeof(why)) == 1, "duplicate DATA is recognised");
+	tap_ok(patchchan_xfer_data(&x, p, n, 1, why, sizeof(why)) == 0, "DATA 0..4000");
+	tap_ok(patchchan_xfer_data(&x, p, n, 2, why, sizeof(why)) == 1,
+	       "duplicate DATA is recognised");
 	n = data_payload(p, 8000, blob + 8000, 2000);
-	ret = klp_xfer_data(&x, p, n, 3, why, sizeof(why));
+	ret = patchchan_xfer_data(&x, p, n, 3, why, sizeof(why));
 	tap_ok(ret == -EPROTO && strstr(why, "out of order (offset 8000, expected 4000)"),
 	       "out of order: %s", why);
 	n = data_payload(p, 9000, blob, 2000);
-	ret = klp_xfer_data(&x, p, n, 3, why, sizeof(why));
+	ret = patchchan_xfer_data(&x, p, n, 3, why, sizeof(why));
 	tap_ok(ret == -EINVAL && strstr(why, "past the end"), "past the end: %s", why);
 	n = data_payload(p, 0xfffffff0, blob, 100);
-	tap_ok(klp_xfer_data(&x, p, n, 3, why, sizeof(why)) == -EINVAL, "offset wrap: %s", why);
-	klp_put32(p, crc32(0, blob, sizeof(blob)));
-	ret = klp_xfer_end(&x, p, 4, why, sizeof(why));
+	tap_ok(patchchan_xfer_data(&x, p, n, 3, why, sizeof(why)) == -EINVAL,
+	       "offset wrap: %s", why);
+	patchchan_put32(p, crc32(0, blob, sizeof(blob)));
+	ret = patchchan_xfer_end(&x, p, 4, why, sizeof(why));
 	tap_ok(ret == -EPROTO && strstr(why, "incomplete transfer (4000 of 10000"),
 	       "END before all data: %s", why);
 	tap_ok(!x.active && live_bytes == 0, "incomplete transfer discarded and freed");
@@ -234,17 +246,17 @@ static void test_xfer(void)
 	/* Complete, with an overlapping resend, then a bad CRC. */
 	for (int pass = 0; pass < 2; pass++) {
 		n = begin_payload(p, sizeof(blob), "p", "");
-		klp_xfer_begin(&x, p, n, 0, why, sizeof(why));
+		patchchan_xfer_begin(&x, p, n, 0, why, sizeof(why));
 		for (u32 off = 0; off < sizeof(blob); off += 3000) {
 			u32 c = sizeof(blob) - off < 4000 ? sizeof(blob) - off : 4000;
 
 			n = data_payload(p, off, blob + off, c);
-			klp_xfer_data(&x, p, n, 5, why, sizeof(why));
+			patchchan_xfer_data(&x, p, n, 5, why, sizeof(why));
 		}
-		klp_put32(p, crc32(0, blob, sizeof(blob)) ^ pass);
-		ret = klp_xfer_end(&x, p, 4, why, sizeof(why));
+		patchchan_put32(p, crc32(0, blob, sizeof(blob)) ^ pass);
+		ret = patchchan_xfer_end(&x, p, 4, why, sizeof(why));
 		if (pass == 0) {
-			got = klp_xfer_take(&x, &len);
+			got = patchchan_xfer_take(&x, &len);
 			tap_ok(ret == 0 && len == sizeof(blob) && !memcmp(got, blob, len),
 			       "overlapping chunks reassemble the blob");
 			t_free(got, len);
@@ -256,26 +268,30 @@ static void test_xfer(void)
 
 	/* A new BEGIN discards an unfinished transfer; so does the idle timeout. */
 	n = begin_payload(p, 5000, "one", "");
-	klp_xfer_begin(&x, p, n, 100, why, sizeof(why));
+	patchchan_xfer_begin(&x, p, n, 100, why, sizeof(why));
 	n = begin_payload(p, 6000, "two", "");
-	klp_xfer_begin(&x, p, n, 200, why, sizeof(why));
+	patchchan_xfer_begin(&x, p, n, 200, why, sizeof(why));
 	tap_ok(live_bytes == 6000 && x.total == 6000 && !strcmp(x.name, "two"),
 	       "a new BEGIN replaces the old transfer");
-	tap_ok(!klp_xfer_expire(&x, 200 + KLP_XFER_IDLE_MS, KLP_XFER_IDLE_MS) &&
-		       klp_xfer_expire(&x, 201 + KLP_XFER_IDLE_MS, KLP_XFER_IDLE_MS) &&
+	tap_ok(!patchchan_xfer_expire(&x, 200 + PATCHCHAN_XFER_IDLE_MS, PATCHCHAN_XFER_IDLE_MS) &&
+		       patchchan_xfer_expire(&x, 201 + PATCHCHAN_XFER_IDLE_MS,
+					     PATCHCHAN_XFER_IDLE_MS) &&
 		       live_bytes == 0, "idle transfer expires and is freed");
 
 	/* Malformed BEGINs. */
 	n = begin_payload(p, 100, "bad name", "");
-	tap_ok(klp_xfer_begin(&x, p, n, 0, why, sizeof(why)) == -EINVAL, "name: %s", why);
+	tap_ok(patchchan_xfer_begin(&x, p, n, 0, why, sizeof(why)) == -EINVAL, "name: %s", why);
 	n = begin_payload(p, 100, "x", "");
-	tap_ok(klp_xfer_begin(&x, p, n + 1, 0, why, sizeof(why)) == -EBADMSG, "lengths: %s", why);
+	tap_ok(patchchan_xfer_begin(&x, p, n + 1, 0, why, sizeof(why)) == -EBADMSG,
+	       "lengths: %s", why);
 	n = begin_payload(p, 0, "x", "");
-	tap_ok(klp_xfer_begin(&x, p, n, 0, why, sizeof(why)) == -EINVAL, "empty: %s", why);
+	tap_ok(patchchan_xfer_begin(&x, p, n, 0, why, sizeof(why)) == -EINVAL, "empty: %s", why);
 	n = begin_payload(p, 100, "x", "a=1");
 	p[n - 1] = 0;
-	tap_ok(klp_xfer_begin(&x, p, n, 0, why, sizeof(why)) == -EINVAL, "NUL in params: %s", why);
-	tap_ok(klp_xfer_data(&x, p, 10, 0, why, sizeof(why)) == -EPROTO, "DATA while idle: %s", why);
+	tap_ok(patchchan_xfer_begin(&x, p, n, 0, why, sizeof(why)) == -EINVAL,
+	       "NUL in params: %s", why);
+	tap_ok(patchchan_xfer_data(&x, p, 10, 0, why, sizeof(why)) == -EPROTO,
+	       "DATA while idle: %s", why);
 	tap_ok(live_bytes == 0, "no bytes left allocated");
 }
 
@@ -283,7 +299,7 @@ static void test_xfer(void)
 
 struct peer {
 	int fd;
-	struct klp_session s;
+	struct patchchan_session s;
 	const u8 *expect;
 	size_t expect_len;
 	int loads;
@@ -330,7 +346,7 @@ static int peer_cmd(void *ctx, const char *cmd, char *out, size_t outlen)
 	return -ENOENT;
 }
 
-static const struct klp_session_ops peer_ops = { peer_send, peer_load, peer_cmd };
+static const struct patchchan_session_ops peer_ops = { peer_send, peer_load, peer_cmd };
 
 static void *peer_main(void *arg)
 {
@@ -339,8 +355,8 @@ static void *peer_main(void *arg)
 	ssize_t n;
 
 	while ((n = read(p->fd, buf, sizeof(buf))) > 0) {
-		klp_session_feed(&p->s, buf, n, ms());
-		klp_session_tick(&p->s, ms());
+		patchchan_session_feed(&p->s, buf, n, ms());
+		patchchan_session_tick(&p->s, ms());
 	}
 	return NULL;
 }
@@ -361,7 +377,7 @@ static int run_klpctl(const char *klpctl, const char *fixtures, struct peer *p, 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
 		exit(1);
 	p->fd = sv[0];
-	klp_session_init(&p->s, &peer_ops, p, 1 << 20, t_alloc, t_free);
+	patchchan_session_init(&p->s, &peer_ops, p, 1 << 20, t_alloc, t_free);
 	pthread_create(&th, NULL, peer_main, p);
 	snprintf(fdarg, sizeof(fdarg), "fd:%d", sv[1]);
 	argv[argc++] = klpctl;
@@ -386,7 +402,7 @@ static int run_klpctl(const char *klpctl, const char *fixtures, struct peer *p, 
 	shutdown(sv[0], SHUT_RDWR);
 	pthread_join(th, NULL);
 	close(sv[0]);
-	klp_session_destroy(&p->s);
+	patchchan_session_destroy(&p->s);
 	ofd = open(path, O_RDONLY);
 	n = read(ofd, out, outlen - 1);
 	out[n > 0 ? n : 0] = 0;
@@ -451,7 +467,7 @@ static void test_klpctl(const char *klpctl, const char *fixtures)
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: klp_proto_test KLPCTL FIXTURE_DIR\n");
+		fprintf(stderr, "usage: patchchan_test KLPCTL FIXTURE_DIR\n");
 		return 2;
 	}
 	test_codec();
