@@ -333,19 +333,22 @@ $(BUILD)/host/ed25519_test: tests/host/ed25519_test.c tests/host/testutil.h lib/
 	$(call host_cc,$(HOSTCFLAGS),tests/host/ed25519_test.c lib/crypto/sha512.c)
 
 $(BUILD)/host/elf_test: tests/host/elf_test.c tests/host/testutil.h kernel/module/elf_check.c \
-                        kernel/module/reloc.c include/kelp/elf.h kernel/module/elf_check.h kernel/module/reloc.h
-	$(call host_cc,$(HOSTCFLAGS),tests/host/elf_test.c kernel/module/elf_check.c kernel/module/reloc.c)
+                        kernel/module/reloc.c include/kelp/elf.h kernel/module/elf_check.h kernel/module/reloc.h \
+                        lib/reason.c include/kelp/reason.h
+	$(call host_cc,$(HOSTCFLAGS),tests/host/elf_test.c kernel/module/elf_check.c kernel/module/reloc.c \
+	  lib/reason.c)
 
 $(BUILD)/host/module_sig_test: tests/host/module_sig_test.c tests/host/testutil.h kernel/module/signature.c \
-                               kernel/module/signature.h lib/crypto/ed25519.c lib/crypto/sha512.c
+                               kernel/module/signature.h lib/crypto/ed25519.c lib/crypto/sha512.c \
+                               lib/reason.c include/kelp/reason.h
 	$(call host_cc,$(HOSTCFLAGS),tests/host/module_sig_test.c kernel/module/signature.c \
-	  lib/crypto/ed25519.c lib/crypto/sha512.c)
+	  lib/crypto/ed25519.c lib/crypto/sha512.c lib/reason.c)
 
 # The protocol test runs a fake kernel peer in a thread against build/klpctl,
 # so it sees libc's headers first, like klpctl.
-PATCHCHAN_SRCS := drivers/patchchan/frame.c drivers/patchchan/xfer.c lib/crypto/crc32.c
+PATCHCHAN_SRCS := drivers/patchchan/frame.c drivers/patchchan/xfer.c lib/crypto/crc32.c lib/reason.c
 $(BUILD)/host/patchchan_test: tests/host/patchchan_test.c tests/host/testutil.h $(PATCHCHAN_SRCS) \
-                              drivers/patchchan/proto.h include/kelp/crypto/crc32.h
+                              drivers/patchchan/proto.h include/kelp/crypto/crc32.h include/kelp/reason.h
 	$(call host_cc,$(subst -Iinclude,-idirafter include -include stdio.h,$(HOSTCFLAGS)) -pthread,\
 	  tests/host/patchchan_test.c $(PATCHCHAN_SRCS))
 
@@ -369,9 +372,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_MERGE   ?= 0
 FUZZ_SHIM    := tests/fuzz/shim/shim.c tests/fuzz/shim/include/arch/cpu.h
 
-fuzz_srcs_elf          := kernel/module/elf_check.c kernel/module/reloc.c
-fuzz_srcs_sig          := kernel/module/signature.c lib/crypto/ed25519.c lib/crypto/sha512.c
-fuzz_srcs_frame        := drivers/patchchan/frame.c drivers/patchchan/xfer.c lib/crypto/crc32.c
+fuzz_srcs_elf          := kernel/module/elf_check.c kernel/module/reloc.c lib/reason.c
+fuzz_srcs_sig          := kernel/module/signature.c lib/crypto/ed25519.c lib/crypto/sha512.c lib/reason.c
+fuzz_srcs_frame        := drivers/patchchan/frame.c drivers/patchchan/xfer.c lib/crypto/crc32.c lib/reason.c
 fuzz_srcs_shell        := kernel/shell/line.c tests/fuzz/shim/shim.c
 fuzz_srcs_pfs_path     := fs/pseudofs.c fs/seq_file.c tests/fuzz/shim/shim.c
 fuzz_srcs_ed25519_diff := lib/crypto/ed25519.c lib/crypto/sha512.c

@@ -6,22 +6,10 @@
 #include "proto.h"
 #include <kelp/crypto/crc32.h>
 #include <kelp/errno.h>
+#include <kelp/reason.h>
 #include <kelp/string.h>
 
-static int __attribute__((format(printf, 4, 5)))
-fail(char *why, size_t whylen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
-#define FAIL(err, ...) fail(why, whylen, err, __VA_ARGS__)
+#define FAIL(err, ...) reason_fail(why, whylen, err, __VA_ARGS__)
 
 void patchchan_xfer_init(struct patchchan_xfer *x, u32 limit, void *(*alloc)(size_t),
 			 void (*free)(void *, size_t))

@@ -1,12 +1,72 @@
-/* The `klp` shell command for built-in modules (KELP_MODULE: livepatch's
- * test patches and their targets compiled into the kernel): list them
- * with their state, run one's init on demand (module_builtin_load, in
- * kernel/module/main.c with the loader it mirrors) and unload it the way rmmod
- * unloads a blob. */
-#include <kelp/module.h>
+/* Built-in modules (KELP_MODULE: livepatch's test patches and their
+ * targets compiled into the kernel): their registration at boot, their
+ * load, which follows the blob loader's order (kernel/module/main.c) minus
+ * the layout, and the `klp` shell command that lists them, runs one's init
+ * on demand and unloads it the way rmmod unloads a blob. */
+#define pr_fmt(fmt) "module: " fmt
+#include "internal.h"
+#include <kelp/mutex.h>
+#include <kelp/printk.h>
 #include <kelp/shell.h>
 #include <kelp/string.h>
 #include <kelp/errno.h>
+
+int module_builtin_register(struct module *mod)
+{
+	mutex_lock(&module_mutex);
+	if (module_find_builtin(mod->name)) {
+		mutex_unlock(&module_mutex);
+		pr_err("built-in module %s: name taken\n", mod->name);
+		return -EEXIST;
+	}
+	mod->state = MODULE_STATE_UNFORMED;
+	mod->builtin = true;
+	unsigned long flags = arch_irq_save();
+	list_add_tail(&mod->list, &module_list);
+	arch_irq_restore(flags);
+	mutex_unlock(&module_mutex);
+	return 0;
+}
+
+/* The blob path's order, without the layout: COMING, livepatch's hook and
+ * init outside the mutex (a livepatch's init waits on its transition),
+ * then LIVE. */
+int module_builtin_load(const char *name)
+{
+	struct module *mod;
+	int err;
+
+	mutex_lock(&module_mutex);
+	mod = module_find_builtin(name);
+	if (!mod) {
+		mutex_unlock(&module_mutex);
+		return -ENOENT;
+	}
+	if (find_module(name)) { /* itself, or a blob of that name */
+		mutex_unlock(&module_mutex);
+		return -EEXIST;
+	}
+	mod->state = MODULE_STATE_COMING;
+	module_nr_loaded++;
+	mutex_unlock(&module_mutex);
+
+	err = module_notify_coming(mod);
+	if (!err && mod->init) {
+		err = mod->init();
+		if (err)
+			module_notify_going(mod);
+	}
+	mutex_lock(&module_mutex);
+	if (err) {
+		mod->state = MODULE_STATE_UNFORMED;
+		module_nr_loaded--;
+	} else {
+		mod->state = MODULE_STATE_LIVE;
+		module_sysfs_add(mod);
+	}
+	mutex_unlock(&module_mutex);
+	return err;
+}
 
 static bool list_builtin(struct module *m, void *arg)
 {

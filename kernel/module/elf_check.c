@@ -4,22 +4,10 @@
  * earlier ones. Pure code: also built into the host tests (tests/host/). */
 #include "elf_check.h"
 #include <kelp/errno.h>
+#include <kelp/reason.h>
 #include <kelp/string.h>
 
-static int __attribute__((format(printf, 4, 5)))
-fail(char *why, size_t whylen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
-#define FAIL(err, ...) fail(why, whylen, err, __VA_ARGS__)
+#define FAIL(err, ...) reason_fail(why, whylen, err, __VA_ARGS__)
 
 static bool is_pow2(u64 x)
 {

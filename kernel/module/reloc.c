@@ -5,22 +5,10 @@
  * built into the host tests. */
 #include "reloc.h"
 #include <kelp/errno.h>
+#include <kelp/reason.h>
 #include <kelp/string.h>
 
-static int __attribute__((format(printf, 4, 5)))
-fail(char *why, size_t whylen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
-#define FAIL(err, ...) fail(why, whylen, err, __VA_ARGS__)
+#define FAIL(err, ...) reason_fail(why, whylen, err, __VA_ARGS__)
 
 int elf_symbol_value(const struct elf_info *info, unsigned int idx, const u64 *addr,
 		     elf_resolve_fn resolve, void *ctx, u64 *val, char *why, size_t whylen)

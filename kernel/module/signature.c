@@ -4,24 +4,12 @@
 #include "signature.h"
 #include <kelp/crypto/sha512.h>
 #include <kelp/errno.h>
+#include <kelp/reason.h>
 #include <kelp/string.h>
 
 bool module_sig_enforce = true;
 
-static int __attribute__((format(printf, 4, 5)))
-fail(char *why, size_t whylen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
-#define FAIL(err, ...) fail(why, whylen, err, __VA_ARGS__)
+#define FAIL(err, ...) reason_fail(why, whylen, err, __VA_ARGS__)
 
 void module_sig_key_id(const u8 pub[ED25519_PUBKEY_SIZE], u8 id[MODULE_SIG_KEY_ID_LEN])
 {
