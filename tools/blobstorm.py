@@ -39,7 +39,7 @@ TRAILER = 32
 SIG = 64
 
 # Kernel reply texts, each a specific reason (kernel/module/signature.c,
-# kernel/module/elf_check.c, kernel/module/reloc.c, kernel/module*.c, drivers/patchchan/xfer.c).
+# kernel/module/elf_check.c, kernel/module/reloc.c, kernel/module/*.c, drivers/patchchan/xfer.c).
 # A reply matching none of these is a failure of the storm.
 CLASSES = [
     ("loaded", r"^loaded \S+"),

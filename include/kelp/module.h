@@ -1,4 +1,4 @@
-/* Loadable modules (kernel/module/main.c, kernel/module/params.c): the loaded
+/* Loadable modules (kernel/module/): the loaded
  * image of a signed patch blob, its symbols, parameters and lifetime, plus
  * the declarations a module's own source uses (module_init, THIS_MODULE,
  * module_param; see include/linux-compat for the author's headers).
