@@ -38,6 +38,15 @@ int arch_catch_fault(void (*fn)(void *), void *arg, int *vector, unsigned long *
 
 /* syscall/sysret (arch/x86_64/syscall.c): program this CPU's MSRs. */
 void arch_syscall_init_cpu(void);
+/* Prepare t's first return to user mode (arch/x86_64/process.c): to entry
+ * with stack pointer usp and arguments arg0, arg1, through the frame
+ * arch_user_frame(t), from a stack arch_switch_to can resume. Sets t->ksp
+ * and t->first_frame. */
+struct task;
+void arch_user_task_init(struct task *t, unsigned long entry, unsigned long usp, unsigned long arg0,
+			 unsigned long arg1);
+/* The frame an entry from user mode leaves at the top of t's kernel stack. */
+struct trap_frame *arch_user_frame(struct task *t);
 /* The first C code a new user task runs (kernel/user/user.c): finish the
  * switch, then the exit-to-user work on its prepared frame. */
 void user_task_start_c(void *prev);
