@@ -68,7 +68,7 @@ static void idt_build(void)
 	set_gate(TRAP_BP, trap_stubs[TRAP_BP], 0, 3);
 }
 
-void tss_set_rsp0(unsigned long rsp0)
+void arch_set_kernel_stack(unsigned long rsp0)
 {
 	struct percpu *pc = this_cpu();
 	tss[pc->cpu_id].rsp[0] = rsp0;

@@ -10,9 +10,15 @@ static __always_inline unsigned long arch_irq_save(void)
 	return flags;
 }
 
+/* Whether saved flags (arch_irq_save, a trap frame's) have interrupts on. */
+static __always_inline bool arch_flags_irqs_enabled(unsigned long flags)
+{
+	return flags & (1UL << 9);
+}
+
 static __always_inline void arch_irq_restore(unsigned long flags)
 {
-	if (flags & (1UL << 9))
+	if (arch_flags_irqs_enabled(flags))
 		__asm__ __volatile__("sti" ::: "memory");
 }
 
@@ -20,7 +26,7 @@ static __always_inline bool arch_irqs_enabled(void)
 {
 	unsigned long flags;
 	__asm__ __volatile__("pushfq; popq %0" : "=r"(flags)::"memory");
-	return flags & (1UL << 9);
+	return arch_flags_irqs_enabled(flags);
 }
 
 static __always_inline void arch_irq_enable(void) { __asm__ __volatile__("sti" ::: "memory"); }
@@ -42,6 +48,9 @@ static __always_inline unsigned long arch_frame_pointer(void)
 	return (unsigned long)__builtin_frame_address(0);
 }
 
+/* Set the stack this CPU switches to on an entry from user mode (an
+ * interrupt, exception or syscall): the top of the running task's stack. */
+void arch_set_kernel_stack(unsigned long top);
 /* Set up this CPU: GDT, TSS, IDT, per-CPU base. */
 void arch_cpu_init(void);
 /* Bring up the platform devices (interrupt controller, timer, serial IRQs). */

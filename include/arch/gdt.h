@@ -8,9 +8,3 @@
 #define GDT_USER_DS 0x20
 #define GDT_USER_CS 0x28
 #define GDT_TSS 0x30
-
-#ifndef __ASSEMBLER__
-#include <kelp/compiler.h>
-/* Set the stack the CPU switches to on an interrupt from user mode. */
-void tss_set_rsp0(unsigned long rsp0);
-#endif

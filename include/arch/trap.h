@@ -28,6 +28,14 @@ typedef void (*trap_handler_t)(struct trap_frame *tf);
 void trap_register(int vector, trap_handler_t fn);
 static inline bool trap_is_syscall(const struct trap_frame *tf) { return tf->vector == TRAP_SYSCALL; }
 static inline bool trap_from_user(const struct trap_frame *tf) { return (tf->cs & 3) != 0; }
+/* An external interrupt (as opposed to an exception or a syscall). */
+static inline bool arch_trap_is_irq(const struct trap_frame *tf)
+{
+	return tf->vector >= IRQ_BASE && tf->vector < TRAP_SYSCALL;
+}
+static inline bool arch_trap_is_page_fault(const struct trap_frame *tf) { return tf->vector == TRAP_PF; }
+/* Whether the interrupted context had interrupts enabled. */
+static inline bool arch_trap_irqs_enabled(const struct trap_frame *tf) { return tf->rflags & (1UL << 9); }
 const char *trap_name(int vector);
 void trap_dump_regs(const struct trap_frame *tf);
 

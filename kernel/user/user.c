@@ -329,7 +329,7 @@ static void user_fault(struct trap_frame *tf)
 	struct task *t = current;
 	if (!t->mm)
 		panic_trap(tf, "%s from user mode in kernel thread %s", trap_name((int)tf->vector), t->comm);
-	if (tf->vector == TRAP_PF)
+	if (arch_trap_is_page_fault(tf))
 		printk(KERN_ERR "%s[%d]: segfault at %lx ip %016lx sp %016lx error %lx\n", t->comm,
 		       t->pid, arch_fault_address(), tf->rip, tf->rsp, tf->error);
 	else
