@@ -1,8 +1,8 @@
 /* Per-CPU setup for x86_64: GDT with TSS (and an IST stack for double
  * faults), the IDT, and the GS base that points at this CPU's percpu area. */
 #include <arch/cpu.h>
-#include <arch/io.h>
-#include <arch/gdt.h>
+#include <asm/io.h>
+#include <asm/gdt.h>
 #include <arch/trap.h>
 #include <kelp/percpu.h>
 #include <kelp/string.h>

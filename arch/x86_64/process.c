@@ -5,7 +5,7 @@
 #include <kelp/sched.h>
 #include <kelp/string.h>
 #include <arch/trap.h>
-#include <arch/gdt.h>
+#include <asm/gdt.h>
 
 extern char user_task_trampoline[];
 

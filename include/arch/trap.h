@@ -1,41 +1,23 @@
-/* The register frame saved by every exception and interrupt entry, and the
+/* Traps: the register frame saved by every exception, interrupt and
+ * syscall entry (struct trap_frame; its layout is the arch's,
+ * <asm/trap_frame.h>), the predicates generic code asks about it, and the
  * hooks generic code uses to handle traps and catch expected faults. */
 #pragma once
 #include <kelp/compiler.h>
-
-struct trap_frame {
-	u64 r15, r14, r13, r12, r11, r10, r9, r8;
-	u64 rbp, rdi, rsi, rdx, rcx, rbx, rax;
-	u64 vector, error;
-	/* pushed by the CPU */
-	u64 rip, cs, rflags, rsp, ss;
-};
-
-#define TRAP_DE 0
-#define TRAP_DB 1
-#define TRAP_NMI 2
-#define TRAP_BP 3
-#define TRAP_UD 6
-#define TRAP_DF 8
-#define TRAP_GP 13
-#define TRAP_PF 14
-#define IRQ_BASE 32
-/* tf->vector of the frame syscall_entry builds (no hardware vector has it);
- * tf->error then holds the syscall number. */
-#define TRAP_SYSCALL 256
+#include <asm/trap_frame.h>
 
 typedef void (*trap_handler_t)(struct trap_frame *tf);
 void trap_register(int vector, trap_handler_t fn);
-static inline bool trap_is_syscall(const struct trap_frame *tf) { return tf->vector == TRAP_SYSCALL; }
-static inline bool trap_from_user(const struct trap_frame *tf) { return (tf->cs & 3) != 0; }
+/* A syscall's frame (syscall_entry) rather than an interrupt's or exception's. */
+static inline bool trap_is_syscall(const struct trap_frame *tf);
+/* The trap was taken in user mode. */
+static inline bool trap_from_user(const struct trap_frame *tf);
 /* An external interrupt (as opposed to an exception or a syscall). */
-static inline bool arch_trap_is_irq(const struct trap_frame *tf)
-{
-	return tf->vector >= IRQ_BASE && tf->vector < TRAP_SYSCALL;
-}
-static inline bool arch_trap_is_page_fault(const struct trap_frame *tf) { return tf->vector == TRAP_PF; }
+static inline bool arch_trap_is_irq(const struct trap_frame *tf);
+static inline bool arch_trap_is_page_fault(const struct trap_frame *tf);
 /* Whether the interrupted context had interrupts enabled. */
-static inline bool arch_trap_irqs_enabled(const struct trap_frame *tf) { return tf->rflags & (1UL << 9); }
+static inline bool arch_trap_irqs_enabled(const struct trap_frame *tf);
+/* The trap's name ("#PF", ...) for reports. */
 const char *trap_name(int vector);
 void trap_dump_regs(const struct trap_frame *tf);
 

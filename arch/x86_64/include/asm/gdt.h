@@ -1,4 +1,5 @@
-/* Segment selectors. The order suits syscall/sysret: STAR's user base 0x18
+/* x86_64 segment selectors (arch/x86_64/cpu.c builds the GDT), private to
+ * arch/x86_64/. The order suits syscall/sysret: STAR's user base 0x18
  * gives user SS = 0x20|3 and user CS = 0x28|3. */
 #pragma once
 
