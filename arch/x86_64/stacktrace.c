@@ -8,7 +8,6 @@
 #include <kelp/ftrace.h>
 #include <kelp/ksyms.h>
 #include <kelp/errno.h>
-#include <kelp/spinlock.h>
 #include <arch/trap.h>
 
 extern char trap_common_ret[];
@@ -18,10 +17,6 @@ extern const u64 trap_stubs[256];
 struct unwind_range {
 	unsigned long start, end;
 };
-
-#define UNWIND_EXTRA_MAX 16
-static struct unwind_range unwind_extra[UNWIND_EXTRA_MAX];
-static spinlock_t unwind_lock = SPINLOCK_INIT;
 
 /* Entry asm whose return addresses the walk must not trust: the trap
  * stubs and common path, the fault catcher, the context switch and the
@@ -57,36 +52,7 @@ bool unwind_text_is_unreliable(unsigned long addr)
 	/* The tracer's trampolines and int3 handler rewrite return paths. */
 	if (ftrace_text_is_trampoline(addr))
 		return true;
-	for (unsigned int i = 0; i < UNWIND_EXTRA_MAX; i++) {
-		unsigned long start = READ_ONCE(unwind_extra[i].start);
-		if (start && addr >= start && addr < READ_ONCE(unwind_extra[i].end))
-			return true;
-	}
 	return false;
-}
-
-int unwind_register_unreliable(unsigned long start, unsigned long end)
-{
-	int ret = -ENOSPC;
-	unsigned long flags = spin_lock_irqsave(&unwind_lock);
-	for (unsigned int i = 0; i < UNWIND_EXTRA_MAX; i++)
-		if (!unwind_extra[i].start) {
-			unwind_extra[i].end = end;
-			WRITE_ONCE(unwind_extra[i].start, start);
-			ret = 0;
-			break;
-		}
-	spin_unlock_irqrestore(&unwind_lock, flags);
-	return ret;
-}
-
-void unwind_unregister_unreliable(unsigned long start)
-{
-	unsigned long flags = spin_lock_irqsave(&unwind_lock);
-	for (unsigned int i = 0; i < UNWIND_EXTRA_MAX; i++)
-		if (unwind_extra[i].start == start)
-			WRITE_ONCE(unwind_extra[i].start, 0);
-	spin_unlock_irqrestore(&unwind_lock, flags);
 }
 
 struct walk {

@@ -20,13 +20,9 @@ int stack_trace_save_tsk_reliable(struct task *t, unsigned long *store, unsigned
 int stack_trace_save_tsk(struct task *t, unsigned long *store, unsigned int size, bool *reliable);
 
 /* Addresses that may not appear as return addresses in a reliable trace:
- * entry/exception asm, the context switch, the thread trampoline; the tracer
- * adds its trampolines through unwind_register_unreliable(). */
+ * entry/exception asm, the context switch, the thread trampoline, and the
+ * tracer's trampolines (ftrace_text_is_trampoline). */
 bool unwind_text_is_unreliable(unsigned long addr);
-/* Mark [start, end) as unreliable text (e.g. ftrace trampolines).
- * -ENOSPC when the table is full. */
-int unwind_register_unreliable(unsigned long start, unsigned long end);
-void unwind_unregister_unreliable(unsigned long start);
 
 /* Display walks over any kernel stack, for panic and dump_stack: they
  * follow frame records across exception entries onto other stacks, and
