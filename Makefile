@@ -89,7 +89,7 @@ $(BUILD)/%.o: %.c
 $(BUILD)/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(call say,AS,$@)
-	$(Q)$(NASM) -f elf64 -g -F dwarf -Iinclude/ $< -o $@
+	$(Q)$(NASM) -f elf64 -g -F dwarf -Iinclude/ $(NASMFLAGS) $< -o $@
 # nasm 2.16 does not list %include files in its dependency output: every
 # asm object depends on every shared .inc instead.
 $(KASMOBJS): $(wildcard arch/x86_64/*.inc)
@@ -194,8 +194,9 @@ $(foreach b,$(ktest-y),$(eval $(call blob_rule,$(KTB),$(b),--build-id-file $(KTB
 $(foreach b,$(blob-y),$(eval $(call blob_rule,$(TB),$(b),--kernel $(BUILD)/kernel.elf,$(BUILD)/kernel.elf)))
 KTEST_BLOBS := $(addprefix $(KTB)/,$(addsuffix .klp,$(ktest-y)))
 TEST_BLOBS  := $(addprefix $(TB)/,$(addsuffix .klp,$(blob-y)))
-$(BUILD)/tests/ktest/module_test.o $(BUILD)/tests/ktest/failslab_test.o: $(KTEST_BLOBS)
-$(BUILD)/tests/ktest/module_test.o $(BUILD)/tests/ktest/failslab_test.o: KCFLAGS += -DKTEST_BLOB_DIR='"$(KTB)"'
+# tests/ktest/ktest_blobs.asm embeds them: incbin finds them on nasm's include path.
+$(BUILD)/tests/ktest/ktest_blobs.o: $(KTEST_BLOBS)
+$(BUILD)/tests/ktest/ktest_blobs.o: NASMFLAGS += -I$(KTB)/
 .PHONY: testblobs
 testblobs: $(TEST_BLOBS)
 

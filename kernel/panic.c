@@ -4,6 +4,7 @@
 #include <kelp/printk.h>
 #include <kelp/string.h>
 #include <kelp/ksyms.h>
+#include <kelp/stacktrace.h>
 #include <arch/cpu.h>
 #include <arch/trap.h>
 
@@ -19,9 +20,6 @@ bool (*kstack_bounds_hook)(unsigned long addr, unsigned long *lo, unsigned long 
 /* Without any stack knowledge, frames are trusted only this far above the
  * first one (bigger than any kernel stack we use). */
 #define BT_UNKNOWN_WINDOW (64 * 1024)
-#define HIGHER_HALF 0xffff800000000000UL
-
-extern char trap_common_ret[];
 
 /* The stack holding addr: a task stack (via the hook), or a stack-sized
  * bss object of the kernel image (the boot stack, the double-fault stacks). */
@@ -40,25 +38,12 @@ static bool stack_bounds(unsigned long addr, unsigned long *lo, unsigned long *h
 	return false;
 }
 
-struct bt_state {
-	unsigned long lo, hi; /* the stack the walk is on */
-	bool known;
-};
-
-static void bt_enter_stack(struct bt_state *st, unsigned long fp)
+static void bt_bounds(unsigned long fp, unsigned long *lo, unsigned long *hi)
 {
-	st->known = stack_bounds(fp, &st->lo, &st->hi);
-	if (!st->known) {
-		st->lo = fp;
-		st->hi = fp + BT_UNKNOWN_WINDOW;
+	if (!stack_bounds(fp, lo, hi)) {
+		*lo = fp;
+		*hi = fp + BT_UNKNOWN_WINDOW;
 	}
-}
-
-/* A frame record [saved rbp][return address] at fp is followed only when
- * it lies wholly inside the stack being walked. */
-static bool bt_frame_ok(const struct bt_state *st, unsigned long fp)
-{
-	return fp >= HIGHER_HALF && IS_ALIGNED(fp, 8) && fp >= st->lo && fp + 16 <= st->hi;
 }
 
 static void bt_print(unsigned long addr, bool is_return)
@@ -71,48 +56,39 @@ static void bt_print(unsigned long addr, bool is_return)
 	printk(KERN_EMERG " %s [<%016lx>]\n", sym, addr);
 }
 
-/* Walk the frame-pointer chain from fp. Each frame is [saved rbp][return
- * address]; a return address of trap_common_ret means the next record was
- * pushed by the exception entry: it holds the interrupted rbp and rip, and
- * the struct trap_frame sits right above it, so the walk goes on into the
- * interrupted code (possibly on another stack). */
+/* BT_MAX_DEPTH frames (return addresses and exception entries), each
+ * printed as one line; an exception entry is followed by the interrupted
+ * ip. */
+static bool bt_entry(void *arg, const struct stack_entry *e)
+{
+	int *depth = arg;
+	switch (e->kind) {
+	case STACK_ENTRY_IP:
+		bt_print(e->addr, false);
+		return true;
+	case STACK_ENTRY_RET:
+		if (++*depth > BT_MAX_DEPTH)
+			return false;
+		bt_print(e->addr, true);
+		return true;
+	case STACK_ENTRY_TRAP:
+		if (++*depth > BT_MAX_DEPTH)
+			return false;
+		printk(KERN_EMERG " <%s (vector %lu) error %#lx>\n",
+		       e->vector < 256 ? trap_name((int)e->vector) : "?", e->vector, e->error);
+		return true;
+	}
+	return false;
+}
+
+/* The walk itself is the unwinder's (arch/x86_64/stacktrace.c): it goes
+ * on across exception entries into the interrupted code, possibly on
+ * another stack, following frames only inside a known stack. */
 void dump_backtrace(unsigned long fp, unsigned long ip)
 {
-	struct bt_state st;
-	unsigned long prev = 0;
-
+	int depth = 0;
 	printk(KERN_EMERG "Call Trace:\n");
-	if (ip)
-		bt_print(ip, false);
-	bt_enter_stack(&st, fp);
-	for (int depth = 0; depth < BT_MAX_DEPTH; depth++) {
-		if (!bt_frame_ok(&st, fp) || fp <= prev)
-			break;
-		unsigned long next = ((unsigned long *)fp)[0];
-		unsigned long ret = ((unsigned long *)fp)[1];
-		if (!ret)
-			break;
-		if (ret == (unsigned long)trap_common_ret && bt_frame_ok(&st, next) &&
-		    next + 16 + sizeof(struct trap_frame) <= st.hi) {
-			const struct trap_frame *tf = (const void *)(next + 16);
-			unsigned long rip = ((unsigned long *)next)[1];
-			printk(KERN_EMERG " <%s (vector %lu) error %#lx>\n",
-			       tf->vector < 256 ? trap_name((int)tf->vector) : "?", tf->vector,
-			       tf->error);
-			if (!rip)
-				break;
-			/* The interrupted rip faulted or was interrupted, it is
-			 * not a return address. */
-			bt_print(rip, false);
-			prev = 0;
-			fp = ((unsigned long *)next)[0];
-			bt_enter_stack(&st, fp);
-			continue;
-		}
-		bt_print(ret, true);
-		prev = fp;
-		fp = next;
-	}
+	stack_trace_walk(fp, ip, bt_bounds, bt_entry, &depth);
 }
 
 void dump_stack(void)
@@ -166,7 +142,9 @@ void panic_trap(struct trap_frame *tf, const char *fmt, ...)
 	printk(KERN_EMERG "Kernel panic - not syncing: %s\n", panic_msg);
 	trap_dump_regs(tf);
 	/* Start at the faulting instruction, then its callers. */
-	dump_backtrace(tf->rbp, tf->rip);
+	int depth = 0;
+	printk(KERN_EMERG "Call Trace:\n");
+	stack_trace_walk_trap(tf, bt_bounds, bt_entry, &depth);
 	panic_finish(panic_msg);
 }
 

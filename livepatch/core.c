@@ -15,8 +15,8 @@
 #include <kelp/panic.h>
 #include <kelp/init.h>
 #include <kelp/time.h>
+#include <kelp/barrier.h>
 
-#define smp_wmb() barrier()
 #define KSYM_NAME_LEN 512
 
 DEFINE_MUTEX(klp_mutex);

@@ -11,12 +11,7 @@
 #include <kelp/mm.h>
 #include <kelp/errno.h>
 #include <kelp/panic.h>
-
-/* x86 is TSO: stores are not reordered with stores, loads not with loads,
- * so these only have to stop the compiler. An SMP port on a weaker
- * architecture would make them real fences. */
-#define smp_wmb() barrier()
-#define smp_rmb() barrier()
+#include <kelp/barrier.h>
 
 struct klp_ops {
 	struct list_head node;		/* in klp_ops_list */

@@ -19,9 +19,7 @@
 #include <kelp/errno.h>
 #include <kelp/panic.h>
 #include <kelp/init.h>
-
-#define smp_wmb() barrier()
-#define smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#include <kelp/barrier.h>
 
 #define MAX_STACK_ENTRIES 100
 #define KLP_RETRY_MS 2		/* timer retry while tasks are pending */
@@ -57,6 +55,9 @@ static const char *klp_state_word(int state)
  * schedule_on_each_cpu) before returning. */
 void klp_synchronize_transition(void)
 {
+	/* Orders the caller's writes (TIF flags, func->transition, the
+	 * target state) before what follows; pairs with the handler's
+	 * smp_rmb()s in patch.c. */
 	smp_mb();
 }
 

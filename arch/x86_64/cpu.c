@@ -1,8 +1,8 @@
 /* Per-CPU setup for x86_64: GDT with TSS (and an IST stack for double
  * faults), the IDT, and the GS base that points at this CPU's percpu area. */
 #include <arch/cpu.h>
-#include <arch/io.h>
-#include <arch/gdt.h>
+#include <asm/io.h>
+#include <asm/gdt.h>
 #include <arch/trap.h>
 #include <kelp/percpu.h>
 #include <kelp/string.h>
@@ -68,7 +68,7 @@ static void idt_build(void)
 	set_gate(TRAP_BP, trap_stubs[TRAP_BP], 0, 3);
 }
 
-void tss_set_rsp0(unsigned long rsp0)
+void arch_set_kernel_stack(unsigned long rsp0)
 {
 	struct percpu *pc = this_cpu();
 	tss[pc->cpu_id].rsp[0] = rsp0;

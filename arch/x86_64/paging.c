@@ -4,7 +4,8 @@
 #define pr_fmt(fmt) "paging: " fmt
 #include <kelp/mm.h>
 #include <arch/paging.h>
-#include <arch/io.h>
+#include <asm/paging.h>
+#include <asm/io.h>
 #include <kelp/percpu.h>
 #include <kelp/spinlock.h>
 #include <kelp/panic.h>

@@ -6,7 +6,7 @@
 #include <kelp/errno.h>
 #include <kelp/printk.h>
 #include <kelp/spinlock.h>
-#include <arch/io.h>
+#include <asm/io.h>
 #include <arch/trap.h>
 #include "pc.h"
 

@@ -6,7 +6,7 @@
 #include <kelp/printk.h>
 #include <kelp/panic.h>
 #include <arch/cpu.h>
-#include <arch/io.h>
+#include <asm/io.h>
 #include "pc.h"
 
 #define PIT_HZ 1193182ULL

@@ -2,7 +2,7 @@
  * the interrupt controller, clock, timer and serial interrupts, leaving QEMU
  * (isa-debug-exit at 0xf4), power-off, halting. */
 #include <arch/cpu.h>
-#include <arch/io.h>
+#include <asm/io.h>
 #include <kelp/printk.h>
 #include <kelp/serial.h>
 #include <kelp/time.h>

@@ -9,7 +9,7 @@
 #include <kelp/errno.h>
 #include <kelp/printk.h>
 #include <kelp/spinlock.h>
-#include <arch/io.h>
+#include <asm/io.h>
 
 #define UART_DATA 0
 #define UART_IER 1

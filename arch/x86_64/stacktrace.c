@@ -8,7 +8,6 @@
 #include <kelp/ftrace.h>
 #include <kelp/ksyms.h>
 #include <kelp/errno.h>
-#include <kelp/spinlock.h>
 #include <arch/trap.h>
 
 extern char trap_common_ret[];
@@ -18,10 +17,6 @@ extern const u64 trap_stubs[256];
 struct unwind_range {
 	unsigned long start, end;
 };
-
-#define UNWIND_EXTRA_MAX 16
-static struct unwind_range unwind_extra[UNWIND_EXTRA_MAX];
-static spinlock_t unwind_lock = SPINLOCK_INIT;
 
 /* Entry asm whose return addresses the walk must not trust: the trap
  * stubs and common path, the fault catcher, the context switch and the
@@ -57,36 +52,7 @@ bool unwind_text_is_unreliable(unsigned long addr)
 	/* The tracer's trampolines and int3 handler rewrite return paths. */
 	if (ftrace_text_is_trampoline(addr))
 		return true;
-	for (unsigned int i = 0; i < UNWIND_EXTRA_MAX; i++) {
-		unsigned long start = READ_ONCE(unwind_extra[i].start);
-		if (start && addr >= start && addr < READ_ONCE(unwind_extra[i].end))
-			return true;
-	}
 	return false;
-}
-
-int unwind_register_unreliable(unsigned long start, unsigned long end)
-{
-	int ret = -ENOSPC;
-	unsigned long flags = spin_lock_irqsave(&unwind_lock);
-	for (unsigned int i = 0; i < UNWIND_EXTRA_MAX; i++)
-		if (!unwind_extra[i].start) {
-			unwind_extra[i].end = end;
-			WRITE_ONCE(unwind_extra[i].start, start);
-			ret = 0;
-			break;
-		}
-	spin_unlock_irqrestore(&unwind_lock, flags);
-	return ret;
-}
-
-void unwind_unregister_unreliable(unsigned long start)
-{
-	unsigned long flags = spin_lock_irqsave(&unwind_lock);
-	for (unsigned int i = 0; i < UNWIND_EXTRA_MAX; i++)
-		if (unwind_extra[i].start == start)
-			WRITE_ONCE(unwind_extra[i].start, 0);
-	spin_unlock_irqrestore(&unwind_lock, flags);
 }
 
 struct walk {
@@ -113,15 +79,41 @@ static void walk_bad(struct walk *w)
 		w->err = -EINVAL;
 }
 
-/* Walk t's frame records from fp (a record [saved rbp][return address]),
- * all of which must lie on t's stack, each strictly above the previous. */
+/* Kernel addresses: a frame pointer below this came from user mode. */
+#define KERNEL_HALF 0xffff800000000000UL
+
+/* Whether a frame record [saved rbp][return address] at fp may be
+ * followed: wholly inside the stack [lo, hi), aligned, and strictly above
+ * the last one (prev, 0 for the first on this stack). */
+static bool frame_ok(unsigned long fp, unsigned long prev, unsigned long lo, unsigned long hi)
+{
+	return fp >= KERNEL_HALF && !(fp & 7) && fp >= lo && fp + 16 <= hi && fp > prev;
+}
+
+/* ret is trap_dispatch's (or, with syscalls, syscall_dispatch's) return
+ * address into the entry asm: the record the entry pushed, [interrupted
+ * rbp][interrupted rip], is the frame's saved rbp and the struct
+ * trap_frame sits right above it. That frame, when it lies in [lo, hi). */
+static const struct trap_frame *entry_frame(unsigned long ret, unsigned long rec, unsigned long lo,
+					    unsigned long hi, bool syscalls)
+{
+	if (ret != (unsigned long)trap_common_ret &&
+	    !(syscalls && ret == (unsigned long)syscall_common_ret))
+		return NULL;
+	if (rec < lo || (rec & 7) || rec + 16 + sizeof(struct trap_frame) > hi)
+		return NULL;
+	return (const void *)(rec + 16);
+}
+
+/* Walk t's frame records from fp, all of which must lie on t's stack,
+ * each strictly above the previous. */
 static void walk_frames(struct task *t, unsigned long fp, struct walk *w)
 {
 	unsigned long lo = (unsigned long)t->stack, hi = t->stack_top;
 	unsigned long prev = 0;
 
 	for (;;) {
-		if (fp < lo || fp + 16 > hi || (fp & 7) || fp <= prev) {
+		if (!frame_ok(fp, prev, lo, hi)) {
 			walk_bad(w);
 			return;
 		}
@@ -129,13 +121,11 @@ static void walk_frames(struct task *t, unsigned long fp, struct walk *w)
 		unsigned long ret = ((unsigned long *)fp)[1];
 
 		if (ret == (unsigned long)trap_common_ret || ret == (unsigned long)syscall_common_ret) {
-			/* trap_dispatch's (or syscall_dispatch's) frame: next
-			 * is the record the entry asm pushed, [interrupted rbp]
-			 * [interrupted rip], and the struct trap_frame sits
-			 * right above it. */
+			/* An entry record must be above the frame that
+			 * points at it. */
 			unsigned long rec = next;
-			const struct trap_frame *tf = (const void *)(rec + 16);
-			if (rec <= fp || (rec & 7) || rec + 16 + sizeof(*tf) > hi) {
+			const struct trap_frame *tf = rec > fp ? entry_frame(ret, rec, lo, hi, true) : NULL;
+			if (!tf) {
 				walk_bad(w);
 				return;
 			}
@@ -220,4 +210,59 @@ int stack_trace_save_tsk(struct task *t, unsigned long *store, unsigned int size
 		w.n--;
 	}
 	return (int)w.n;
+}
+
+/* ---- display walks over any kernel stack (panic, dump_stack) ---- */
+
+static bool walk_emit(stack_entry_fn fn, void *arg, enum stack_entry_kind kind, unsigned long addr,
+		      unsigned long vector, unsigned long error)
+{
+	struct stack_entry e = { kind, addr, vector, error };
+	return fn(arg, &e);
+}
+
+/* Unlike the task walks this one crosses stacks: an exception entry may
+ * have come in on another stack (the double-fault stack, or a task's from
+ * the boot stack), so bounds() is asked again for each stack entered. */
+void stack_trace_walk(unsigned long fp, unsigned long ip, stack_bounds_fn bounds, stack_entry_fn fn,
+		      void *arg)
+{
+	unsigned long lo, hi, prev = 0;
+
+	if (ip && !walk_emit(fn, arg, STACK_ENTRY_IP, ip, 0, 0))
+		return;
+	bounds(fp, &lo, &hi);
+	for (;;) {
+		if (!frame_ok(fp, prev, lo, hi))
+			return;
+		unsigned long next = ((unsigned long *)fp)[0];
+		unsigned long ret = ((unsigned long *)fp)[1];
+		if (!ret)
+			return;
+		const struct trap_frame *tf = entry_frame(ret, next, lo, hi, false);
+		if (tf) {
+			unsigned long rip = ((unsigned long *)next)[1];
+			if (!walk_emit(fn, arg, STACK_ENTRY_TRAP, 0, tf->vector, tf->error) || !rip)
+				return;
+			/* The interrupted rip faulted or was interrupted: it is
+			 * not a return address. */
+			if (!walk_emit(fn, arg, STACK_ENTRY_IP, rip, 0, 0))
+				return;
+			prev = 0;
+			fp = ((unsigned long *)next)[0];
+			bounds(fp, &lo, &hi);
+			continue;
+		}
+		if (!walk_emit(fn, arg, STACK_ENTRY_RET, ret, 0, 0))
+			return;
+		prev = fp;
+		fp = next;
+	}
+}
+
+void stack_trace_walk_trap(const struct trap_frame *tf, stack_bounds_fn bounds, stack_entry_fn fn,
+			   void *arg)
+{
+	/* Start at the trapping instruction, then its callers. */
+	stack_trace_walk(tf->rbp, tf->rip, bounds, fn, arg);
 }

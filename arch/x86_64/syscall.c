@@ -4,8 +4,8 @@
  * the exit-to-user work before the asm returns. */
 #define pr_fmt(fmt) "syscall: " fmt
 #include <arch/trap.h>
-#include <arch/io.h>
-#include <arch/gdt.h>
+#include <asm/io.h>
+#include <asm/gdt.h>
 #include <arch/cpu.h>
 #include <kelp/percpu.h>
 #include <kelp/sched.h>

@@ -10,7 +10,7 @@
 ; context with a safe rip (sysret to a non-canonical rip would fault in ring
 ; 0 on Intel CPUs), else the interrupt path's iretq.
 
-; include/arch/gdt.h
+; arch/x86_64/include/asm/gdt.h
 GDT_USER_DS  equ 0x20
 GDT_USER_CS  equ 0x28
 

@@ -1,7 +1,7 @@
 /* Trap dispatch: registered handlers first, then expected-fault recovery,
  * then a panic with the register dump (kernel mode) or the user-fault hook. */
 #include <arch/trap.h>
-#include <arch/io.h>
+#include <asm/io.h>
 #include <kelp/percpu.h>
 #include <kelp/panic.h>
 #include <kelp/printk.h>

@@ -1,47 +1,33 @@
 /* The CPU interface generic code may use: interrupts, halting, time stamp,
- * per-CPU base, QEMU exit. Implemented for x86_64 in arch/x86_64/. */
+ * frame pointer, the kernel entry stack, QEMU exit. The inline ones have
+ * their bodies in <asm/cpu.h>, the rest are in arch/x86_64/. Generic code
+ * includes this header, never <asm/...> itself. */
 #pragma once
 #include <kelp/compiler.h>
 
-static __always_inline unsigned long arch_irq_save(void)
-{
-	unsigned long flags;
-	__asm__ __volatile__("pushfq; popq %0; cli" : "=r"(flags)::"memory");
-	return flags;
-}
-
-static __always_inline void arch_irq_restore(unsigned long flags)
-{
-	if (flags & (1UL << 9))
-		__asm__ __volatile__("sti" ::: "memory");
-}
-
-static __always_inline bool arch_irqs_enabled(void)
-{
-	unsigned long flags;
-	__asm__ __volatile__("pushfq; popq %0" : "=r"(flags)::"memory");
-	return flags & (1UL << 9);
-}
-
-static __always_inline void arch_irq_enable(void) { __asm__ __volatile__("sti" ::: "memory"); }
-static __always_inline void arch_irq_disable(void) { __asm__ __volatile__("cli" ::: "memory"); }
-static __always_inline void arch_cpu_relax(void) { __asm__ __volatile__("pause" ::: "memory"); }
+/* Disable interrupts and return the previous state, for arch_irq_restore. */
+static inline unsigned long arch_irq_save(void);
+/* Re-enable interrupts if flags (from arch_irq_save) had them on. */
+static inline void arch_irq_restore(unsigned long flags);
+/* Whether saved flags (arch_irq_save's, a trap frame's) have interrupts on. */
+static inline bool arch_flags_irqs_enabled(unsigned long flags);
+static inline bool arch_irqs_enabled(void);
+static inline void arch_irq_enable(void);
+static inline void arch_irq_disable(void);
+/* A spin-wait hint. */
+static inline void arch_cpu_relax(void);
 /* Enable interrupts and wait for one, atomically (no lost wake-up). */
-static __always_inline void arch_idle(void) { __asm__ __volatile__("sti; hlt" ::: "memory"); }
-static __always_inline void arch_halt(void) { __asm__ __volatile__("hlt" ::: "memory"); }
+static inline void arch_idle(void);
+/* Wait for the next interrupt, interrupts as they are. */
+static inline void arch_halt(void);
+/* The CPU's cycle counter (TSC). */
+static inline u64 arch_rdtsc(void);
+/* The caller's frame pointer: where its frame-record chain starts. */
+static inline unsigned long arch_frame_pointer(void);
 
-static __always_inline u64 arch_rdtsc(void)
-{
-	u32 lo, hi;
-	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((u64)hi << 32) | lo;
-}
-
-static __always_inline unsigned long arch_frame_pointer(void)
-{
-	return (unsigned long)__builtin_frame_address(0);
-}
-
+/* Set the stack this CPU switches to on an entry from user mode (an
+ * interrupt, exception or syscall): the top of the running task's stack. */
+void arch_set_kernel_stack(unsigned long top);
 /* Set up this CPU: GDT, TSS, IDT, per-CPU base. */
 void arch_cpu_init(void);
 /* Bring up the platform devices (interrupt controller, timer, serial IRQs). */
@@ -52,3 +38,5 @@ __noreturn void arch_qemu_exit(int code);
 __noreturn void arch_poweroff(void);
 /* Stop this CPU for good. */
 __noreturn void arch_halt_forever(void);
+
+#include <asm/cpu.h>

@@ -1,19 +1,8 @@
-/* x86_64 page-table entry format and the hooks mm/ uses to build and switch
- * the kernel page tables (arch/x86_64/paging.c). */
+/* The hooks mm/ and the user-mode layer use to build and switch page
+ * tables (arch/x86_64/paging.c). The entry format is the arch's own
+ * (<asm/paging.h>); callers speak in VM_* flags. */
 #pragma once
 #include <kelp/compiler.h>
-
-#define PTE_P (1UL << 0)
-#define PTE_W (1UL << 1)
-#define PTE_U (1UL << 2)
-#define PTE_PWT (1UL << 3)
-#define PTE_PCD (1UL << 4)
-#define PTE_A (1UL << 5)
-#define PTE_D (1UL << 6)
-#define PTE_PS (1UL << 7) /* 2 MiB / 1 GiB page in a PD / PDPT entry */
-#define PTE_G (1UL << 8)
-#define PTE_NX (1UL << 63)
-#define PTE_ADDR_MASK 0x000ffffffffff000UL
 
 /* How much the boot tables map at KERNEL_VMA (boot/boot.asm): phys_to_virt
  * works only below this until the kernel tables are live. */

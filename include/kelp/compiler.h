@@ -19,7 +19,9 @@
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
-#define barrier() __asm__ __volatile__("" ::: "memory")
+/* A compiler barrier: no memory access moves across it (the CPU may still
+ * reorder; <kelp/barrier.h> has the SMP ones). */
+#define barrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 #define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 

@@ -1,12 +1,14 @@
-/* Per-CPU data, reached through the GS base so that code never assumes one CPU. */
+/* Per-CPU data, reached through the arch (on x86_64 the GS base,
+ * <asm/percpu.h>) so that code never assumes one CPU. */
 #pragma once
 #include <kelp/compiler.h>
+#include <arch/percpu.h>
 
 struct task;
 struct fault_catch;
 
 struct percpu {
-	struct percpu *self; /* must stay first: this_cpu() reads %gs:0 */
+	struct percpu *self; /* must stay first: arch_this_cpu() reads it */
 	int cpu_id;
 	struct task *current_task; /* the running task (sched.h: current) */
 	int preempt_count;
@@ -20,9 +22,7 @@ struct percpu {
 
 static __always_inline struct percpu *this_cpu(void)
 {
-	struct percpu *p;
-	__asm__ __volatile__("movq %%gs:0, %0" : "=r"(p));
-	return p;
+	return arch_this_cpu();
 }
 
 #define MAX_CPUS 8

@@ -103,9 +103,7 @@ struct task {
 
 static __always_inline struct task *get_current(void)
 {
-	struct task *t;
-	__asm__ __volatile__("movq %%gs:%c1, %0" : "=r"(t) : "i"(offsetof(struct percpu, current_task)));
-	return t;
+	return arch_this_cpu_read(current_task);
 }
 #define current get_current()
 

@@ -5,6 +5,7 @@
 #include <kelp/compiler.h>
 
 struct task;
+struct trap_frame;
 
 /* Return addresses of t's kernel stack, innermost first; t must be current
  * or not running (it is kept off the CPU during the walk). Returns the number
@@ -19,10 +20,32 @@ int stack_trace_save_tsk_reliable(struct task *t, unsigned long *store, unsigned
 int stack_trace_save_tsk(struct task *t, unsigned long *store, unsigned int size, bool *reliable);
 
 /* Addresses that may not appear as return addresses in a reliable trace:
- * entry/exception asm, the context switch, the thread trampoline; the tracer
- * adds its trampolines through unwind_register_unreliable(). */
+ * entry/exception asm, the context switch, the thread trampoline, and the
+ * tracer's trampolines (ftrace_text_is_trampoline). */
 bool unwind_text_is_unreliable(unsigned long addr);
-/* Mark [start, end) as unreliable text (e.g. ftrace trampolines).
- * -ENOSPC when the table is full. */
-int unwind_register_unreliable(unsigned long start, unsigned long end);
-void unwind_unregister_unreliable(unsigned long start);
+
+/* Display walks over any kernel stack, for panic and dump_stack: they
+ * follow frame records across exception entries onto other stacks, and
+ * never judge reliability. What they report, innermost first: */
+enum stack_entry_kind {
+	STACK_ENTRY_IP,   /* addr: inside a function (it trapped or was interrupted there) */
+	STACK_ENTRY_RET,  /* addr: a return address */
+	STACK_ENTRY_TRAP, /* an exception or interrupt entry (vector, error); the
+			   * interrupted code's STACK_ENTRY_IP follows unless its
+			   * rip is 0 */
+};
+struct stack_entry {
+	enum stack_entry_kind kind;
+	unsigned long addr;
+	unsigned long vector, error;
+};
+/* The stack [*lo, *hi) holding fp, which the walk must not leave while on it. */
+typedef void (*stack_bounds_fn)(unsigned long fp, unsigned long *lo, unsigned long *hi);
+/* Called for each entry; false stops the walk. */
+typedef bool (*stack_entry_fn)(void *arg, const struct stack_entry *e);
+/* From ip (when non-zero), then the frame records from fp. */
+void stack_trace_walk(unsigned long fp, unsigned long ip, stack_bounds_fn bounds, stack_entry_fn fn,
+		      void *arg);
+/* From the context a trap frame saved. */
+void stack_trace_walk_trap(const struct trap_frame *tf, stack_bounds_fn bounds, stack_entry_fn fn,
+			   void *arg);

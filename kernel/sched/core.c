@@ -14,7 +14,6 @@
 #include <kelp/time.h>
 #include <kelp/mm.h>
 #include <arch/cpu.h>
-#include <arch/gdt.h>
 #include <arch/trap.h>
 
 BUILD_BUG_ON(offsetof(struct task, ksp) != 0);
@@ -141,7 +140,7 @@ static void context_switch(struct rq *rq, struct task *prev, struct task *next)
 	next->cpu = pc->cpu_id;
 	pc->current_task = next;
 	if (next->stack_top && !(next->flags & PF_IDLE))
-		tss_set_rsp0(next->stack_top);
+		arch_set_kernel_stack(next->stack_top);
 	sched_switch_mm(prev, next);
 	rq->nr_switches++;
 	prev = arch_switch_to(prev, next);
@@ -355,7 +354,7 @@ notrace void irqentry_exit(struct trap_frame *tf)
 	}
 	/* Preempt a kernel context only where it could have scheduled
 	 * itself: interrupts were on and no preempt_disable() was held. */
-	if (tf->vector < IRQ_BASE || !(tf->rflags & (1UL << 9)) || pc->preempt_count ||
+	if (!arch_trap_is_irq(tf) || !arch_trap_irqs_enabled(tf) || pc->preempt_count ||
 	    pc->in_irq)
 		return;
 	/* Never switch a task out inside a tracer trampoline (its few

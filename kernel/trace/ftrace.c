@@ -23,8 +23,9 @@
 #include <kelp/errno.h>
 #include <kelp/init.h>
 #include <kelp/module.h>
+#include <arch/ftrace.h>
 
-#define MCOUNT_INSN_SIZE 5
+#define MCOUNT_INSN_SIZE ARCH_FTRACE_INSN_SIZE
 #define FTRACE_NR_TRAMPS 8 /* keep in step with ftrace_offsets.inc */
 #define FTRACE_LIST_SLOT (2 * FTRACE_NR_TRAMPS)
 
@@ -59,7 +60,7 @@ static struct ftrace_ops *ftrace_ops_list;
 static spinlock_t ftrace_lock = SPINLOCK_INIT;
 static u64 ftrace_updates;
 
-static const u8 nop5[MCOUNT_INSN_SIZE] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+static const u8 site_nop[MCOUNT_INSN_SIZE] = ARCH_FTRACE_NOP;
 
 static notrace void ftrace_ops_list_func(unsigned long ip, unsigned long parent_ip,
 					 struct ftrace_ops *op, struct ftrace_regs *fregs);
@@ -70,19 +71,6 @@ static struct ftrace_ops ftrace_list_ops = { .func = ftrace_ops_list_func, .tram
 struct ftrace_ops *ftrace_tramp_ops[2 * FTRACE_NR_TRAMPS + 1] = {
 	[FTRACE_LIST_SLOT] = &ftrace_list_ops,
 };
-
-static void make_rel(u8 *insn, u8 opcode, unsigned long site, unsigned long target)
-{
-	s32 rel = (s32)(long)(target - (site + MCOUNT_INSN_SIZE));
-	insn[0] = opcode;
-	memcpy(insn + 1, &rel, 4);
-}
-
-static bool rel32_reaches(unsigned long site, unsigned long target)
-{
-	long d = (long)(target - (site + MCOUNT_INSN_SIZE));
-	return d == (long)(s32)d;
-}
 
 /* ---- lookups (also used by the tracing fast path: notrace) ---- */
 
@@ -157,7 +145,7 @@ bool ftrace_site_at(size_t i, struct ftrace_site_info *info)
 	info->nr_ops = r->nr_ops;
 	info->regs = r->flags & REC_REGS;
 	info->ipmodify = r->flags & REC_IPMODIFY;
-	info->jmp = r->cur[0] == 0xe9 ? r->jmp : 0;
+	info->jmp = arch_ftrace_is_jmp(r->cur) ? r->jmp : 0;
 	memcpy(info->insn, (void *)r->ip, MCOUNT_INSN_SIZE);
 	arch_irq_restore(flags);
 	return true;
@@ -174,12 +162,12 @@ struct rec_state {
 static void rec_want(const struct ftrace_rec *r, u8 *insn)
 {
 	if (!r->nr_ops || (r->flags & REC_DISABLED)) {
-		memcpy(insn, nop5, MCOUNT_INSN_SIZE);
+		memcpy(insn, site_nop, MCOUNT_INSN_SIZE);
 	} else if (r->nr_ops == 1 && r->jmp && (r->flags & REC_IPMODIFY)) {
-		make_rel(insn, 0xe9, r->ip, r->jmp);
+		arch_ftrace_make_jmp(insn, r->ip, r->jmp);
 	} else {
 		int slot = r->nr_ops == 1 && r->one->tramp >= 0 ? r->one->tramp : FTRACE_LIST_SLOT;
-		make_rel(insn, 0xe8, r->ip, ftrace_tramp_table[slot]);
+		arch_ftrace_make_call(insn, r->ip, ftrace_tramp_table[slot]);
 	}
 }
 
@@ -487,7 +475,7 @@ int ftrace_site_set_jmp(unsigned long site, unsigned long target)
 		struct ftrace_rec *r = &recs[i];
 		if (r->nr_ops != 1 || !(r->flags & REC_IPMODIFY))
 			err = -EBUSY;
-		else if (!rel32_reaches(site, target))
+		else if (!arch_ftrace_reaches(site, target))
 			err = -ERANGE;
 		else {
 			unsigned long old = r->jmp;
@@ -587,7 +575,7 @@ int ftrace_add_module_sites(struct module *mod, const unsigned long *sites, size
 	spin_lock(&ftrace_lock);
 	for (size_t k = 0; k < n && !err; k++) {
 		u8 call[MCOUNT_INSN_SIZE];
-		make_rel(call, 0xe8, sorted[k], (unsigned long)__fentry__);
+		arch_ftrace_make_call(call, sorted[k], (unsigned long)__fentry__);
 		if ((k && sorted[k] == sorted[k - 1]) || rec_index(sorted[k]) >= 0) {
 			pr_err("%s: duplicate fentry site %#lx\n", mod->name, sorted[k]);
 			err = -EINVAL;
@@ -721,15 +709,15 @@ static int ftrace_init(void)
 	for (size_t i = 0; i < nr_recs; i++) {
 		struct ftrace_rec r = recs[i];
 		u8 call[MCOUNT_INSN_SIZE];
-		make_rel(call, 0xe8, r.ip, (unsigned long)__fentry__);
-		if (text_poke((void *)r.ip, nop5, call, MCOUNT_INSN_SIZE)) {
+		arch_ftrace_make_call(call, r.ip, (unsigned long)__fentry__);
+		if (text_poke((void *)r.ip, site_nop, call, MCOUNT_INSN_SIZE)) {
 			bad++; /* not ours to touch: drop the record */
 			continue;
 		}
 		struct ksym sym;
 		if (ksym_lookup_addr(r.ip, &sym, NULL))
 			r.name = sym.name;
-		memcpy(r.cur, nop5, MCOUNT_INSN_SIZE);
+		memcpy(r.cur, site_nop, MCOUNT_INSN_SIZE);
 		recs[w++] = r;
 		converted++;
 	}

@@ -15,11 +15,9 @@
 #include <kelp/shell.h>
 #include <kelp/string.h>
 #include <arch/cpu.h>
-#include <arch/gdt.h>
 #include <arch/paging.h>
 #include <arch/trap.h>
 
-extern char user_task_trampoline[];
 extern void finish_task_switch(struct task *prev);
 extern void (*trap_user_fault_hook)(struct trap_frame *tf);
 extern void (*exit_to_user_mode_hook)(struct trap_frame *tf);
@@ -138,7 +136,7 @@ void user_task_start_c(void *prev)
 	preempt_enable_no_resched();
 	/* Interrupts are still off from the switch: the frame goes to user
 	 * mode through the same exit work as any other return. */
-	exit_to_user_mode_work((struct trap_frame *)(current->stack_top - sizeof(struct trap_frame)));
+	exit_to_user_mode_work(arch_user_frame(current));
 }
 
 /* name and arg as argv[0], argv[1] at the top of the user stack. */
@@ -204,27 +202,8 @@ struct task *user_spawn(const char *program, const char *arg, int *err)
 	}
 	t->mm = mm;
 
-	/* The frame the first return to user mode pops, at the top of the
-	 * kernel stack where an entry from user mode would put it. */
-	struct trap_frame *tf = (struct trap_frame *)(t->stack_top - sizeof(*tf));
-	memset(tf, 0, sizeof(*tf));
-	tf->rip = entry;
-	tf->cs = GDT_USER_CS | 3;
-	tf->ss = GDT_USER_DS | 3;
-	tf->rsp = usp;
-	tf->rflags = 0x202; /* IF */
-	tf->rdi = (u64)argc;
-	tf->rsi = usp;
-	tf->vector = TRAP_SYSCALL;
-	/* Below it: the end-of-chain record, then what arch_switch_to pops. */
-	unsigned long *sp = (unsigned long *)tf;
-	*--sp = entry;
-	*--sp = 0;
-	t->first_frame = (unsigned long)sp;
-	*--sp = (unsigned long)user_task_trampoline;
-	for (int i = 0; i < 6; i++)
-		*--sp = 0;
-	t->ksp = (unsigned long)sp;
+	/* Its first return to user mode: entry(argc, usp) on the user stack. */
+	arch_user_task_init(t, entry, usp, (unsigned long)argc, usp);
 	t->preempt_count = 1; /* as inside schedule(); user_task_start_c drops it */
 	t->user_rsp = usp;
 
@@ -338,7 +317,7 @@ static void user_fault(struct trap_frame *tf)
 	struct task *t = current;
 	if (!t->mm)
 		panic_trap(tf, "%s from user mode in kernel thread %s", trap_name((int)tf->vector), t->comm);
-	if (tf->vector == TRAP_PF)
+	if (arch_trap_is_page_fault(tf))
 		printk(KERN_ERR "%s[%d]: segfault at %lx ip %016lx sp %016lx error %lx\n", t->comm,
 		       t->pid, arch_fault_address(), tf->rip, tf->rsp, tf->error);
 	else

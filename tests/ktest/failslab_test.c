@@ -17,13 +17,9 @@
 #include <kelp/string.h>
 #include <kelp/errno.h>
 
-#define FS_BLOB(sym, file)                                                                         \
-	extern const u8 sym[], sym##_end[];                                                        \
-	asm(".pushsection .rodata\n.balign 8\n.globl " #sym "\n" #sym ":\n.incbin \"" file         \
-	    "\"\n.globl " #sym "_end\n" #sym "_end:\n.popsection\n")
-
-FS_BLOB(fs_ktest_mod, KTEST_BLOB_DIR "/ktest_mod.klp");
-FS_BLOB(fs_storm_mod, KTEST_BLOB_DIR "/storm_mod.klp");
+/* Embedded by ktest_blobs.asm: each blob lies between NAME and NAME_end. */
+extern const u8 fs_ktest_mod[], fs_ktest_mod_end[];
+extern const u8 fs_storm_mod[], fs_storm_mod_end[];
 
 static const struct module_load_opts fs_opts = {
 	.build_id = (const u8 *)"kelp-ktest-build-id!",

@@ -22,19 +22,19 @@ static const u8 nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 
 noinline long ftrace_test_target(long a, long b, long c, long d, long e, long f)
 {
-	__asm__ __volatile__("" ::: "memory");
+	barrier();
 	return a + b + c + d + e + f;
 }
 
 noinline long ftrace_test_replacement(long a, long b, long c, long d, long e, long f)
 {
-	__asm__ __volatile__("" ::: "memory");
+	barrier();
 	return 1000000 + a * 100000 + b * 10000 + c * 1000 + d * 100 + e * 10 + f;
 }
 
 noinline long ftrace_test_inner(long x)
 {
-	__asm__ __volatile__("" ::: "memory");
+	barrier();
 	return x + 7;
 }
 
@@ -43,7 +43,7 @@ static long (*volatile target_ptr)(long, long, long, long, long, long) = ftrace_
 noinline long ftrace_test_caller(void)
 {
 	long r = target_ptr(1, 2, 3, 4, 5, 6);
-	__asm__ __volatile__("" ::: "memory");
+	barrier();
 	return r;
 }
 

@@ -12,19 +12,15 @@
 #include <kelp/string.h>
 #include <kelp/errno.h>
 
-#define BLOB(sym, file)                                                                            \
-	extern const u8 sym[], sym##_end[];                                                        \
-	asm(".pushsection .rodata\n.balign 8\n.globl " #sym "\n" #sym ":\n.incbin \"" file         \
-	    "\"\n.globl " #sym "_end\n" #sym "_end:\n.popsection\n")
-
-BLOB(kt_mod, KTEST_BLOB_DIR "/ktest_mod.klp");
-BLOB(kt_unsigned, KTEST_BLOB_DIR "/ktest_mod_unsigned.klp");
-BLOB(kt_otherkey, KTEST_BLOB_DIR "/ktest_mod_otherkey.klp");
-BLOB(kt_oob, KTEST_BLOB_DIR "/ktest_oob.klp");
-BLOB(kt_reloc, KTEST_BLOB_DIR "/ktest_reloc.klp");
-BLOB(kt_unknown, KTEST_BLOB_DIR "/ktest_unknown.klp");
-BLOB(kt_ambig, KTEST_BLOB_DIR "/ktest_ambig.klp");
-BLOB(kt_far, KTEST_BLOB_DIR "/ktest_far.klp");
+/* Embedded by ktest_blobs.asm: each blob lies between NAME and NAME_end. */
+extern const u8 kt_mod[], kt_mod_end[];
+extern const u8 kt_unsigned[], kt_unsigned_end[];
+extern const u8 kt_otherkey[], kt_otherkey_end[];
+extern const u8 kt_oob[], kt_oob_end[];
+extern const u8 kt_reloc[], kt_reloc_end[];
+extern const u8 kt_unknown[], kt_unknown_end[];
+extern const u8 kt_ambig[], kt_ambig_end[];
+extern const u8 kt_far[], kt_far_end[];
 
 static const struct module_load_opts kt_opts = {
 	.build_id = (const u8 *)"kelp-ktest-build-id!",

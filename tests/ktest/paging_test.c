@@ -46,11 +46,11 @@ static bool expect_pf(struct ktest *t, void (*fn)(void *), void *arg, unsigned l
 }
 
 /* Launder a pointer so the compiler cannot reason about what it points to. */
+static void *volatile hide_slot;
 static void *hide(const void *p)
 {
-	void *q = (void *)p;
-	__asm__("" : "+r"(q));
-	return q;
+	hide_slot = (void *)p;
+	return hide_slot;
 }
 
 KTEST(paging, kernel_sections)

@@ -22,30 +22,10 @@ struct regs_arg {
 	struct completion done;
 };
 
-/* Loads rbx and r12-r15, yields to the other thread (which loads its own
- * values), then stores what the registers hold afterwards. */
-static noinline void regs_yield(u64 *buf)
-{
-	__asm__ __volatile__("mov 0(%%rdi), %%rbx\n\t"
-			     "mov 8(%%rdi), %%r12\n\t"
-			     "mov 16(%%rdi), %%r13\n\t"
-			     "mov 24(%%rdi), %%r14\n\t"
-			     "mov 32(%%rdi), %%r15\n\t"
-			     "push %%rdi\n\t"
-			     "sub $8, %%rsp\n\t"
-			     "call yield\n\t"
-			     "add $8, %%rsp\n\t"
-			     "pop %%rdi\n\t"
-			     "mov %%rbx, 40(%%rdi)\n\t"
-			     "mov %%r12, 48(%%rdi)\n\t"
-			     "mov %%r13, 56(%%rdi)\n\t"
-			     "mov %%r14, 64(%%rdi)\n\t"
-			     "mov %%r15, 72(%%rdi)\n\t"
-			     :
-			     : "D"(buf)
-			     : "rax", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "rbx", "r12",
-			       "r13", "r14", "r15", "memory", "cc");
-}
+/* Loads rbx and r12-r15 from buf[0..4], yields to the other thread (which
+ * loads its own values), then stores what the registers hold afterwards in
+ * buf[5..9] (sched_regs.asm). */
+void regs_yield(u64 *buf);
 
 static int regs_thread(void *data)
 {

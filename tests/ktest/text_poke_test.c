@@ -10,13 +10,13 @@
 
 noinline int text_poke_victim(int x)
 {
-	__asm__ __volatile__("" ::: "memory");
+	barrier();
 	return x + 1;
 }
 
 noinline int text_poke_other(int x)
 {
-	__asm__ __volatile__("" ::: "memory");
+	barrier();
 	return x * 10;
 }
 

@@ -88,3 +88,56 @@ def test_run_kernel_refuses_selftest():
         k.expect(r"selftest: not built into this kernel \(the test kernel has it: make selftest\)",
                  timeout=60, allow_panic=True)
         assert k.wait_exit(timeout=30) == EXIT_FAIL
+
+
+# Machine-level code lives under arch/ (and boot/): everything else reaches
+# the CPU through the arch_ interface in include/arch/. Host programs
+# (user/, tests/host, tests/fuzz, tools/) and build output are not kernel code.
+ARCH_ONLY_EXEMPT = ["arch", "boot", "user", "tests/host", "tests/fuzz", "tools", "build", "keys"]
+ARCH_ONLY = re.compile(r"__asm__|\basm\s*(?:\(|volatile\b|goto\b|__volatile__\b)"  # inline asm
+                       r"|\b(?:in|out)[bwl]\s*\(|\bio_wait\s*\("                     # port I/O
+                       r"|\b(?:rd|wr)msr\b"                                           # MSRs
+                       r"|%%?gs\b")                                                   # the GS base
+C_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+# An asm label names a declaration's symbol (tests/modules bind to
+# .klp.sym names this way): no instruction, so not machine code.
+ASM_LABEL = re.compile(r"\)\s*(?:__asm__|asm)\s*\(\s*\"[^\"]*\"\s*\)\s*;")
+
+
+def arch_only_violations(root):
+    """(path:line, text) of every inline asm, port I/O, MSR access or %gs
+    in a .c/.h file outside the exempt directories, comments aside."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        if rel != "." and any(rel == d or rel.startswith(d + os.sep) for d in ARCH_ONLY_EXEMPT):
+            dirnames[:] = []
+            continue
+        for f in filenames:
+            if not f.endswith((".c", ".h")):
+                continue
+            path = os.path.join(dirpath, f)
+            text = open(path, errors="replace").read()
+            # Blank out comments, keeping newlines so line numbers hold.
+            text = C_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+            for n, line in enumerate(text.splitlines(), 1):
+                if ARCH_ONLY.search(ASM_LABEL.sub(");", line)):
+                    found.append(("%s:%d" % (os.path.relpath(path, root), n), line.strip()))
+    return found
+
+
+def test_machine_code_only_under_arch(tmp_path):
+    # The check itself must see a violation (in a copy, not the tree).
+    (tmp_path / "kernel").mkdir()
+    (tmp_path / "kernel" / "bad.c").write_text(
+        "/* asm in a comment is fine */\nvoid f(void) { __asm__ volatile(\"cli\"); }\n"
+        "static unsigned long g(void) { unsigned long v; asm(\"movq %%gs:0, %0\" : \"=r\"(v)); return v; }\n"
+        "void h(void) { outb(0x80, 0); wrmsr(1, 2); }\n"
+        "extern int g2(int) __asm__(\".klp.sym.vmlinux.g2\"); /* a label: fine */\n")
+    (tmp_path / "arch").mkdir()
+    (tmp_path / "arch" / "ok.c").write_text("void f(void) { __asm__(\"hlt\"); }\n")
+    assert [v[0] for v in arch_only_violations(str(tmp_path))] == \
+        ["kernel/bad.c:2", "kernel/bad.c:3", "kernel/bad.c:4"]
+    bad = arch_only_violations(ROOT)
+    assert bad == [], "machine-level code outside arch/ and boot/ (use an arch_ interface):\n" + \
+        "\n".join("%s: %s" % v for v in bad)

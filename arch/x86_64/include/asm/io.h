@@ -1,4 +1,5 @@
-/* x86 port I/O and MSR accessors. Only arch/x86_64/ includes this. */
+/* x86 port I/O, MSR and control-register accessors. Private to arch/x86_64/:
+ * generic code reaches the hardware through the <arch/...> interface. */
 #pragma once
 #include <kelp/compiler.h>
 

@@ -1,0 +1,37 @@
+/* x86_64 bodies of <arch/ftrace.h>: a site is 5 bytes, the NOP is
+ * 0f 1f 44 00 00, calls and jumps are e8/e9 with a rel32 from the end of
+ * the site. Included by <arch/ftrace.h> only. */
+#pragma once
+#include <kelp/compiler.h>
+#include <kelp/string.h>
+
+#define ARCH_FTRACE_INSN_SIZE 5
+#define ARCH_FTRACE_NOP { 0x0f, 0x1f, 0x44, 0x00, 0x00 }
+
+#define X86_OP_CALL_REL32 0xe8
+#define X86_OP_JMP_REL32 0xe9
+
+static inline bool arch_ftrace_reaches(unsigned long site, unsigned long target)
+{
+	long d = (long)(target - (site + ARCH_FTRACE_INSN_SIZE));
+	return d == (long)(s32)d;
+}
+
+static inline void x86_ftrace_make_rel(u8 *insn, u8 opcode, unsigned long site, unsigned long target)
+{
+	s32 rel = (s32)(long)(target - (site + ARCH_FTRACE_INSN_SIZE));
+	insn[0] = opcode;
+	memcpy(insn + 1, &rel, 4);
+}
+
+static inline void arch_ftrace_make_call(u8 *insn, unsigned long site, unsigned long target)
+{
+	x86_ftrace_make_rel(insn, X86_OP_CALL_REL32, site, target);
+}
+
+static inline void arch_ftrace_make_jmp(u8 *insn, unsigned long site, unsigned long target)
+{
+	x86_ftrace_make_rel(insn, X86_OP_JMP_REL32, site, target);
+}
+
+static inline bool arch_ftrace_is_jmp(const u8 *insn) { return insn[0] == X86_OP_JMP_REL32; }
