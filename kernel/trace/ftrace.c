@@ -58,7 +58,6 @@ static struct ftrace_rec *recs;
 static size_t nr_recs;
 static struct ftrace_ops *ftrace_ops_list;
 static spinlock_t ftrace_lock = SPINLOCK_INIT;
-static u64 ftrace_updates;
 
 static const u8 site_nop[MCOUNT_INSN_SIZE] = ARCH_FTRACE_NOP;
 
@@ -252,7 +251,6 @@ static int ftrace_apply(void)
 			long i = rec_index(locs[k].addr);
 			memcpy(recs[i].cur, locs[k].new, MCOUNT_INSN_SIZE);
 		}
-		ftrace_updates += n;
 	} else {
 		pr_err("updating %zu sites failed (%d)\n", n, err);
 	}
