@@ -1,13 +1,32 @@
-/* A user task's first return to user mode: the trap frame an entry from
- * user mode would have left at the top of its kernel stack, and below it
- * the stack arch_switch_to resumes into user_task_trampoline
- * (syscall_entry.asm), which returns through that frame. */
+/* How a new task's first switch is built. A kernel thread: the stack
+ * arch_switch_to resumes into kthread_trampoline (switch.asm). A user task:
+ * the trap frame an entry from user mode would have left at the top of its
+ * kernel stack, and below it the stack arch_switch_to resumes into
+ * user_task_trampoline (syscall_entry.asm), which returns through that
+ * frame. */
 #include <kelp/sched.h>
 #include <kelp/string.h>
 #include <arch/trap.h>
+#include <arch/switch.h>
 #include <asm/gdt.h>
 
 extern char user_task_trampoline[];
+extern char kthread_trampoline[];
+
+void arch_kthread_init(struct task *t)
+{
+	/* Six callee-saved registers (rbp = 0), then kthread_trampoline as
+	 * the return address, which leaves rsp 16-byte aligned at its call,
+	 * so kthread_start_c's frame record sits at stack_top - 32. */
+	unsigned long *sp = (unsigned long *)t->stack_top;
+	*--sp = 0;
+	*--sp = 0;
+	*--sp = (unsigned long)kthread_trampoline;
+	for (int i = 0; i < 6; i++)
+		*--sp = 0;
+	t->ksp = (unsigned long)sp;
+	t->first_frame = t->stack_top - 32;
+}
 
 #define RFLAGS_IF (1UL << 9)
 #define RFLAGS_RESERVED (1UL << 1) /* always reads as 1 */

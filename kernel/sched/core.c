@@ -14,6 +14,7 @@
 #include <kelp/time.h>
 #include <kelp/mm.h>
 #include <arch/cpu.h>
+#include <arch/switch.h>
 #include <arch/trap.h>
 
 BUILD_BUG_ON(offsetof(struct task, ksp) != 0);
@@ -36,7 +37,6 @@ spinlock_t tasklist_lock = SPINLOCK_INIT;
 LIST_HEAD(task_list);
 static int task_count;
 
-extern struct task *arch_switch_to(struct task *prev, struct task *next);
 
 static inline struct rq *this_rq(void)
 {

@@ -11,8 +11,8 @@
 #include <kelp/printk.h>
 #include <kelp/string.h>
 #include <arch/cpu.h>
+#include <arch/switch.h>
 
-extern char kthread_trampoline[];
 extern void finish_task_switch(struct task *prev);
 extern void task_list_add(struct task *t);
 extern void task_list_del(struct task *t);
@@ -86,18 +86,7 @@ struct task *kthread_create(int (*fn)(void *data), void *data, const char *fmt, 
 	t->flags |= PF_KTHREAD;
 	t->threadfn = fn;
 	t->data = data;
-	/* The stack arch_switch_to resumes: six callee-saved registers (rbp
-	 * = 0), then kthread_trampoline as the return address, which leaves
-	 * rsp 16-byte aligned at its call, so kthread_start_c's frame record
-	 * sits at stack_top - 32. */
-	unsigned long *sp = (unsigned long *)t->stack_top;
-	*--sp = 0;
-	*--sp = 0;
-	*--sp = (unsigned long)kthread_trampoline;
-	for (int i = 0; i < 6; i++)
-		*--sp = 0;
-	t->ksp = (unsigned long)sp;
-	t->first_frame = t->stack_top - 32;
+	arch_kthread_init(t);
 	t->preempt_count = 1; /* as inside schedule(); kthread_start_c drops it */
 	get_task_struct(t);   /* the caller's */
 	return t;
