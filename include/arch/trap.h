@@ -17,6 +17,12 @@ static inline bool arch_trap_is_irq(const struct trap_frame *tf);
 static inline bool arch_trap_is_page_fault(const struct trap_frame *tf);
 /* Whether the interrupted context had interrupts enabled. */
 static inline bool arch_trap_irqs_enabled(const struct trap_frame *tf);
+/* Where the trapped context was (instruction and stack pointer), the trap's
+ * vector and its error code, for reports and checks in generic code. */
+static inline unsigned long arch_trap_ip(const struct trap_frame *tf);
+static inline unsigned long arch_trap_sp(const struct trap_frame *tf);
+static inline int arch_trap_vector(const struct trap_frame *tf);
+static inline unsigned long arch_trap_error(const struct trap_frame *tf);
 /* The trap's name ("#PF", ...) for reports. */
 const char *trap_name(int vector);
 void trap_dump_regs(const struct trap_frame *tf);

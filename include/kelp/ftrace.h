@@ -20,14 +20,11 @@
 #pragma once
 #include <kelp/compiler.h>
 #include <arch/trap.h>
+#include <arch/ftrace.h>
 
-/* The register frame handed to handlers, laid out as struct trap_frame.
- * Without FTRACE_OPS_FL_SAVE_REGS only the argument registers (rdi, rsi,
- * rdx, rcx, r8, r9), rax, rbp, rip and rsp are valid, and cs is 0. rip is
- * where the traced function resumes (its address + 5). */
-struct ftrace_regs {
-	struct trap_frame regs;
-};
+/* struct ftrace_regs, the register frame handed to handlers, and its
+ * accessors (ftrace_regs_get_ip, ..._set_ip, ..._get_sp, ..._get_argument,
+ * ftrace_get_regs) come from the arch: <arch/ftrace.h>. */
 
 struct ftrace_ops;
 typedef void (*ftrace_func_t)(unsigned long ip, unsigned long parent_ip, struct ftrace_ops *op,
@@ -87,36 +84,6 @@ int ftrace_module_sites_busy(struct module *mod);
 /* Whether addr lies in a trampoline (stacks passing through one are not
  * reliable) or in the int3 patch handler. */
 bool ftrace_text_is_trampoline(unsigned long addr);
-
-static inline void ftrace_regs_set_ip(struct ftrace_regs *fregs, unsigned long ip)
-{
-	fregs->regs.rip = ip;
-}
-static inline unsigned long ftrace_regs_get_ip(struct ftrace_regs *fregs)
-{
-	return fregs->regs.rip;
-}
-static inline unsigned long ftrace_regs_get_sp(struct ftrace_regs *fregs)
-{
-	return fregs->regs.rsp;
-}
-static inline unsigned long ftrace_regs_get_argument(struct ftrace_regs *fregs, int n)
-{
-	switch (n) {
-	case 0: return fregs->regs.rdi;
-	case 1: return fregs->regs.rsi;
-	case 2: return fregs->regs.rdx;
-	case 3: return fregs->regs.rcx;
-	case 4: return fregs->regs.r8;
-	case 5: return fregs->regs.r9;
-	}
-	return 0;
-}
-/* The full register set, or NULL when the ops did not ask for SAVE_REGS. */
-static inline struct trap_frame *ftrace_get_regs(struct ftrace_regs *fregs)
-{
-	return fregs && fregs->regs.cs ? &fregs->regs : NULL;
-}
 
 /* --- Introspection for tracefs and tests --- */
 struct ftrace_site_info {

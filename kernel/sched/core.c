@@ -361,7 +361,7 @@ notrace void irqentry_exit(struct trap_frame *tf)
 	 * instructions outside the preempt-disabled handler call): no sleeping
 	 * task then holds a trampoline slot, so unregistering an ops can reuse
 	 * its slot at once on this CPU. */
-	if (ftrace_text_is_trampoline(tf->rip))
+	if (ftrace_text_is_trampoline(arch_trap_ip(tf)))
 		return;
 	if (need_resched())
 		preempt_schedule_irq();

@@ -316,13 +316,15 @@ static void user_fault(struct trap_frame *tf)
 {
 	struct task *t = current;
 	if (!t->mm)
-		panic_trap(tf, "%s from user mode in kernel thread %s", trap_name((int)tf->vector), t->comm);
+		panic_trap(tf, "%s from user mode in kernel thread %s", trap_name(arch_trap_vector(tf)), t->comm);
 	if (arch_trap_is_page_fault(tf))
 		printk(KERN_ERR "%s[%d]: segfault at %lx ip %016lx sp %016lx error %lx\n", t->comm,
-		       t->pid, arch_fault_address(), tf->rip, tf->rsp, tf->error);
+		       t->pid, arch_fault_address(), arch_trap_ip(tf), arch_trap_sp(tf),
+		       arch_trap_error(tf));
 	else
 		printk(KERN_ERR "%s[%d]: %s ip %016lx sp %016lx error %lx\n", t->comm, t->pid,
-		       trap_name((int)tf->vector), tf->rip, tf->rsp, tf->error);
+		       trap_name(arch_trap_vector(tf)), arch_trap_ip(tf), arch_trap_sp(tf),
+		       arch_trap_error(tf));
 	arch_irq_enable();
 	user_exit(KELP_EXIT_SEGV);
 }

@@ -37,3 +37,7 @@ static inline bool arch_trap_irqs_enabled(const struct trap_frame *tf)
 {
 	return arch_flags_irqs_enabled(tf->rflags);
 }
+static inline unsigned long arch_trap_ip(const struct trap_frame *tf) { return tf->rip; }
+static inline unsigned long arch_trap_sp(const struct trap_frame *tf) { return tf->rsp; }
+static inline int arch_trap_vector(const struct trap_frame *tf) { return (int)tf->vector; }
+static inline unsigned long arch_trap_error(const struct trap_frame *tf) { return tf->error; }
