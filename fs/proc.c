@@ -87,8 +87,7 @@ static ssize_t test_int_store(void *data, const char *buf, size_t len)
 static int proc_init(void)
 {
 	struct pfs_node *proc = pfs_mkdir_p("/proc");
-	struct pfs_node *kelp = pfs_mkdir_p("/sys/kernel/kelp");
-	if (!proc || !kelp)
+	if (!proc || !pfs_mkdir_p("/sys/kernel"))
 		return -ENOMEM;
 	if (!pfs_create_file(proc, "cmdline", 0444, cmdline_proc_show, NULL, NULL) ||
 	    !pfs_create_file(proc, "meminfo", 0444, meminfo_proc_show, NULL, NULL) ||
@@ -96,7 +95,11 @@ static int proc_init(void)
 	    !pfs_create_file(proc, "version", 0444, version_proc_show, NULL, NULL))
 		return -ENOMEM;
 #ifdef CONFIG_KTEST
-	if (!pfs_create_file(kelp, "test_int", 0644, test_int_show, test_int_store, &proc_test_int))
+	/* /sys/kernel/kelp holds the test kernel's knobs (this one,
+	 * fail_nth, stress_stats); the run kernel has none. */
+	struct pfs_node *kelp = pfs_mkdir_p("/sys/kernel/kelp");
+	if (!kelp ||
+	    !pfs_create_file(kelp, "test_int", 0644, test_int_show, test_int_store, &proc_test_int))
 		return -ENOMEM;
 #endif
 	return 0;

@@ -141,3 +141,15 @@ def test_machine_code_only_under_arch(tmp_path):
     bad = arch_only_violations(ROOT)
     assert bad == [], "machine-level code outside arch/ and boot/ (use an arch_ interface):\n" + \
         "\n".join("%s: %s" % v for v in bad)
+
+
+def test_run_kernel_shell_has_no_test_knobs():
+    """The run kernel's shell: no selftest command, no /sys/kernel/kelp knobs
+    (test_int, fail_nth, stress_stats), while /proc and /sys/kernel are there."""
+    from kelp import Kelp
+    with Kelp("", name="run-kernel-shell", kernel=RUN_KERNEL) as k:
+        k.wait_prompt()
+        assert "selftest: command not found" in k.run("selftest")
+        assert "kelp" not in k.run("ls /sys/kernel").split()
+        assert "No such file or directory" in k.run("cat /sys/kernel/kelp/fail_nth")
+        assert "Kelp" in k.run("cat /proc/version")
