@@ -387,7 +387,8 @@ $(BUILD)/fuzz/ed25519_diff: FUZZ_INC := -idirafter include
 $(BUILD)/fuzz/ed25519_diff: FUZZ_LIBS := -lcrypto
 
 .SECONDEXPANSION:
-$(FUZZ_BINS): $(BUILD)/fuzz/%: tests/fuzz/%.c $$(fuzz_srcs_$$*) $(FUZZ_SHIM) $(wildcard include/*/*.h)
+$(FUZZ_BINS): $(BUILD)/fuzz/%: tests/fuzz/%.c $$(fuzz_srcs_$$*) $(FUZZ_SHIM) $(wildcard include/*/*.h) \
+              $(wildcard arch/x86_64/include/asm/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,FUZZ,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_INC) -o $@ $< $(fuzz_srcs_$*) $(FUZZ_LIBS)
