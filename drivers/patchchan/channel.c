@@ -23,6 +23,8 @@
 #include <kelp/patchchan.h>
 
 #define PATCHCHAN_LIMIT (1u << 20)
+/* A frame and its duplicate must fit in COM2's receive ring (kelp/serial.h). */
+BUILD_BUG_ON(SERIAL_RX_RING < 2 * PATCHCHAN_FRAME_MAX);
 #define WAIT_TIMEOUT_MS 60000
 
 static DECLARE_WAIT_QUEUE_HEAD(rx_wait);

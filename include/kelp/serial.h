@@ -5,7 +5,11 @@
 #define SERIAL_CONSOLE 0 /* COM1 */
 #define SERIAL_PATCH 1   /* COM2 */
 #define SERIAL_PORTS 2
-#define SERIAL_RX_RING 4096 /* bytes of receive buffer per port */
+/* Bytes of receive buffer per port. A patch-channel sender may have a
+ * whole frame in flight plus its retransmission or duplicate (up to 2 x
+ * 4 KiB + headers), arriving while the channel thread is not running: the
+ * ring must hold that, or bytes are dropped and the channel stalls. */
+#define SERIAL_RX_RING 16384
 
 void serial_early_init(void); /* polled output on both ports */
 void serial_irq_init(void);   /* interrupt-driven receive into ring buffers */

@@ -95,6 +95,17 @@ def test_load_under_fault(kf, spec):
     assert k.klpctl("unload", "hello_module").returncode == 0
 
 
+def test_duplicated_frames_back_to_back(kf):
+    """Every frame sent twice, load after load: a 3.4 KiB DATA frame and its
+    duplicate arrive together. With a 4 KiB receive ring they overran it now
+    and then, and the channel then went quiet until klpctl gave up; the ring
+    now holds a frame and its duplicate."""
+    for i in range(25):
+        r, word = fault_load(k=kf, spec="dup=1")
+        assert r.returncode == 0, "load %d: %s" % (i, r.stderr)
+        assert kf.klpctl("unload", "hello_module").returncode == 0
+
+
 def test_disconnect_mid_transfer_then_reconnect(kf):
     k = kf
     for frame in (2, 3, 4):      # after BEGIN, after DATA, before END
