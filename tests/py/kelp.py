@@ -28,6 +28,7 @@ KERNEL_SYM = os.path.join(BUILD, "kernel.sym")
 KLPCTL = os.path.join(BUILD, "klpctl")
 ISO_DIR = os.path.join(BUILD, "isos")
 LOG_DIR = os.path.join(BUILD, "test-logs")
+TESTBLOBS = os.path.join(BUILD, "testblobs")
 MKISO = os.path.join(ROOT, "tools", "mkiso.sh")
 QEMU = os.environ.get("KELP_QEMU", "qemu-system-x86_64")
 
@@ -84,6 +85,16 @@ def build_iso(cmdline, kernel=KERNEL):
             raise KelpError("mkiso.sh failed:\n" + r.stdout.decode(errors="replace"))
         os.replace(tmp, iso)
     return iso
+
+
+def blob_file(name):
+    """Path of build/test/testblobs/NAME.klp (signed for the test kernel);
+    skips the calling test when it has not been built."""
+    import pytest
+    path = os.path.join(TESTBLOBS, name + ".klp")
+    if not os.path.exists(path):
+        pytest.skip("%s missing: run `make VARIANT=test testblobs`" % path)
+    return path
 
 
 def safe_name(name):

@@ -13,23 +13,18 @@ import re
 import sys
 import time
 
-import pytest
 
-from kelp import BUILD, ROOT, Kelp
+from kelp import ROOT, Kelp, blob_file
 from klpproto import KlpClient
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import blobstorm  # noqa: E402
 
-TB = os.path.join(BUILD, "testblobs")
 SAMPLES = ["hello_module", "ktest_mod", "storm_mod"]
 
 
 def read_blob(name):
-    path = os.path.join(TB, name + ".klp")
-    if not os.path.exists(path):
-        pytest.skip("%s missing: run `make testblobs`" % path)
-    with open(path, "rb") as f:
+    with open(blob_file(name), "rb") as f:
         return f.read()
 
 

@@ -6,16 +6,10 @@ import re
 
 import pytest
 
-from kelp import BUILD, Kelp
-
-TB = os.path.join(BUILD, "testblobs")
+from kelp import BUILD, Kelp, blob_file
 
 
-def blob(name):
-    path = os.path.join(TB, name + ".klp")
-    if not os.path.exists(path):
-        pytest.skip("%s missing: run `make testblobs`" % path)
-    return path
+blob = blob_file
 
 
 @pytest.fixture(scope="module")

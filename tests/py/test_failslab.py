@@ -6,21 +6,14 @@ Also livepatch's "enable with replace over installed patches": with
 stress_pair_v1 (replace) and test_klp_livepatch (stacked) installed, the
 load of stress_pair_v2 (atomic replace of both), failing allocation 1, 2,
 3, ...: each failure leaves both installed patches in effect."""
-import os
 import re
 
 import pytest
 
-from kelp import BUILD, Kelp
-
-TB = os.path.join(BUILD, "testblobs")
+from kelp import Kelp, blob_file
 
 
-def blob(name):
-    path = os.path.join(TB, name + ".klp")
-    if not os.path.exists(path):
-        pytest.skip("%s missing: run `make testblobs`" % path)
-    return path
+blob = blob_file
 
 
 def meminfo(k):

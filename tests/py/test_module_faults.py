@@ -6,21 +6,13 @@ path's symbol lookup includes loaded modules.
 (A user task faulting inside a *patched* syscall is the livepatch half of
 this issue: without livepatch no module code sits on a syscall path; user
 faults and -EFAULT in plain syscalls are covered by tests/py/test_user.py.)"""
-import os
 import re
 
-import pytest
 
-from kelp import BUILD, EXIT_FAIL
-
-TB = os.path.join(BUILD, "testblobs")
+from kelp import EXIT_FAIL, blob_file
 
 
-def blob(name):
-    path = os.path.join(TB, name + ".klp")
-    if not os.path.exists(path):
-        pytest.skip("%s missing: run `make testblobs`" % path)
-    return path
+blob = blob_file
 
 
 def test_fault_in_module_names_module_function(kelp_factory):

@@ -4,24 +4,18 @@ the blob ports of Linux's selftest modules (tests/modules/test_klp_*.c),
 sent with build/klpctl through QEMU's COM2 socket; the effect is read back
 from the console (/proc, /sys/kernel/livepatch, lsmod, rmmod) as Linux's
 tools/testing/selftests/livepatch scripts do."""
-import os
 import re
 import time
 
 import pytest
 
-from kelp import BUILD, Kelp
+from kelp import Kelp, blob_file
 
-TB = os.path.join(BUILD, "testblobs")
 LP = "/sys/kernel/livepatch"
 CMDLINE = "kelp.e2e=1"
 
 
-def blob(name):
-    path = os.path.join(TB, name + ".klp")
-    if not os.path.exists(path):
-        pytest.skip("%s missing: run `make testblobs`" % path)
-    return path
+blob = blob_file
 
 
 @pytest.fixture(scope="module")

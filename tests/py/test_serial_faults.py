@@ -7,7 +7,6 @@ blob is never accepted; after a disconnect mid-transfer a new client loads.
 The kernel runs with module.sig_enforce=0 so that the signature cannot
 hide a corruption the channel let through: only the frame CRC and the
 whole-blob CRC stand between a flipped bit and a loaded module."""
-import os
 import re
 import socket
 import struct
@@ -16,17 +15,11 @@ import zlib
 
 import pytest
 
-from kelp import BUILD, Kelp
+from kelp import Kelp, blob_file
 from klpproto import T_BEGIN, T_DATA, T_END, KlpClient, encode
 
-TB = os.path.join(BUILD, "testblobs")
 
-
-def blob(name):
-    path = os.path.join(TB, name + ".klp")
-    if not os.path.exists(path):
-        pytest.skip("%s missing: run `make testblobs`" % path)
-    return path
+blob = blob_file
 
 
 @pytest.fixture(scope="module")

@@ -18,21 +18,15 @@ import os
 import re
 import time
 
-import pytest
 
-from kelp import BUILD, EXIT_FAIL, Kelp
+from kelp import EXIT_FAIL, Kelp, blob_file
 from klpproto import KlpClient
 
-TB = os.path.join(BUILD, "testblobs")
 VERSIONS = (1, 2, 3, 4)
 STATS = "/sys/kernel/kelp/stress_stats"
 
 
-def blob_path(name):
-    path = os.path.join(TB, name + ".klp")
-    if not os.path.exists(path):
-        pytest.skip("%s missing: run `make testblobs`" % path)
-    return path
+blob_path = blob_file
 
 
 def read_blob(name):
