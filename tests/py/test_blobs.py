@@ -1,6 +1,6 @@
 """End to end over the real patch channel: blobs sent with build/klpctl
 through QEMU's COM2 socket to a running kernel (drivers/patchchan/channel.c).
-Blobs: build/testblobs/ (make testblobs), signed for this kernel's build ID."""
+Blobs: build/test/testblobs/ (make VARIANT=test testblobs), signed for the test kernel."""
 import os
 import re
 

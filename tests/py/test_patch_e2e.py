@@ -1,5 +1,5 @@
 """Live patches end to end over the real serial path (issue 6, "Tests"):
-signed blobs built by `make testblobs` from samples/livepatch-sample.c and
+signed blobs built by `make VARIANT=test testblobs` from samples/livepatch-sample.c and
 the blob ports of Linux's selftest modules (tests/modules/test_klp_*.c),
 sent with build/klpctl through QEMU's COM2 socket; the effect is read back
 from the console (/proc, /sys/kernel/livepatch, lsmod, rmmod) as Linux's
