@@ -104,6 +104,17 @@ static int klp_find_object_symbol(struct klp_object *obj, const char *name, unsi
 	return 0;
 }
 
+/* By identity, not by name: the question is whether this structure is
+ * linked into klp_patches. Caller holds klp_mutex. */
+static bool klp_is_patch_registered(struct klp_patch *patch)
+{
+	struct klp_patch *p;
+	klp_for_each_patch(p)
+		if (p == patch)
+			return true;
+	return false;
+}
+
 struct klp_patch *klp_find_patch(const char *name)
 {
 	struct klp_patch *patch;
@@ -617,6 +628,16 @@ int klp_enable_patch(struct klp_patch *patch)
 		return -ENODEV;
 
 	mutex_lock(&klp_mutex);
+	/* Before anything below resets the patch's lists: a structure that is
+	 * already on the stack (enabled, or in transition) is linked into
+	 * klp_patches, and re-initialising it would cut that list into a
+	 * loop. A patch is enabled once per load (Linux's
+	 * klp_is_patch_registered check). */
+	if (klp_is_patch_registered(patch)) {
+		pr_err("patch '%s' is already enabled\n", klp_patch_name(patch));
+		mutex_unlock(&klp_mutex);
+		return -EINVAL;
+	}
 	if (!klp_is_patch_compatible(patch)) {
 		pr_err("Livepatch patch (%s) is not compatible with the already installed livepatches.\n",
 		       patch->mod->name);

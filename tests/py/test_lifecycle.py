@@ -1,0 +1,70 @@
+"""Module lifecycle regressions (issue 13, defects 1, 2, 5, 6, 10), through
+the real paths: blobs over COM2 with build/klpctl, the effect read back
+from the console (lsmod, /sys/kernel/livepatch, the tracer's files, dmesg).
+Each test leaves no module loaded and no filter set."""
+import re
+import time
+
+import pytest
+
+from kelp import Kelp, blob_file
+
+LP = "/sys/kernel/livepatch"
+TR = "/sys/kernel/tracing"
+
+blob = blob_file
+
+
+@pytest.fixture(scope="module")
+def k():
+    kk = Kelp("", name="lifecycle")
+    kk.boot()
+    kk.wait_prompt()
+    yield kk
+    kk.close()
+
+
+def klp_ok(k, *args):
+    r = k.klpctl(*args)
+    assert r.returncode == 0, "klpctl %s: %s%s" % (" ".join(args), r.stdout, r.stderr)
+    return r.stdout
+
+
+def listed(k, name):
+    return re.search(r"(?m)^%s\s" % name, k.run("lsmod")) is not None
+
+
+def wait_complete(k, name):
+    out = klp_ok(k, "wait", name)
+    assert "transition complete" in out, out
+
+
+def disable_unload(k, name):
+    klp_ok(k, "disable", name)
+    wait_complete(k, name)
+    klp_ok(k, "unload", name)
+
+
+def test_enable_of_a_live_patch_is_refused_and_the_stack_stays_whole(k):
+    """Defect 10: klp_enable_patch() on a patch that is already enabled
+    used to reset its lists first (cutting klp_patches into a loop: the next
+    walk never ended). Refused with -EINVAL, nothing touched."""
+    name = "test_klp_enable_twice"
+    klp_ok(k, "load", blob(name))
+    wait_complete(k, name)
+    log = k.run("dmesg")
+    assert "%s: second klp_enable_patch: -22" % name in log, log[-2000:]
+    assert "livepatch: patch '%s' is already enabled" % name in log
+    # every one of these walks the patch stack or the patch's own lists
+    assert k.run("ls %s" % LP).split() == [name + "/"]
+    assert k.run("cat %s/%s/stack_order" % (LP, name)) == "1"
+    assert sorted(k.run("ls %s/%s/vmlinux" % (LP, name)).split()) == ["cmdline_proc_show,1/", "patched"]
+    assert k.run("cat /proc/cmdline") == "%s: this has been live patched" % name
+    # a second patch stacks on top (the compatibility check walks the list)
+    klp_ok(k, "load", blob("test_klp_livepatch"))
+    wait_complete(k, "test_klp_livepatch")
+    assert k.run("cat %s/test_klp_livepatch/stack_order" % LP) == "2"
+    disable_unload(k, "test_klp_livepatch")
+    disable_unload(k, name)
+    assert k.run("ls %s" % LP) == ""
+    assert k.run("cat /proc/cmdline") != "%s: this has been live patched" % name
