@@ -31,6 +31,10 @@ struct module_load_ctx {
 	struct module *deps[MODULE_MAX_DEPENDS];
 	unsigned int ndeps;
 	bool dep_overflow;
+	/* A module the blob names that is loaded but not LIVE (COMING: its
+	 * init may still fail; GOING: its exit runs, it is freed next): the
+	 * reason module_resolve_all() gives. */
+	const struct module *not_live;
 };
 
 /* The elf_resolve_fn of a load (reloc.h); arg is its struct module_load_ctx. */

@@ -34,7 +34,9 @@ bool module_lookup_addr(unsigned long addr, const struct module_sym **sym, const
 }
 
 /* sympos counts symbols of that name in address order, within one module
- * (mod) or over all modules (mod NULL, newest module first). */
+ * (mod) or over all LIVE modules (mod NULL, newest module first): a module
+ * still in its init or already in its exit is not there for lookups by
+ * name (livepatch names its module explicitly, COMING included). */
 int module_lookup_name(struct module *mod, const char *name, unsigned long sympos,
 		       const struct module_sym **sym)
 {
@@ -43,7 +45,7 @@ int module_lookup_name(struct module *mod, const char *name, unsigned long sympo
 	struct module *m;
 
 	list_for_each_entry(m, &module_list, list) {
-		if (mod && m != mod)
+		if (mod ? m != mod : m->state != MODULE_STATE_LIVE)
 			continue;
 		for (unsigned int i = 0; i < m->nsyms; i++)
 			if (!strcmp(m->syms[i].name, name)) {

@@ -2,7 +2,10 @@
  * every undefined and .klp.sym symbol of a blob and every depends= entry
  * must name something loaded now, and whatever a blob's symbols bind to is
  * recorded as a dependency, so rmmod refuses to pull a module out from
- * under its users. */
+ * under its users. Only LIVE modules count (Linux's strong_try_module_get):
+ * a COMING one may still fail its init and a GOING one is running its exit,
+ * and either is freed next, whatever a dependency says. All of this runs
+ * under module_mutex, under which rmmod moves a module from LIVE to GOING. */
 #include "internal.h"
 #include "reloc.h"
 #include <kelp/ksyms.h>
@@ -43,20 +46,27 @@ int module_resolve(void *arg, const char *obj, const char *name, unsigned long s
 			return 0;
 		if (globals > 1)
 			return -EINVAL;
-		struct module *m;
+		struct module *m, *dying = NULL;
 		const struct module_sym *found = NULL;
 		list_for_each_entry(m, &module_list, list) {
-			if (m->state != MODULE_STATE_LIVE)
-				continue;
+			bool live = m->state == MODULE_STATE_LIVE;
 			for (unsigned int i = 0; i < m->nsyms; i++) {
 				const struct module_sym *s = &m->syms[i];
-				if (s->type >= 'A' && s->type <= 'Z' && !strcmp(s->name, name)) {
-					if (found)
-						return -EINVAL;
-					found = s;
-					add_dep(c, m);
+				if (s->type < 'A' || s->type > 'Z' || strcmp(s->name, name))
+					continue;
+				if (!live) {
+					dying = m;
+					continue;
 				}
+				if (found)
+					return -EINVAL;
+				found = s;
+				add_dep(c, m);
 			}
+		}
+		if (!found && dying) {
+			c->not_live = dying;
+			return -EBUSY;
 		}
 		if (!found)
 			return -ENOENT;
@@ -64,6 +74,11 @@ int module_resolve(void *arg, const char *obj, const char *name, unsigned long s
 		return 0;
 	}
 	if (!strcmp(obj, "vmlinux")) {
+		/* The kernel's own symbols only: ksym_lookup_name() falls back
+		 * to modules, which would bind to a module without recording
+		 * the dependency. */
+		if (!ksym_count_name(name))
+			return -ENOENT;
 		int err = ksym_lookup_name(name, sympos, &ks);
 		if (!err)
 			*addr = ks.addr;
@@ -72,6 +87,10 @@ int module_resolve(void *arg, const char *obj, const char *name, unsigned long s
 	struct module *m = find_module(obj);
 	if (!m)
 		return -ENOENT;
+	if (m->state != MODULE_STATE_LIVE) {
+		c->not_live = m;
+		return -EBUSY;
+	}
 	const struct module_sym *s;
 	int err = module_lookup_name(m, name, sympos, &s);
 	if (!err) {
@@ -93,6 +112,9 @@ int module_resolve_all(const struct elf_info *info, struct module_load_ctx *c, c
 		if (sh != SHN_UNDEF && sh != SHN_LIVEPATCH)
 			continue;
 		int err = elf_symbol_value(info, i, NULL, module_resolve, c, &v, why, whylen);
+		if (err && c->not_live)
+			WHY("%s: module %s is %s, not live", elf_sym_name(info, &info->syms[i]),
+			    c->not_live->name, module_state_name(c->not_live->state));
 		if (err)
 			return err;
 	}
@@ -119,9 +141,14 @@ int module_check_depends(const struct elf_info *info, struct module_load_ctx *c,
 				memcpy(name, p, n);
 				name[n] = 0;
 				struct module *m = find_module(name);
-				if (!m || m->state != MODULE_STATE_LIVE) {
+				if (!m) {
 					WHY("depends on %s, which is not loaded", name);
 					return -ENOENT;
+				}
+				if (m->state != MODULE_STATE_LIVE) {
+					WHY("depends on %s, which is %s, not live", name,
+					    module_state_name(m->state));
+					return -EBUSY;
 				}
 				add_dep(c, m);
 			}

@@ -68,3 +68,43 @@ def test_enable_of_a_live_patch_is_refused_and_the_stack_stays_whole(k):
     disable_unload(k, name)
     assert k.run("ls %s" % LP) == ""
     assert k.run("cat /proc/cmdline") != "%s: this has been live patched" % name
+
+
+BUSY = "livepatch_callbacks_busymod"
+
+
+def test_only_a_live_module_is_linked_against(k):
+    """Defect 1: a blob's .klp.sym.<module> relocations and its depends=
+    resolved against a module whose rmmod was under way (exit still
+    running: busymod's exit waits for its sleeping work), which was freed
+    next. Only LIVE modules count; .klp.sym.vmlinux names the kernel's own
+    symbols, never a module's (that bound to a module without recording the
+    dependency)."""
+    refs = ("lifecycle_ref_klpmod", "lifecycle_ref_dep")
+    klp_ok(k, "load", blob("livepatch-callbacks-busymod"), "sleep_secs=0")
+    for name in refs:  # all three are module lifecycle_ref
+        assert "loaded lifecycle_ref" in klp_ok(k, "load", blob(name))
+        r = k.klpctl("unload", BUSY)
+        assert r.returncode != 0 and "in use by lifecycle_ref" in r.stderr, r.stderr
+        klp_ok(k, "unload", "lifecycle_ref")
+    r = k.klpctl("load", blob("lifecycle_ref_vmlinux"))
+    assert r.returncode != 0 and "unknown symbol .klp.sym.vmlinux.sleep_secs" in r.stderr, \
+        r.stderr
+    klp_ok(k, "unload", BUSY)
+
+    # rmmod from the console while the work sleeps: GOING for ~4 s
+    klp_ok(k, "load", blob("livepatch-callbacks-busymod"), "sleep_secs=4")
+    k.expect_exact("busymod_work_func, sleeping 4 seconds", timeout=10)
+    k.run("rmmod %s" % BUSY, wait=False)
+    time.sleep(0.5)
+    r = k.klpctl("load", blob("lifecycle_ref_klpmod"))
+    assert r.returncode != 0, r.stdout
+    assert "module %s is going, not live" % BUSY in r.stderr, r.stderr
+    r = k.klpctl("load", blob("lifecycle_ref_dep"))
+    assert r.returncode != 0, r.stdout
+    assert "depends on %s, which is going, not live" % BUSY in r.stderr, r.stderr
+    k.expect_exact("%s: livepatch_callbacks_mod_exit" % BUSY, timeout=15)
+    k.wait_prompt(timeout=10)
+    out = k.run("lsmod")
+    for name in (BUSY, "lifecycle_ref"):
+        assert not re.search(r"(?m)^%s\s" % name, out), out
