@@ -73,13 +73,14 @@ int ftrace_site_clear_jmp(unsigned long site);
 /* Module sites (kernel/module/main.c): sites are the module's relocated
  * __mcount_loc entries. Each must hold `call __fentry__` (-EINVAL
  * otherwise, nothing changes); they are recorded and NOP'd (or given to
- * an ops that traces every site), and mod->sites/nr_sites set. Removal
- * NOPs and forgets them; -EBUSY (nothing changes) while an ops' filter
- * names one of them. */
+ * an ops that traces every site), and mod->sites/nr_sites set. Release
+ * (Linux's ftrace_release_mod), when the module goes or its load fails,
+ * takes them out of every ops' filter and the function tracer's (a filter
+ * left with none of its sites matches nothing, it does not become "every
+ * site"), NOPs them and forgets them; it cannot fail. */
 struct module;
 int ftrace_add_module_sites(struct module *mod, const unsigned long *sites, size_t n);
-int ftrace_remove_module_sites(struct module *mod);
-int ftrace_module_sites_busy(struct module *mod);
+void ftrace_release_module_sites(struct module *mod);
 
 /* Whether addr lies in a trampoline (stacks passing through one are not
  * reliable) or in the int3 patch handler. */

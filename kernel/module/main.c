@@ -444,7 +444,7 @@ out_going:
 	mod->state = MODULE_STATE_GOING;
 	module_sysfs_remove(mod);
 out_sites:
-	ftrace_remove_module_sites(mod);
+	ftrace_release_module_sites(mod);
 out_unlist:
 	module_list_remove(mod);
 out_free_mod:

@@ -1,8 +1,11 @@
 /* rmmod, for blobs and built-ins alike: refused while anything still needs
- * the module (a dependent module, an enabled livepatch, a reference, an
- * ftrace filter on its functions), since its code and data go away. Exit
- * and livepatch's going hook run outside module_mutex, as init does; then
- * a blob is freed and a built-in, never freed, is listed UNFORMED again. */
+ * the module (a dependent module, its own enabled livepatch, a reference),
+ * since its code and data go away. What only observes or patches it does
+ * not hold it, as in Linux: a livepatch patching it is reverted on it by
+ * livepatch's going hook, and its functions leave every tracer filter
+ * (ftrace_release_module_sites). Exit and the going hook run outside
+ * module_mutex, as init does; then a blob is freed and a built-in, never
+ * freed, is listed UNFORMED again. */
 #define pr_fmt(fmt) "module: " fmt
 #include "internal.h"
 #include <kelp/ftrace.h>
@@ -61,11 +64,6 @@ int module_unload(const char *name, char *why, size_t whylen)
 		err = -EBUSY;
 		goto out;
 	}
-	if (ftrace_module_sites_busy(mod)) {
-		WHY("module %s has functions in an ftrace filter", name);
-		err = -EBUSY;
-		goto out;
-	}
 	mod->state = MODULE_STATE_GOING;
 	module_sysfs_remove(mod);
 	mutex_unlock(&module_mutex);
@@ -83,14 +81,11 @@ int module_unload(const char *name, char *why, size_t whylen)
 		WHY("unloaded %s", name);
 		goto out;
 	}
-	err = ftrace_remove_module_sites(mod);
-	if (err) /* a filter appeared meanwhile: the sites stay, the module too */
-		pr_err("%s: cannot remove its fentry sites (%d); leaking it\n", name, err);
-	else {
-		module_list_remove(mod);
-		pr_info("unloaded %s\n", name);
-		module_free(mod);
-	}
+	/* Sites before the list: their records name the module's symbols. */
+	ftrace_release_module_sites(mod);
+	module_list_remove(mod);
+	pr_info("unloaded %s\n", name);
+	module_free(mod);
 	WHY("unloaded %s", name);
 out:
 	mutex_unlock(&module_mutex);

@@ -63,7 +63,7 @@ static const u8 site_nop[MCOUNT_INSN_SIZE] = ARCH_FTRACE_NOP;
 
 static notrace void ftrace_ops_list_func(unsigned long ip, unsigned long parent_ip,
 					 struct ftrace_ops *op, struct ftrace_regs *fregs);
-static int ftrace_remove_module_sites_locked(const unsigned long *sites, size_t n);
+static void ftrace_release_sites_locked(const unsigned long *sites, size_t n);
 static struct ftrace_ops ftrace_list_ops = { .func = ftrace_ops_list_func, .tramp = FTRACE_LIST_SLOT };
 
 /* Read by the trampolines: the ops each one serves. */
@@ -590,7 +590,7 @@ int ftrace_add_module_sites(struct module *mod, const unsigned long *sites, size
 	 * (NOP, or a trampoline for an ops that traces everything). */
 	if (!err && (err = ftrace_apply())) {
 		pr_err("%s: cannot convert its fentry sites (%d)\n", mod->name, err);
-		ftrace_remove_module_sites_locked(sorted, n);
+		ftrace_release_sites_locked(sorted, n);
 	}
 	spin_unlock(&ftrace_lock);
 	kfree(cur);
@@ -628,49 +628,79 @@ static bool keep_not_in(const struct ftrace_rec *r, void *arg)
 	return !site_in(arg, r->ip);
 }
 
-/* NOP the sites whatever ops hold them, then drop their records. */
-static int ftrace_remove_module_sites_locked(const unsigned long *sites, size_t n)
+/* Take the sites out of ops' filter, in place (no allocation: this runs on
+ * paths that cannot fail). A filter that named only these sites keeps one
+ * entry, 0, which is no site: emptied, it would read as "every site" and the
+ * ops would start tracing the whole kernel (Linux's clear_mod_from_hash
+ * zeroes the entry for the same reason). Interrupts off: the list
+ * trampoline searches filters without a lock (one CPU). */
+static void filter_strip(struct ftrace_ops *ops, const struct site_set *set)
+{
+	size_t w = 0, n = ops->nr_filter;
+	if (!n)
+		return;
+	unsigned long flags = arch_irq_save();
+	for (size_t k = 0; k < n; k++)
+		if (!site_in(set, ops->filter[k]))
+			ops->filter[w++] = ops->filter[k];
+	if (!w) {
+		ops->filter[0] = 0;
+		w = 1;
+	}
+	ops->nr_filter = w;
+	arch_irq_restore(flags);
+}
+
+/* Drop the records, into a new array sized as at boot when there is
+ * memory for it, else compacted in place (the array then stays larger
+ * than it needs to be, which is harmless). */
+static void recs_drop(const struct site_set *set)
+{
+	if (!recs_replace(nr_recs - set->n, keep_not_in, (void *)set, NULL, 0, NULL))
+		return;
+	size_t w = 0;
+	unsigned long flags = arch_irq_save();
+	for (size_t i = 0; i < nr_recs; i++)
+		if (!site_in(set, recs[i].ip))
+			recs[w++] = recs[i];
+	nr_recs = w;
+	arch_irq_restore(flags);
+}
+
+/* Linux's ftrace_release_mod: the sites leave every filter (the registered
+ * ops' and the function tracer's, which outlives the tracer), are NOP'd
+ * whatever ops held them, and their records go. Cannot fail: the module's
+ * memory is freed next, and a record, a filter entry or a site name left
+ * behind would point into it (or match the next module loaded there). */
+static void ftrace_release_sites_locked(const unsigned long *sites, size_t n)
 {
 	struct site_set set = { sites, n };
 	for (size_t i = 0; i < nr_recs; i++)
 		if (site_in(&set, recs[i].ip))
 			recs[i].flags |= REC_DISABLED;
+	for (struct ftrace_ops *o = ftrace_ops_list; o; o = o->next)
+		filter_strip(o, &set);
+	struct ftrace_ops *fn = tracer_function_ops();
+	if (!(fn->flags & FTRACE_OPS_FL_ENABLED))
+		filter_strip(fn, &set);
+	/* Only the removed sites change (the checks come before any write),
+	 * and their text goes away: a failure leaves nothing to undo. */
 	int err = ftrace_apply();
 	if (err)
-		return err;
-	return recs_replace(nr_recs - n, keep_not_in, &set, NULL, 0, NULL);
+		pr_err("cannot NOP %zu departing module sites (%d)\n", n, err);
+	recs_drop(&set);
 }
 
-int ftrace_module_sites_busy(struct module *mod)
-{
-	struct site_set set = { mod->sites, mod->nr_sites };
-	int busy = 0;
-	spin_lock(&ftrace_lock);
-	for (struct ftrace_ops *o = ftrace_ops_list; o && !busy; o = o->next)
-		for (size_t k = 0; k < o->nr_filter && !busy; k++)
-			busy = site_in(&set, o->filter[k]);
-	spin_unlock(&ftrace_lock);
-	return busy ? -EBUSY : 0;
-}
-
-int ftrace_remove_module_sites(struct module *mod)
+void ftrace_release_module_sites(struct module *mod)
 {
 	if (!mod->nr_sites)
-		return 0;
-	/* An ops filtering on one of these sites would later match another
-	 * module's code at the same address: refuse (the caller says busy). */
-	int err = ftrace_module_sites_busy(mod);
-	if (err)
-		return err;
+		return;
 	spin_lock(&ftrace_lock);
-	err = ftrace_remove_module_sites_locked(mod->sites, mod->nr_sites);
+	ftrace_release_sites_locked(mod->sites, mod->nr_sites);
 	spin_unlock(&ftrace_lock);
-	if (err)
-		return err;
 	kfree(mod->sites);
 	mod->sites = NULL;
 	mod->nr_sites = 0;
-	return 0;
 }
 
 /* ---- boot: record every site and NOP it ---- */

@@ -74,7 +74,8 @@ static int set_ftrace_filter_show(struct seq_file *m, void *data)
 	}
 	char b[24];
 	for (size_t i = 0; i < ops->nr_filter; i++)
-		seq_printf(m, "%s\n", sym_name(ops->filter[i], b, sizeof(b)));
+		if (ops->filter[i]) /* 0: what is left of an unloaded module's */
+			seq_printf(m, "%s\n", sym_name(ops->filter[i], b, sizeof(b)));
 	return 0;
 }
 

@@ -39,6 +39,13 @@ def wait_complete(k, name):
     assert "transition complete" in out, out
 
 
+def in_dmesg(k, text, timeout=15):
+    end = time.time() + timeout
+    while text not in k.run("dmesg"):
+        assert time.time() < end, "no %r in dmesg" % text
+        time.sleep(0.2)
+
+
 def disable_unload(k, name):
     klp_ok(k, "disable", name)
     wait_complete(k, name)
@@ -108,3 +115,59 @@ def test_only_a_live_module_is_linked_against(k):
     out = k.run("lsmod")
     for name in (BUSY, "lifecycle_ref"):
         assert not re.search(r"(?m)^%s\s" % name, out), out
+
+
+@pytest.mark.parametrize("tracer", ["nop", "function"])
+def test_unloaded_module_leaves_every_tracer_filter(k, tracer):
+    """Defect 6: set_ftrace_filter kept the raw address of an unloaded
+    module's function (and rmmod was refused while it did); the next module
+    loaded there was traced without asking and could not be unloaded. The
+    module's entries leave the filter when it goes, and a filter left with
+    none of its entries matches nothing (not "all functions")."""
+    f = "%s/set_ftrace_filter" % TR
+    klp_ok(k, "load", blob("ktest_mod"))
+    assert k.run("echo ktest_mod_add > %s" % f) == ""
+    assert k.run("cat %s" % f) == "ktest_mod_add"
+    assert k.run("echo %s > %s/current_tracer" % (tracer, TR)) == ""
+    if tracer == "function":
+        assert "ktest_mod_add" in k.run("cat %s/enabled_functions" % TR)
+    klp_ok(k, "unload", "ktest_mod")
+    assert k.run("cat %s" % f) == ""
+    assert k.run("cat %s/enabled_functions" % TR) == ""
+    # a module loaded into the same space is not traced, and unloads
+    klp_ok(k, "load", blob("hello_module"))
+    assert k.run("cat %s/enabled_functions" % TR) == ""
+    assert k.run("cat %s" % f) == ""
+    klp_ok(k, "unload", "hello_module")
+    assert k.run("echo nop > %s/current_tracer" % TR) == ""
+    assert k.run("echo \"\" > %s" % f) == ""
+    assert k.run("cat %s" % f) == "#### all functions enabled ####"
+
+
+def test_patched_module_unloads_and_the_patch_reverts_on_it(k):
+    """Defect 5: a module that a livepatch patches could never be unloaded
+    ("has functions in an ftrace filter"). As Linux's klp_module_going: the
+    patch is reverted on that module, which then unloads; loaded again, it
+    is patched again as it comes."""
+    demo = "livepatch_callbacks_demo"
+    obj = "%s/%s/%s" % (LP, demo, BUSY)
+    klp_ok(k, "load", blob("livepatch-callbacks-busymod"), "sleep_secs=0")
+    in_dmesg(k, "%s: busymod_work_func exit" % BUSY)
+    klp_ok(k, "load", blob("livepatch-callbacks-demo"))
+    wait_complete(k, demo)
+    assert k.run("cat %s/patched" % obj) == "1"
+    redirect = "busymod_work_func (1) I ->patched_work_func"
+    assert k.run("cat %s/enabled_functions" % TR) == redirect
+    klp_ok(k, "unload", BUSY)
+    log = k.run("dmesg")
+    assert "livepatch: reverting patch '%s' on unloading module '%s'" % (demo, BUSY) in log
+    assert not listed(k, BUSY)
+    assert k.run("cat %s/patched" % obj) == "0"
+    assert k.run("cat %s/enabled_functions" % TR) == ""
+    klp_ok(k, "load", blob("livepatch-callbacks-busymod"), "sleep_secs=0")
+    assert "livepatch: applying patch '%s' to loading module '%s'" % (demo, BUSY) in \
+        k.run("dmesg")
+    assert k.run("cat %s/patched" % obj) == "1"
+    klp_ok(k, "unload", BUSY)
+    disable_unload(k, demo)
+    assert k.run("ls %s" % LP) == ""
