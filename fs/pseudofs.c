@@ -222,6 +222,45 @@ void pfs_remove(struct pfs_node *node)
 	spin_unlock_irqrestore(&pfs_lock, flags);
 }
 
+static bool pfs_points_into(const struct pfs_node *n, unsigned long start, unsigned long end)
+{
+	unsigned long p[] = { (unsigned long)n->show, (unsigned long)n->store,
+			      (unsigned long)n->append, (unsigned long)n->data };
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+		if (p[i] >= start && p[i] < end)
+			return true;
+	return false;
+}
+
+/* Called with pfs_lock held. */
+static size_t pfs_prune(struct pfs_node *dir, unsigned long start, unsigned long end)
+{
+	size_t n = 0;
+	struct pfs_node **link = &dir->children;
+	while (*link) {
+		struct pfs_node *c = *link;
+		if (pfs_points_into(c, start, end)) {
+			*link = c->next;
+			c->next = NULL;
+			pfs_free_tree(c);
+			n++;
+			continue;
+		}
+		if (c->is_dir)
+			n += pfs_prune(c, start, end);
+		link = &c->next;
+	}
+	return n;
+}
+
+size_t pfs_remove_within(unsigned long start, unsigned long end)
+{
+	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	size_t n = pfs_prune(&pfs_root, start, end);
+	spin_unlock_irqrestore(&pfs_lock, flags);
+	return n;
+}
+
 int pfs_remove_path(const char *path)
 {
 	struct pfs_node *n;

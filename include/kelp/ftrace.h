@@ -89,7 +89,9 @@ bool ftrace_text_is_trampoline(unsigned long addr);
 /* --- Introspection for tracefs and tests --- */
 struct ftrace_site_info {
 	unsigned long ip;
-	const char *name;
+	/* A copy ("" if unknown): a module site's name lives in the module,
+	 * which may go while the caller is still printing it. */
+	char name[128];
 	int nr_ops;
 	bool regs;     /* an ops with SAVE_REGS is attached */
 	bool ipmodify; /* an IPMODIFY ops holds it */

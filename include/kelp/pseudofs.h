@@ -41,6 +41,11 @@ struct pfs_node *pfs_create_file(struct pfs_node *parent, const char *name, unsi
 /* Remove a file or a directory with everything below it. */
 void pfs_remove(struct pfs_node *node);
 int pfs_remove_path(const char *path);
+/* Remove every file whose show, store, append or data lies in [start, end),
+ * with what is below it; returns how many were removed. The loader's last
+ * word on a module it frees: whatever the module left behind must not
+ * point into freed memory. */
+size_t pfs_remove_within(unsigned long start, unsigned long end);
 
 /* The node at path, or NULL. The pointer stays valid until the node is removed. */
 struct pfs_node *pfs_lookup(const char *path);

@@ -51,13 +51,19 @@ int module_builtin_load(const char *name)
 	mutex_unlock(&module_mutex);
 
 	err = module_notify_coming(mod);
+	bool keep = false;
 	if (!err && mod->init) {
 		err = mod->init();
-		if (err)
+		/* as for a blob (main.c): its enabled livepatch keeps it */
+		keep = err && module_still_needed(mod);
+		if (keep)
+			pr_err("%s: init failed (%d), but its livepatch is enabled or it is in use:"
+			       " it stays loaded\n", mod->name, err);
+		else if (err)
 			module_notify_going(mod);
 	}
 	mutex_lock(&module_mutex);
-	if (err) {
+	if (err && !keep) {
 		mod->state = MODULE_STATE_UNFORMED;
 		module_nr_loaded--;
 	} else {

@@ -22,6 +22,9 @@ extern size_t module_nr_loaded;
 /* The built-in module called name, loaded or not. */
 struct module *module_find_builtin(const char *name);
 void module_list_remove(struct module *mod);
+/* After a failed init: its livepatch is on the stack or it holds
+ * references, so the module must stay (main.c, builtin.c). */
+bool module_still_needed(struct module *mod);
 
 /* ---- symbol resolution and dependencies (resolve.c) ---- */
 

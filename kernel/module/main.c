@@ -145,6 +145,13 @@ int module_refcount(struct module *mod)
 	return __atomic_load_n(&mod->refcnt, __ATOMIC_ACQUIRE);
 }
 
+/* After a failed init: whether something already points into the module
+ * (its own livepatch on the stack, or a reference), so it cannot be freed. */
+bool module_still_needed(struct module *mod)
+{
+	return (mod->klp && mod->klp_busy && mod->klp_busy(mod)) || module_refcount(mod) > 0;
+}
+
 /* ---- livepatch hooks ---- */
 
 void module_set_notifier(const struct module_notifier_ops *ops)
@@ -418,6 +425,21 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 	}
 	if (mod->init) {
 		err = mod->init();
+		if (err && module_still_needed(mod)) {
+			/* Its livepatch went on the stack (or someone took a
+			 * reference) before init failed: the stack and the
+			 * redirected sites point into the module, so freeing it
+			 * would leave them on freed memory. It stays, LIVE, to
+			 * be unloaded the ordinary way. */
+			WHY("%s: init failed: %s (%d), but its livepatch is enabled or it is in use:"
+			    " it stays loaded (disable the patch, then rmmod it)",
+			    mod->name, strerror(-err), err);
+			pr_err("%s\n", why);
+			mutex_lock(&module_mutex);
+			mod->state = MODULE_STATE_LIVE;
+			mutex_unlock(&module_mutex);
+			goto out_free_tmp_only;
+		}
 		if (err) {
 			/* errno's text too: "init failed (-12)" alone does not
 			 * tell a user that the kernel ran out of memory */
@@ -438,6 +460,12 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 	if (out)
 		*out = mod;
 	return 0;
+
+out_free_tmp_only:
+	kfree(addr);
+	kfree(copy);
+	kfree(lay.off);
+	return err;
 
 out_going:
 	mutex_lock(&module_mutex);

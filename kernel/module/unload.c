@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) "module: " fmt
 #include "internal.h"
 #include <kelp/ftrace.h>
+#include <kelp/pseudofs.h>
 #include <kelp/mm.h>
 #include <kelp/mutex.h>
 #include <kelp/printk.h>
@@ -20,6 +21,16 @@
 void module_free(struct module *mod)
 {
 	struct module_region reg[MOD_NR_REGIONS];
+	/* A file the module created and did not remove (an init that failed
+	 * half-way, an exit that forgot one) would call freed code. */
+	size_t left = 0;
+	for (int r = 0; r < MOD_NR_REGIONS; r++)
+		if (mod->region[r].base)
+			left += pfs_remove_within((unsigned long)mod->region[r].base,
+						  (unsigned long)mod->region[r].base +
+							  mod->region[r].pages * PAGE_SIZE);
+	if (left)
+		pr_warn("%s left %zu pseudo-fs files behind; removed\n", mod->name, left);
 	module_free_params(mod);
 	kfree(mod->syms);
 	kfree(mod->strtab);

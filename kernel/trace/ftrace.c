@@ -140,7 +140,7 @@ bool ftrace_site_at(size_t i, struct ftrace_site_info *info)
 	unsigned long flags = arch_irq_save(); /* a consistent snapshot */
 	struct ftrace_rec *r = &recs[i];
 	info->ip = r->ip;
-	info->name = r->name;
+	strlcpy(info->name, r->name ? r->name : "", sizeof(info->name));
 	info->nr_ops = r->nr_ops;
 	info->regs = r->flags & REC_REGS;
 	info->ipmodify = r->flags & REC_IPMODIFY;

@@ -43,7 +43,7 @@ static int available_filter_functions_show(struct seq_file *m, void *data)
 	struct ftrace_site_info si;
 	(void)data;
 	for (size_t i = 0; ftrace_site_at(i, &si); i++)
-		seq_printf(m, "%s\n", si.name ? si.name : "?");
+		seq_printf(m, "%s\n", si.name[0] ? si.name : "?");
 	return 0;
 }
 
@@ -55,7 +55,7 @@ static int enabled_functions_show(struct seq_file *m, void *data)
 	for (size_t i = 0; ftrace_site_at(i, &si); i++) {
 		if (!si.nr_ops)
 			continue;
-		seq_printf(m, "%s (%d)%s%s", si.name ? si.name : "?", si.nr_ops, si.regs ? " R" : "",
+		seq_printf(m, "%s (%d)%s%s", si.name[0] ? si.name : "?", si.nr_ops, si.regs ? " R" : "",
 			   si.ipmodify ? " I" : "");
 		if (si.jmp)
 			seq_printf(m, " ->%s", sym_name(si.jmp, b, sizeof(b)));

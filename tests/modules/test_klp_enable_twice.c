@@ -1,12 +1,16 @@
 /* A livepatch whose init calls klp_enable_patch() a second time on the
  * patch it has just enabled (tests/py/test_lifecycle.py): the second call
  * must be refused before it touches the live patch's lists, and the patch
- * stack must stay walkable. */
+ * stack must stay walkable. With init_ret set, init then fails anyway,
+ * with its patch enabled: the loader must not free the module under it. */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <module.h>
 #include <livepatch.h>
 #include <seq_file.h>
+
+static int init_ret;
+module_param(init_ret, int, 0444);
 
 static int twice_cmdline_proc_show(struct seq_file *m, void *v)
 {
@@ -38,7 +42,7 @@ static int test_klp_enable_twice_init(void)
 	if (ret)
 		return ret;
 	pr_info("second klp_enable_patch: %d\n", klp_enable_patch(&patch));
-	return 0;
+	return init_ret;
 }
 
 static void test_klp_enable_twice_exit(void)

@@ -1,7 +1,9 @@
 """Allocation-failure injection from the shell (/sys/kernel/kelp/fail_nth,
 tests/stress/failslab.c) over the real patch channel: a blob load over COM2 with
 allocation 1, 2, 3, ... failing until it succeeds. Every failure is a
-clear error, the module loaded before keeps working and nothing leaks.
+clear error, the module loaded before keeps working and nothing leaks: the
+heap, the tracer's sites and filter, lsmod and /sys/kernel/livepatch are as
+they were before the load.
 Also livepatch's "enable with replace over installed patches": with
 stress_pair_v1 (replace) and test_klp_livepatch (stacked) installed, the
 load of stress_pair_v2 (atomic replace of both), failing allocation 1, 2,
@@ -19,6 +21,21 @@ blob = blob_file
 def meminfo(k):
     out = k.run("cat /proc/meminfo")
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"(?m)^(\w+):\s+(\d+)", out)}
+
+
+def visible_state(k):
+    """What every failed load must leave exactly as it found it: the
+    tracer's sites and filter, the module list, the livepatch tree."""
+    t, lp = "/sys/kernel/tracing", "/sys/kernel/livepatch"
+    state = {"enabled_functions": k.run("cat %s/enabled_functions" % t),
+             "set_ftrace_filter": k.run("cat %s/set_ftrace_filter" % t),
+             "sites": len(k.run("cat %s/available_filter_functions" % t).split()),
+             "lsmod": k.run("lsmod"),
+             "livepatch": k.run("ls %s" % lp)}
+    for p in state["livepatch"].split():
+        for f in ("enabled", "transition"):
+            state[p + f] = k.run("cat %s/%s%s" % (lp, p, f))
+    return state
 
 
 def injected(k):
@@ -96,6 +113,7 @@ def test_fail_nth_until_success(case, capsys):
         assert run(k).returncode == 0
         assert undo(k).returncode == 0
         base = meminfo(k)
+        seen = visible_state(k)
         n, points, reasons = 0, 0, {}
         while True:
             n += 1
@@ -122,6 +140,10 @@ def test_fail_nth_until_success(case, capsys):
                 assert now[key] == base[key], "allocation %d: %s %d -> %d (%s)" % (
                     n, key, base[key], now[key], msg)
             assert re.search(r"hello_module\s+\d+\s+0\s+live", k.run("lsmod"))
+            now_seen = visible_state(k)
+            for key in seen:
+                assert now_seen[key] == seen[key], "allocation %d: %s changed (%s):\n%s\n->\n%s" % (
+                    n, key, msg, seen[key], now_seen[key])
             if prev_ok:
                 assert prev_ok(k), "allocation %d: the patches before stopped working" % n
         assert undo(k).returncode == 0

@@ -3,6 +3,7 @@ the real paths: blobs over COM2 with build/klpctl, the effect read back
 from the console (lsmod, /sys/kernel/livepatch, the tracer's files, dmesg).
 Each test leaves no module loaded and no filter set."""
 import re
+import threading
 import time
 
 import pytest
@@ -171,3 +172,67 @@ def test_patched_module_unloads_and_the_patch_reverts_on_it(k):
     klp_ok(k, "unload", BUSY)
     disable_unload(k, demo)
     assert k.run("ls %s" % LP) == ""
+
+
+def heap(k):
+    out = k.run("cat /proc/meminfo")
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"(?m)^(KmallocBytes|KmallocObjects):\s+(\d+)", out)}
+
+
+def test_failed_init_with_its_patch_enabled_keeps_the_module(k):
+    """Defect 2 (livepatch's side): an init that fails after its
+    klp_enable_patch() succeeded used to be unwound and the module freed,
+    with the patch (in module memory) still on the stack and its sites
+    redirected into freed text. The module stays loaded, and says so."""
+    name = "test_klp_enable_twice"
+    base = heap(k)
+    r = k.klpctl("load", blob(name), "init_ret=-5")
+    assert r.returncode != 0, r.stdout
+    assert "init failed: Input/output error (-5), but its livepatch is enabled" in r.stderr, \
+        r.stderr
+    assert listed(k, name)
+    assert k.run("cat /sys/module/%s/initstate" % name) == "live"
+    wait_complete(k, name)
+    assert k.run("cat /proc/cmdline") == "%s: this has been live patched" % name
+    assert k.run("ls %s" % LP).split() == [name + "/"]
+    disable_unload(k, name)
+    assert not listed(k, name)
+    assert k.run("cat %s/enabled_functions" % TR) == ""
+    assert heap(k) == base
+
+
+def test_failed_init_leaves_no_reference_to_the_freed_module(k):
+    """Defect 2: when init failed, the unwind ignored the tracer's refusal
+    to drop the module's sites (a filter named one of its functions, set
+    while init ran) and freed the module anyway: the next `cat
+    enabled_functions` read freed memory. Every trace of the module goes:
+    its sites and filter entries, its symbols, the pseudo-fs file its init
+    created and did not remove, its memory."""
+    f = "%s/set_ftrace_filter" % TR
+    res = []
+    t = threading.Thread(target=lambda: res.append(
+        k.klpctl("load", blob("lifecycle_initfail"), "delay_ms=2500", "leak_file=1")))
+    t.start()
+    try:
+        in_dmesg(k, "lifecycle_initfail: failing in 2500 ms")
+        assert k.run("echo lifecycle_initfail_show > %s" % f) == ""
+        assert k.run("echo function > %s/current_tracer" % TR) == ""
+        assert k.run("cat %s/enabled_functions" % TR) == "lifecycle_initfail_show (1)"
+        assert k.run("cat /sys/kernel/lifecycle_initfail/state") == "still here"
+    finally:
+        t.join(30)
+    r = res[0]
+    assert r.returncode != 0 and "init failed: No such device (-19)" in r.stderr, r.stderr
+    assert k.run("cat %s/enabled_functions" % TR) == ""
+    assert k.run("cat %s" % f) == ""
+    assert "lifecycle_initfail" not in k.run("cat %s/available_filter_functions" % TR)
+    assert not listed(k, "lifecycle_initfail")
+    assert "No such file" in k.run("cat /sys/kernel/lifecycle_initfail/state")
+    assert "module: lifecycle_initfail left 1 pseudo-fs files behind; removed" in k.run("dmesg")
+    assert k.run("echo nop > %s/current_tracer" % TR) == ""
+    assert k.run("echo \"\" > %s" % f) == ""
+    k.run("echo \"\" > %s/trace" % TR)
+    # the same module loads again (its name and space are free) and fails alike
+    r = k.klpctl("load", blob("lifecycle_initfail"))
+    assert r.returncode != 0 and "init failed: No such device (-19)" in r.stderr, r.stderr
