@@ -20,6 +20,7 @@
 #include <kelp/errno.h>
 
 struct mutex;
+struct module_late_reloc;
 
 #define MODULE_NAME_LEN 56	/* NUL included; = KLP_NAME_MAX */
 #define MODULE_MAX_DEPENDS 8
@@ -103,6 +104,11 @@ struct module {
 	 * transition. NULL means "not busy". */
 	bool (*klp_busy)(struct module *mod);
 	void *klp_data;
+
+	/* A livepatch's relocations against other modules, applied while
+	 * the module they name is loaded (kernel/module/late_reloc.c). */
+	struct module_late_reloc *late_relocs;
+	unsigned int nr_late_relocs;
 
 	char *modinfo;			/* copy of .modinfo */
 	size_t modinfo_len;

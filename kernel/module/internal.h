@@ -38,6 +38,7 @@ struct module_load_ctx {
 	 * init may still fail; GOING: its exit runs, it is freed next): the
 	 * reason module_resolve_all() gives. */
 	const struct module *not_live;
+	bool klp;	/* a livepatch: .klp.sym.<module> binds late */
 };
 
 /* The elf_resolve_fn of a load (reloc.h); arg is its struct module_load_ctx. */
@@ -46,6 +47,22 @@ int module_resolve_all(const struct elf_info *info, struct module_load_ctx *c, c
 		       size_t whylen);
 int module_check_depends(const struct elf_info *info, struct module_load_ctx *c, char *why,
 			 size_t whylen);
+
+/* ---- a livepatch's relocations against other modules (late_reloc.c) ---- */
+
+/* Whether .klp.sym.<obj> names a module bound late (not vmlinux, not a
+ * built-in, whose symbols are the kernel's and always there). */
+bool module_late_obj(const char *obj);
+/* At a livepatch's load, after elf_relocate() left them alone. */
+int module_late_relocs_record(struct module *mod, const struct elf_info *info, const u64 *addr,
+			      void *const *copy, char *why, size_t whylen);
+/* Apply them against the modules listed now (COMING, LIVE or GOING). */
+int module_late_relocs_bind(struct module *lp, char *why, size_t whylen);
+/* A module is listed, COMING: every livepatch's relocations against it,
+ * or none (the load is refused). */
+int module_late_relocs_coming(struct module *target, char *why, size_t whylen);
+/* A module goes (after livepatch reverted its patches on it): clear them. */
+void module_late_relocs_going(struct module *target);
 
 /* ---- layout in the module area (layout.c) ---- */
 

@@ -273,7 +273,8 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 		return -ENOEXEC;
 	}
 
-	struct module_load_ctx ctx = { .this_module = MODULES_VADDR };
+	struct module_load_ctx ctx = { .this_module = MODULES_VADDR,
+				       .klp = lp && (!strcmp(lp, "Y") || !strcmp(lp, "y")) };
 	mutex_lock(&module_mutex);
 	struct module *same = find_module(name);
 	if (same) {
@@ -348,6 +349,8 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 	ctx.this_module = (unsigned long)mod;
 	ctx.mod = mod;
 	err = elf_relocate(&info, addr, copy, module_resolve, &ctx, why, whylen);
+	if (!err && ctx.klp)
+		err = module_late_relocs_record(mod, &info, addr, copy, why, whylen);
 	if (err)
 		goto out_free_mod;
 	memcpy(mod->depends, ctx.deps, sizeof(ctx.deps));
@@ -381,6 +384,8 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 		}
 
 	err = module_parse_params(mod, params ? params : "", why, whylen);
+	if (!err)
+		err = module_late_relocs_bind(mod, why, whylen);
 	if (err)
 		goto out_free_mod;
 
@@ -414,6 +419,12 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 		WHY("out of memory (sysfs files)");
 		goto out_sites;
 	}
+	/* Livepatches' relocations against it, before livepatch's coming
+	 * hook patches it with code that uses them (Linux applies them in
+	 * klp_module_coming). */
+	err = module_late_relocs_coming(mod, why, whylen);
+	if (err)
+		goto out_sysfs;
 	mutex_unlock(&module_mutex);
 
 	/* Neither the livepatch hook nor init runs under module_mutex: both
@@ -470,6 +481,8 @@ out_free_tmp_only:
 out_going:
 	mutex_lock(&module_mutex);
 	mod->state = MODULE_STATE_GOING;
+	module_late_relocs_going(mod);
+out_sysfs:
 	module_sysfs_remove(mod);
 out_sites:
 	ftrace_release_module_sites(mod);

@@ -39,6 +39,8 @@ int elf_symbol_value(const struct elf_info *info, unsigned int idx, const u64 *a
 		*val = addr[sym->st_shndx] + sym->st_value;
 		return 0;
 	}
+	if (ret == ELF_RESOLVE_LATER)
+		return ret;
 	if (ret == -ENOENT)
 		return FAIL(ret, "unknown symbol %s", name);
 	if (ret == -EINVAL)
@@ -48,42 +50,56 @@ int elf_symbol_value(const struct elf_info *info, unsigned int idx, const u64 *a
 	return 0;
 }
 
-static int apply_one(const struct elf_info *info, unsigned int tsec, const Elf64_Rela *r,
-		     const u64 *addr, u8 *dst, u64 s, char *why, size_t whylen)
+int elf_reloc_field(u32 type, u64 s, s64 addend, u64 p, u8 field[8], size_t *len)
 {
-	u32 type = ELF64_R_TYPE(r->r_info);
-	u64 v = s + (u64)r->r_addend;
-	u64 p = addr[tsec] + r->r_offset;
+	u64 v = s + (u64)addend;
 	u32 v32;
 
 	switch (type) {
 	case R_X86_64_64:
-		memcpy(dst + r->r_offset, &v, 8);
+		memcpy(field, &v, 8);
+		*len = 8;
 		return 0;
 	case R_X86_64_32:
 		if (v > 0xffffffffull)
-			goto overflow;
+			return -EOVERFLOW;
 		break;
 	case R_X86_64_32S:
 		if ((s64)v != (s32)v)
-			goto overflow;
+			return -EOVERFLOW;
 		break;
 	case R_X86_64_PC32:
 	case R_X86_64_PLT32:
 		v -= p;
 		if ((s64)v != (s32)v)
-			goto overflow;
+			return -EOVERFLOW;
 		break;
 	default:
-		return FAIL(-ENOEXEC, "unsupported relocation type %u", type);
+		return -ENOEXEC;
 	}
 	v32 = (u32)v;
-	memcpy(dst + r->r_offset, &v32, 4);
+	memcpy(field, &v32, 4);
+	*len = 4;
 	return 0;
-overflow:
-	return FAIL(-EOVERFLOW, "relocation overflow at %s+%#llx (type %u, value %#llx)",
-		    elf_sec_name(info, tsec), (unsigned long long)r->r_offset, type,
-		    (unsigned long long)v);
+}
+
+static int apply_one(const struct elf_info *info, unsigned int tsec, const Elf64_Rela *r,
+		     const u64 *addr, u8 *dst, u64 s, char *why, size_t whylen)
+{
+	u32 type = ELF64_R_TYPE(r->r_info);
+	u64 p = addr[tsec] + r->r_offset;
+	u8 field[8];
+	size_t len;
+	int err = elf_reloc_field(type, s, r->r_addend, p, field, &len);
+
+	if (err == -ENOEXEC)
+		return FAIL(err, "unsupported relocation type %u", type);
+	if (err)
+		return FAIL(err, "relocation overflow at %s+%#llx (type %u, value %#llx)",
+			    elf_sec_name(info, tsec), (unsigned long long)r->r_offset, type,
+			    (unsigned long long)(s + (u64)r->r_addend));
+	memcpy(dst + r->r_offset, field, len);
+	return 0;
 }
 
 int elf_relocate(const struct elf_info *info, const u64 *addr, void *const *copy,
@@ -110,6 +126,8 @@ int elf_relocate(const struct elf_info *info, const u64 *addr, void *const *copy
 
 			ret = elf_symbol_value(info, ELF64_R_SYM(r[j].r_info), addr, resolve, ctx,
 					       &s, why, whylen);
+			if (ret == ELF_RESOLVE_LATER)
+				continue; /* the caller's, to apply when it can */
 			if (!ret)
 				ret = apply_one(info, tsec, &r[j], addr, copy[tsec], s, why,
 						whylen);

@@ -84,6 +84,10 @@ int module_resolve(void *arg, const char *obj, const char *name, unsigned long s
 			*addr = ks.addr;
 		return err;
 	}
+	/* A livepatch's relocations against a module wait for it (late
+	 * binding): it neither needs nor pins the module it patches. */
+	if (c->klp && module_late_obj(obj))
+		return ELF_RESOLVE_LATER;
 	struct module *m = find_module(obj);
 	if (!m)
 		return -ENOENT;
@@ -112,6 +116,8 @@ int module_resolve_all(const struct elf_info *info, struct module_load_ctx *c, c
 		if (sh != SHN_UNDEF && sh != SHN_LIVEPATCH)
 			continue;
 		int err = elf_symbol_value(info, i, NULL, module_resolve, c, &v, why, whylen);
+		if (err == ELF_RESOLVE_LATER)
+			continue;
 		if (err && c->not_live)
 			WHY("%s: module %s is %s, not live", elf_sym_name(info, &info->syms[i]),
 			    c->not_live->name, module_state_name(c->not_live->state));

@@ -37,6 +37,7 @@ void module_free(struct module *mod)
 	kfree(mod->modinfo);
 	kfree(mod->args);
 	kfree(mod->sites);
+	kfree(mod->late_relocs);
 	memcpy(reg, mod->region, sizeof(reg));
 	module_free_regions(reg);
 }
@@ -84,6 +85,9 @@ int module_unload(const char *name, char *why, size_t whylen)
 	module_notify_going(mod);
 
 	mutex_lock(&module_mutex);
+	/* After livepatch reverted its patches on the module, as Linux's
+	 * klp_clear_object_relocs: nothing of the livepatches points at it. */
+	module_late_relocs_going(mod);
 	if (mod->builtin) {
 		mod->state = MODULE_STATE_UNFORMED;
 		module_nr_loaded--;

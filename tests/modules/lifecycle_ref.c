@@ -2,7 +2,8 @@
  * (tests/py/test_lifecycle.py), in three ways: LIFECYCLE_KLP_MOD through
  * .klp.sym.<module>, LIFECYCLE_KLP_VMLINUX through .klp.sym.vmlinux (the
  * kernel's symbols only: busymod's sleep_secs is not one), otherwise through
- * depends=. Only a LIVE busymod may be linked against. */
+ * depends=. Only a LIVE busymod may be linked against. Not a livepatch:
+ * a livepatch's .klp.sym.<module> relocations bind late (late_reloc.c). */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <module.h>
@@ -31,4 +32,3 @@ static void lifecycle_ref_exit(void)
 module_init(lifecycle_ref_init);
 module_exit(lifecycle_ref_exit);
 MODULE_LICENSE("GPL");
-MODULE_INFO(livepatch, "Y");

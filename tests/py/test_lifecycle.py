@@ -236,3 +236,55 @@ def test_failed_init_leaves_no_reference_to_the_freed_module(k):
     # the same module loads again (its name and space are free) and fails alike
     r = k.klpctl("load", blob("lifecycle_initfail"))
     assert r.returncode != 0 and "init failed: No such device (-19)" in r.stderr, r.stderr
+
+
+def test_livepatch_relocations_bind_late_and_do_not_pin_the_target(k):
+    """Defect 5 (late binding): a livepatch's .klp.sym.<module> relocations
+    had to resolve at its load (so it could not be loaded before its target)
+    and recorded the target as a dependency (so the target could not be
+    unloaded while the livepatch was). As Linux's klp_apply_object_relocs
+    in klp_module_coming: applied when the target arrives, cleared when it
+    goes, applied again where it lands next; the target unloads freely."""
+    lp, busy_blob = "test_klp_late_reloc", blob("livepatch-callbacks-busymod")
+    klp_ok(k, "load", blob(lp))            # its target is not loaded
+    wait_complete(k, lp)
+    obj = "%s/%s/%s" % (LP, lp, BUSY)
+    assert k.run("cat %s/patched" % obj) == "0"
+    for secs in (3, 7):
+        klp_ok(k, "load", busy_blob, "sleep_secs=%d" % secs)
+        in_dmesg(k, "livepatch: applying patch '%s' to loading module '%s'" % (lp, BUSY))
+        in_dmesg(k, "%s: late_work_func: busymod's sleep_secs=%d" % (lp, secs))
+        assert k.run("cat %s/patched" % obj) == "1"
+        klp_ok(k, "unload", BUSY)           # not pinned by the livepatch
+        assert k.run("cat %s/patched" % obj) == "0"
+        # a module loaded between the two occupies the first one's space
+        if secs == 3:
+            klp_ok(k, "load", blob("hello_module"))
+    klp_ok(k, "unload", "hello_module")
+    # target first, then the livepatch: applied at once, target still free
+    klp_ok(k, "load", busy_blob, "sleep_secs=9")
+    disable_unload(k, lp)
+    klp_ok(k, "load", blob(lp))
+    wait_complete(k, lp)
+    assert k.run("cat %s/patched" % obj) == "1"
+    klp_ok(k, "unload", BUSY)
+    disable_unload(k, lp)
+    assert not listed(k, BUSY) and not listed(k, lp)
+    # the livepatch loaded while its target's exit runs (GOING): patched
+    # and bound until the target's going hook reverts and clears it
+    revert = "livepatch: reverting patch '%s' on unloading module '%s'" % (lp, BUSY)
+    k.drain()
+    since = len(k.log)  # the console keeps what a stalled transition floods out of dmesg
+    klp_ok(k, "load", busy_blob, "sleep_secs=3")
+    in_dmesg(k, "busymod_work_func, sleeping 3 seconds")
+    k.run("rmmod %s" % BUSY, wait=False)
+    time.sleep(0.5)
+    klp_ok(k, "load", blob(lp))
+    k.expect_exact("%s: livepatch_callbacks_mod_exit" % BUSY, timeout=15)
+    k.wait_prompt(timeout=10)
+    wait_complete(k, lp)
+    assert not listed(k, BUSY)
+    assert k.run("cat %s/patched" % obj) == "0"
+    k.drain()
+    assert revert in k.log[since:]
+    disable_unload(k, lp)
