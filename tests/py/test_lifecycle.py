@@ -288,3 +288,33 @@ def test_livepatch_relocations_bind_late_and_do_not_pin_the_target(k):
     k.drain()
     assert revert in k.log[since:]
     disable_unload(k, lp)
+
+
+def test_unload_cannot_fail_on_memory(k):
+    """The tracer's release of a module's sites cannot fail: with each of
+    the allocations it tries failing in turn (/sys/kernel/kelp/fail_nth), the
+    module still unloads whole, its sites and filter entries gone (the
+    record array is compacted in place instead)."""
+    fail = "/sys/kernel/kelp/fail_nth"
+    f = "%s/set_ftrace_filter" % TR
+    sites = len(k.run("cat %s/available_filter_functions" % TR).split())
+    hits = 0
+    for n in range(1, 6):
+        klp_ok(k, "load", blob("ktest_mod"))
+        assert k.run("echo ktest_mod_add > %s" % f) == ""
+        assert k.run("echo function > %s/current_tracer" % TR) == ""
+        before = int(k.run("cat %s" % fail).split()[-1])
+        k.run("echo %d > %s" % (n, fail))
+        r = k.klpctl("unload", "ktest_mod")
+        k.run("echo 0 > %s" % fail)
+        hits += int(k.run("cat %s" % fail).split()[-1]) - before
+        assert r.returncode == 0, "allocation %d: %s" % (n, r.stderr)
+        assert not listed(k, "ktest_mod")
+        funcs = k.run("cat %s/available_filter_functions" % TR).split()
+        assert len(funcs) == sites and "ktest_mod_add" not in funcs, n
+        assert k.run("cat %s/enabled_functions" % TR) == ""
+        assert k.run("cat %s" % f) == ""
+        assert k.run("echo nop > %s/current_tracer" % TR) == ""
+        assert k.run("echo \"\" > %s" % f) == ""
+    assert hits >= 3  # the release's allocations did fail
+    k.run("echo \"\" > %s/trace" % TR)
