@@ -7,7 +7,9 @@ they were before the load.
 Also livepatch's "enable with replace over installed patches": with
 stress_pair_v1 (replace) and test_klp_livepatch (stacked) installed, the
 load of stress_pair_v2 (atomic replace of both), failing allocation 1, 2,
-3, ...: each failure leaves both installed patches in effect."""
+3, ...: each failure leaves both installed patches in effect. And late
+binding both ways: a livepatch with relocations against a loaded module,
+and that module loading while the livepatch waits for it."""
 import re
 
 import pytest
@@ -85,6 +87,34 @@ def lp_check(k):
             "stress_pair_v2: transition complete (enabled)" in k.klpctl("wait", "stress_pair_v2").stdout)
 
 
+LATE, BUSY = "test_klp_late_reloc", "livepatch_callbacks_busymod"
+LATE_OBJ = "/sys/kernel/livepatch/%s/%s/patched" % (LATE, BUSY)
+
+
+def load_busymod(k):
+    return k.klpctl("load", blob("livepatch-callbacks-busymod"), "sleep_secs=0")
+
+
+def load_late(k):
+    return k.klpctl("load", blob(LATE))
+
+
+def late_setup(k):
+    assert load_late(k).returncode == 0
+    assert "complete (enabled)" in k.klpctl("wait", LATE).stdout
+
+
+def unload_late(k):
+    k.klpctl("disable", LATE, check=True)
+    k.klpctl("wait", LATE, check=True)
+    return k.klpctl("unload", LATE)
+
+
+def late_bound(k):
+    return ("complete (enabled)" in k.klpctl("wait", LATE).stdout and
+            k.run("cat %s" % LATE_OBJ) == "1")
+
+
 # (what, run -> CompletedProcess, undo, success check[, setup, previous still working])
 CASES = [
     ("module load over COM2", load_ktest_mod, unload_ktest_mod,
@@ -93,6 +123,12 @@ CASES = [
                 k.run("cat /sys/module/ktest_mod/refcnt").strip() == "0")),
     ("livepatch replace over 2 installed patches over COM2", lp_replace, lp_undo, lp_check,
      lp_setup, lp_prev_ok),
+    # late binding (kernel/module/late_reloc.c): the livepatch's relocations
+    # against a loaded target, then a target coming under the livepatch
+    ("livepatch with relocations against a loaded module", load_late, unload_late, late_bound,
+     lambda k: load_busymod(k).check_returncode()),
+    ("module coming under a livepatch bound to it", load_busymod,
+     lambda k: k.klpctl("unload", BUSY), late_bound, late_setup),
 ]
 
 
