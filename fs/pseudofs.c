@@ -6,6 +6,7 @@
 #include <kelp/string.h>
 #include <kelp/errno.h>
 #include <kelp/mm.h>
+#include <kelp/module.h>
 
 #define PFS_DIR_MODE 0555
 
@@ -273,7 +274,17 @@ int pfs_remove_path(const char *path)
 	return 0;
 }
 
-/* Find the file at path and pin it for a show/store call. */
+/* The loaded module whose code a file's show/store is, or NULL (kernel
+ * code, built-in modules included, is never freed). */
+static struct module *pfs_owner(const struct pfs_node *n)
+{
+	return module_of_addr((unsigned long)(n->show ? (void *)n->show : (void *)n->store));
+}
+
+/* Find the file at path and pin it for a show/store call: the node by its
+ * active count, the module whose code it calls by a reference (as Linux's
+ * fops->owner), so rmmod cannot free that code while it runs; -ENODEV
+ * while the module is going. */
 static int pfs_get_file(const char *path, unsigned int need_mode, struct pfs_node **out)
 {
 	struct pfs_node *n;
@@ -283,6 +294,8 @@ static int pfs_get_file(const char *path, unsigned int need_mode, struct pfs_nod
 		err = -EISDIR;
 	if (!err && !(n->mode & need_mode))
 		err = -EACCES;
+	if (!err && !try_module_get(pfs_owner(n)))
+		err = -ENODEV;
 	if (!err) {
 		n->active++;
 		*out = n;
@@ -293,6 +306,7 @@ static int pfs_get_file(const char *path, unsigned int need_mode, struct pfs_nod
 
 static void pfs_put(struct pfs_node *n)
 {
+	module_put(pfs_owner(n));
 	unsigned long flags = spin_lock_irqsave(&pfs_lock);
 	if (--n->active == 0 && n->removed)
 		kfree(n);

@@ -163,7 +163,8 @@ size_t module_count(void);
 /* A reference keeps a module from being unloaded; refused (false) while
  * it is GOING or not loaded. NULL (built-in code) always succeeds. A
  * livepatch holds one on its own module from klp_enable_patch() until its
- * disable transition completes. */
+ * disable transition completes; a pseudo-fs read or write, on the module
+ * whose code its show/store is, while it runs. */
 bool try_module_get(struct module *mod);
 void module_put(struct module *mod);
 int module_refcount(struct module *mod);

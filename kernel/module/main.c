@@ -123,14 +123,20 @@ size_t module_count(void)
 	return READ_ONCE(module_nr_loaded);
 }
 
+/* Take the reference first, then look at the state: module_unload() sets
+ * GOING first, then looks at the count (both sequentially consistent, the
+ * pair of this one), so either rmmod sees the reference and refuses, or
+ * this sees GOING and backs off; never both miss (Linux's try_stop_module). */
 bool try_module_get(struct module *mod)
 {
 	if (!mod)
 		return true;
-	enum module_state st = READ_ONCE(mod->state);
-	if (st == MODULE_STATE_GOING || st == MODULE_STATE_UNFORMED)
+	__atomic_add_fetch(&mod->refcnt, 1, __ATOMIC_SEQ_CST);
+	enum module_state st = __atomic_load_n(&mod->state, __ATOMIC_SEQ_CST);
+	if (st == MODULE_STATE_GOING || st == MODULE_STATE_UNFORMED) {
+		__atomic_sub_fetch(&mod->refcnt, 1, __ATOMIC_SEQ_CST);
 		return false;
-	__atomic_add_fetch(&mod->refcnt, 1, __ATOMIC_ACQ_REL);
+	}
 	return true;
 }
 
@@ -436,6 +442,11 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 	}
 	if (mod->init) {
 		err = mod->init();
+		/* GOING before looking at the references, as rmmod does (the
+		 * pair of try_module_get()'s order): one taken from here on is
+		 * refused, one taken before is seen. */
+		if (err)
+			__atomic_store_n(&mod->state, MODULE_STATE_GOING, __ATOMIC_SEQ_CST);
 		if (err && module_still_needed(mod)) {
 			/* Its livepatch went on the stack (or someone took a
 			 * reference) before init failed: the stack and the

@@ -71,12 +71,17 @@ int module_unload(const char *name, char *why, size_t whylen)
 		err = -EBUSY;
 		goto out;
 	}
-	if (READ_ONCE(mod->refcnt) > 0) {
-		WHY("module %s is in use (refcount %d)", name, mod->refcnt);
+	/* GOING before the count, the pair of try_module_get()'s order: a
+	 * reference taken meanwhile (a read of one of its files, whose code
+	 * is the module's) is seen here, or its taker sees GOING. */
+	__atomic_store_n(&mod->state, MODULE_STATE_GOING, __ATOMIC_SEQ_CST);
+	int refs = __atomic_load_n(&mod->refcnt, __ATOMIC_SEQ_CST);
+	if (refs > 0) {
+		WRITE_ONCE(mod->state, MODULE_STATE_LIVE);
+		WHY("module %s is in use (refcount %d)", name, refs);
 		err = -EBUSY;
 		goto out;
 	}
-	mod->state = MODULE_STATE_GOING;
 	module_sysfs_remove(mod);
 	mutex_unlock(&module_mutex);
 

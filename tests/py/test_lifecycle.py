@@ -318,3 +318,22 @@ def test_unload_cannot_fail_on_memory(k):
         assert k.run("echo \"\" > %s" % f) == ""
     assert hits >= 3  # the release's allocations did fail
     k.run("echo \"\" > %s/trace" % TR)
+
+
+def test_rmmod_while_its_file_is_read(k):
+    """Defect 2 (unload's side): a read of a module's file runs the
+    module's code; rmmod meanwhile freed that code under it. A read holds
+    a reference, as Linux's fops->owner: rmmod is refused while it runs,
+    and succeeds after."""
+    name = "lifecycle_slowfile"
+    klp_ok(k, "load", blob(name), "delay_ms=3000")
+    k.run("cat /sys/kernel/%s/slow" % name, wait=False)
+    time.sleep(0.5)
+    r = k.klpctl("unload", name)
+    assert r.returncode != 0 and "module %s is in use (refcount 1)" % name in r.stderr, r.stderr
+    k.expect_exact("slept 3000 ms", timeout=15)
+    k.wait_prompt(timeout=10)
+    assert k.run("cat /sys/module/%s/refcnt" % name) == "0"
+    klp_ok(k, "unload", name)
+    assert not listed(k, name)
+    assert "No such file" in k.run("cat /sys/kernel/%s/slow" % name)
