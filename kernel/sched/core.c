@@ -13,6 +13,7 @@
 #include <kelp/ksyms.h>
 #include <kelp/time.h>
 #include <kelp/mm.h>
+#include <kelp/rcupdate.h>
 #include <arch/cpu.h>
 #include <arch/switch.h>
 #include <arch/trap.h>
@@ -157,6 +158,9 @@ static void __schedule(bool preempt)
 	struct task *prev = current, *next;
 
 	spin_lock(&rq->lock);
+	/* No reader spans a pass through here (readers run with preemption
+	 * or interrupts off): a quiescent state for grace periods. */
+	rcu_note_qs();
 	clear_tsk_thread_flag(prev, TIF_NEED_RESCHED);
 	if (!preempt && (prev->state & TASK_INTERRUPTIBLE) && signal_pending(prev))
 		prev->state = TASK_RUNNING;
@@ -380,6 +384,7 @@ void cpu_idle_loop(void)
 	preempt_disable();
 	for (;;) {
 		sched_idle_hook();
+		rcu_idle_qs();
 		/* Test and halt with interrupts off: a wake-up from an
 		 * interrupt between the two would otherwise be slept through. */
 		arch_irq_disable();
