@@ -6,6 +6,7 @@
 #include <kelp/mm.h>
 #include <kelp/string.h>
 #include <kelp/errno.h>
+#include <kelp/rcupdate.h>
 
 bool module_lookup_addr(unsigned long addr, const struct module_sym **sym, const char **modname)
 {
@@ -42,7 +43,7 @@ int module_lookup_name(struct module *mod, const char *name, unsigned long sympo
 	unsigned long n = 0;
 	struct module *m;
 
-	list_for_each_entry(m, &module_list, list) {
+	list_for_each_entry_rcu(m, &module_list, list) {
 		if (mod && m != mod)
 			continue;
 		for (unsigned int i = 0; i < m->nsyms; i++)

@@ -11,6 +11,9 @@
 #include <kelp/mm.h>
 #include <kelp/string.h>
 #include <kelp/errno.h>
+#include <kelp/sched.h>
+#include <kelp/wait.h>
+#include <arch/trap.h>
 
 /* Embedded by ktest_blobs.asm: each blob lies between NAME and NAME_end. */
 extern const u8 kt_mod[], kt_mod_end[];
@@ -338,4 +341,82 @@ KTEST(module, bad_blobs_rejected_each_with_its_message)
 	KEXPECT_EQ(module_load_opts(copy, len, NULL, &kt_opts, NULL, why, sizeof(why)), 0);
 	KEXPECT_EQ(module_unload("ktest_mod", why, sizeof(why)), 0);
 	kfree(copy);
+}
+
+/* A task printing a module address (%pS, a backtrace) may be preempted in
+ * the middle of the lookup, and the module unloaded meanwhile: unloading
+ * must wait until no lookup can still be walking the module's symbols or
+ * its struct module (freed heap is poisoned, freed module pages unmapped). */
+struct lookup_reader {
+	unsigned long addr;
+	volatile bool stop;
+	u64 lookups, named, bad;
+	int fault_vector;
+};
+
+static void lookup_loop(void *arg)
+{
+	struct lookup_reader *r = arg;
+	char buf[96];
+	while (!READ_ONCE(r->stop)) {
+		ksym_snprint(buf, sizeof(buf), r->addr);
+		r->lookups++;
+		if (!strncmp(buf, "ktest_mod_add+0x1/", 18))
+			r->named++;
+		else if (strncmp(buf, "0x", 2))
+			r->bad++;
+	}
+}
+
+static int lookup_thread(void *arg)
+{
+	struct lookup_reader *r = arg;
+	int vec = -1;
+	if (arch_catch_fault(lookup_loop, r, &vec, NULL))
+		r->fault_vector = vec;
+	return 0;
+}
+
+KTEST(module, unload_waits_for_symbol_lookups)
+{
+	struct baseline b;
+	char why[128];
+	warm_up();
+	baseline_take(&b);
+	KASSERT_EQ(load_kt(NULL, NULL, why, sizeof(why)), 0);
+	static struct lookup_reader r;
+	memset(&r, 0, sizeof(r));
+	r.fault_vector = -1;
+	r.addr = modsym("ktest_mod_add") + 1;
+	KASSERT_TRUE(r.addr != 1);
+	struct task *reader = kthread_create(lookup_thread, &r, "kt_lookup");
+	KASSERT_NOT_NULL(reader);
+	/* Less urgent than this test: each wake-up of ours preempts it at
+	 * an arbitrary point of a lookup. */
+	sched_set_prio(reader, SCHED_PRIO_DEFAULT + 5);
+	kthread_wake(reader);
+	int loaded = 1;
+	for (int i = 0; i < 40 && r.fault_vector < 0; i++) {
+		if (!loaded) {
+			if (load_kt(NULL, NULL, why, sizeof(why)))
+				break;
+			/* the module area may place it elsewhere */
+			WRITE_ONCE(r.addr, modsym("ktest_mod_add") + 1);
+		}
+		msleep(2);
+		if (module_unload("ktest_mod", why, sizeof(why)))
+			break;
+		loaded = 0;
+		msleep(2); /* the reader resumes where it was preempted */
+	}
+	WRITE_ONCE(r.stop, true);
+	kthread_stop(reader);
+	msleep(2); /* its stack and struct go at its last switch */
+	if (loaded)
+		module_unload("ktest_mod", why, sizeof(why));
+	KEXPECT_EQ(r.fault_vector, -1);
+	KEXPECT_EQ(r.bad, 0);
+	KEXPECT_GT(r.named, 0);
+	KEXPECT_GT(r.lookups, r.named);
+	baseline_same(t, &b);
 }
