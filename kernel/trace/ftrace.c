@@ -8,9 +8,11 @@
  *   otherwise                     -> call the list trampoline
  *
  * Every change goes through text_poke_batch (int3 protocol). Updates are
- * serialised by ftrace_lock; the tracing fast path takes no lock. SMP note:
- * freeing an ops' trampoline slot after its sites are gone needs a grace
- * period once other CPUs run traced code (one CPU today). */
+ * serialised by ftrace_lock; the tracing fast path takes no lock: the
+ * trampolines and handlers are RCU readers (preemption off; an interrupt
+ * never preempts trampoline text). So whatever a site stopped reaching (an
+ * ops' trampoline slot and filter, a replaced record array) is freed only
+ * after a grace period, taken outside ftrace_lock. */
 #define pr_fmt(fmt) "ftrace: " fmt
 #include <kelp/ftrace.h>
 #include <kelp/text_poke.h>
@@ -23,6 +25,8 @@
 #include <kelp/errno.h>
 #include <kelp/init.h>
 #include <kelp/module.h>
+#include <kelp/rcupdate.h>
+#include <kelp/panic.h>
 #include <arch/ftrace.h>
 
 #define MCOUNT_INSN_SIZE ARCH_FTRACE_INSN_SIZE
@@ -115,10 +119,15 @@ static notrace void ftrace_ops_list_func(unsigned long ip, unsigned long parent_
 			o->func(ip, parent_ip, o, fregs);
 }
 
+/* An RCU reader: a module load or unload may replace the record array
+ * (recs_replace) while a preemptible caller searches it. */
 unsigned long ftrace_location(unsigned long ip)
 {
+	rcu_read_lock();
 	long i = rec_index(ip);
-	return i < 0 ? 0 : recs[i].ip;
+	unsigned long loc = i < 0 ? 0 : recs[i].ip;
+	rcu_read_unlock();
+	return loc;
 }
 
 notrace bool ftrace_text_is_trampoline(unsigned long addr)
@@ -135,9 +144,11 @@ size_t ftrace_nr_sites(void)
 
 bool ftrace_site_at(size_t i, struct ftrace_site_info *info)
 {
-	if (i >= nr_recs)
-		return false;
 	unsigned long flags = arch_irq_save(); /* a consistent snapshot */
+	if (i >= nr_recs) {
+		arch_irq_restore(flags);
+		return false;
+	}
 	struct ftrace_rec *r = &recs[i];
 	info->ip = r->ip;
 	info->name = r->name;
@@ -193,6 +204,37 @@ static void state_add(struct rec_state *s, struct ftrace_ops *o, int *conflict)
  * straight to the old replacement. */
 static struct rec_state *apply_st;
 static struct text_poke_loc *apply_locs;
+
+/* Memory readers may still hold, set aside under ftrace_lock and freed by
+ * ftrace_free_retired() after a grace period, once the lock is dropped. */
+#define FTRACE_RETIRED_MAX 8
+static void *retired[FTRACE_RETIRED_MAX];
+static int nr_retired;
+
+static void retire(void *p)
+{
+	if (!p)
+		return;
+	if (WARN_ON(nr_retired == FTRACE_RETIRED_MAX))
+		return; /* leak rather than free under a reader */
+	retired[nr_retired++] = p;
+}
+
+/* ftrace_lock not held: may sleep. */
+static void ftrace_free_retired(void)
+{
+	void *batch[FTRACE_RETIRED_MAX];
+	spin_lock(&ftrace_lock);
+	int n = nr_retired;
+	memcpy(batch, retired, n * sizeof(batch[0]));
+	nr_retired = 0;
+	spin_unlock(&ftrace_lock);
+	if (!n)
+		return;
+	synchronize_rcu();
+	for (int i = 0; i < n; i++)
+		kfree(batch[i]);
+}
 
 static int apply_scratch_alloc(size_t n, struct rec_state **st, struct text_poke_loc **locs)
 {
@@ -322,11 +364,18 @@ int unregister_ftrace_function(struct ftrace_ops *ops)
 	list_remove(ops);
 	ops->flags &= ~FTRACE_OPS_FL_ENABLED;
 	int err = ftrace_apply();
+	spin_unlock(&ftrace_lock);
+	/* No site calls ops any more, but a trampoline entered before the
+	 * change may still read its slot and run ops->func with its filter.
+	 * After this, the caller may free ops. */
+	synchronize_rcu();
+	spin_lock(&ftrace_lock);
 	tramp_free(ops);
 	kfree(ops->filter);
 	ops->filter = NULL;
 	ops->nr_filter = 0;
 	spin_unlock(&ftrace_lock);
+	ftrace_free_retired();
 	return err;
 }
 
@@ -389,6 +438,8 @@ static int filter_commit(struct ftrace_ops *ops, u8 *map)
 				ftrace_apply();
 			return err;
 		}
+		retire(old); /* the list function may still be reading it */
+		return 0;
 	}
 	kfree(old);
 	return 0;
@@ -410,6 +461,7 @@ int ftrace_set_filter_ip(struct ftrace_ops *ops, unsigned long ip, int remove, i
 		}
 	}
 	spin_unlock(&ftrace_lock);
+	ftrace_free_retired();
 	return err;
 }
 
@@ -459,6 +511,7 @@ int ftrace_set_filter(struct ftrace_ops *ops, const char *buf, int len, int rese
 	spin_lock(&ftrace_lock);
 	int err = filter_globs(ops, buf ? buf : "", buf ? (size_t)len : 0, reset);
 	spin_unlock(&ftrace_lock);
+	ftrace_free_retired();
 	return err;
 }
 
@@ -531,20 +584,18 @@ static int recs_replace(size_t n, bool (*keep)(const struct ftrace_rec *r, void 
 		if (i < nr_recs && (!keep || keep(&recs[i], arg)))
 			nr[w++] = recs[i];
 	}
-	/* Readers (ftrace_location, tracefs) run with interrupts on; one CPU:
-	 * swapping with interrupts off is enough. */
+	/* Readers (ftrace_location, tracefs' ftrace_site_at) are RCU readers
+	 * that read recs and nr_recs together with interrupts or preemption
+	 * off; the old arrays go after a grace period. */
 	unsigned long flags = arch_irq_save();
-	struct ftrace_rec *old = recs;
-	struct rec_state *old_st = apply_st;
-	struct text_poke_loc *old_locs = apply_locs;
+	retire(recs);
+	retire(apply_st);
+	retire(apply_locs);
 	recs = nr;
 	nr_recs = w;
 	apply_st = st;
 	apply_locs = locs;
 	arch_irq_restore(flags);
-	kfree(old);
-	kfree(old_st);
-	kfree(old_locs);
 	return 0;
 }
 
@@ -593,6 +644,7 @@ int ftrace_add_module_sites(struct module *mod, const unsigned long *sites, size
 		ftrace_remove_module_sites_locked(sorted, n);
 	}
 	spin_unlock(&ftrace_lock);
+	ftrace_free_retired();
 	kfree(cur);
 	if (err) {
 		kfree(sorted);
@@ -665,6 +717,7 @@ int ftrace_remove_module_sites(struct module *mod)
 	spin_lock(&ftrace_lock);
 	err = ftrace_remove_module_sites_locked(mod->sites, mod->nr_sites);
 	spin_unlock(&ftrace_lock);
+	ftrace_free_retired();
 	if (err)
 		return err;
 	kfree(mod->sites);

@@ -348,6 +348,7 @@ KTEST(module, bad_blobs_rejected_each_with_its_message)
  * must wait until no lookup can still be walking the module's symbols or
  * its struct module (freed heap is poisoned, freed module pages unmapped). */
 struct lookup_reader {
+	bool sites; /* ftrace_location() of a kernel site instead of %pS */
 	unsigned long addr;
 	volatile bool stop;
 	u64 lookups, named, bad;
@@ -359,6 +360,14 @@ static void lookup_loop(void *arg)
 	struct lookup_reader *r = arg;
 	char buf[96];
 	while (!READ_ONCE(r->stop)) {
+		if (r->sites) {
+			r->lookups++;
+			if (ftrace_location(r->addr) == r->addr)
+				r->named++;
+			else
+				r->bad++;
+			continue;
+		}
 		ksym_snprint(buf, sizeof(buf), r->addr);
 		r->lookups++;
 		if (!strncmp(buf, "ktest_mod_add+0x1/", 18))
@@ -377,7 +386,7 @@ static int lookup_thread(void *arg)
 	return 0;
 }
 
-KTEST(module, unload_waits_for_symbol_lookups)
+static void race_lookups_with_unload(struct ktest *t, bool sites)
 {
 	struct baseline b;
 	char why[128];
@@ -387,7 +396,8 @@ KTEST(module, unload_waits_for_symbol_lookups)
 	static struct lookup_reader r;
 	memset(&r, 0, sizeof(r));
 	r.fault_vector = -1;
-	r.addr = modsym("ktest_mod_add") + 1;
+	r.sites = sites;
+	r.addr = sites ? (unsigned long)ksym_count : modsym("ktest_mod_add") + 1;
 	KASSERT_TRUE(r.addr != 1);
 	struct task *reader = kthread_create(lookup_thread, &r, "kt_lookup");
 	KASSERT_NOT_NULL(reader);
@@ -401,7 +411,8 @@ KTEST(module, unload_waits_for_symbol_lookups)
 			if (load_kt(NULL, NULL, why, sizeof(why)))
 				break;
 			/* the module area may place it elsewhere */
-			WRITE_ONCE(r.addr, modsym("ktest_mod_add") + 1);
+			if (!sites)
+				WRITE_ONCE(r.addr, modsym("ktest_mod_add") + 1);
 		}
 		msleep(2);
 		if (module_unload("ktest_mod", why, sizeof(why)))
@@ -417,6 +428,19 @@ KTEST(module, unload_waits_for_symbol_lookups)
 	KEXPECT_EQ(r.fault_vector, -1);
 	KEXPECT_EQ(r.bad, 0);
 	KEXPECT_GT(r.named, 0);
-	KEXPECT_GT(r.lookups, r.named);
+	if (!sites)
+		KEXPECT_GT(r.lookups, r.named);
 	baseline_same(t, &b);
+}
+
+KTEST(module, unload_waits_for_symbol_lookups)
+{
+	race_lookups_with_unload(t, false);
+}
+
+/* Each load and unload replaces the tracer's record array, which
+ * ftrace_location() searches from any task. */
+KTEST(module, site_changes_wait_for_ftrace_location)
+{
+	race_lookups_with_unload(t, true);
 }
