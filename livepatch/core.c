@@ -303,10 +303,13 @@ void klp_free_replaced_patches(struct klp_patch *new_patch)
 
 /* The nops did their job during the transition: drop them (and their
  * dynamic objects) at once, so functions that the cumulative patch leaves
- * alone lose their handler and site entirely. */
+ * alone lose their handler and site entirely. A handler may still stand on
+ * a nop it took from the top of a func stack: free them only after a
+ * grace period. */
 void klp_discard_nops(struct klp_patch *new_patch)
 {
 	klp_unpatch_objects_dynamic(new_patch);
+	klp_synchronize_transition();
 	__klp_free_objects(new_patch, true);
 }
 

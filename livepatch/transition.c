@@ -20,6 +20,7 @@
 #include <kelp/panic.h>
 #include <kelp/init.h>
 #include <kelp/barrier.h>
+#include <kelp/rcupdate.h>
 
 #define MAX_STACK_ENTRIES 100
 #define KLP_RETRY_MS 2		/* timer retry while tasks are pending */
@@ -48,17 +49,16 @@ static const char *klp_state_word(int state)
 	return state == KLP_PATCHED ? "patching" : "unpatching";
 }
 
-/* Every CPU has passed a point where no livepatch handler can be running
- * with a stale view. Handlers run with preemption off and this CPU is the
- * caller's, so with one CPU a full fence is that point; with more, this
- * must also run an empty function on every other CPU (Linux's
- * schedule_on_each_cpu) before returning. */
+/* Every CPU has passed a point where no livepatch handler, and no switch
+ * point (klp_update_patch_state, klp_sched_try_switch), can be running with
+ * a stale view: a grace period, since all of them run with preemption or
+ * interrupts off (RCU readers). The full fences on both sides of the wait
+ * order the caller's writes (TIF flags, func->transition, the target state,
+ * unlinked stack entries) before every later reader and pair with the
+ * handler's smp_rmb()s in patch.c. */
 void klp_synchronize_transition(void)
 {
-	/* Orders the caller's writes (TIF flags, func->transition, the
-	 * target state) before what follows; pairs with the handler's
-	 * smp_rmb()s in patch.c. */
-	smp_mb();
+	synchronize_rcu();
 }
 
 /* Switch a task (current, or one that cannot run) if it is pending. The

@@ -5,6 +5,7 @@
  * lines are checked in order from the log ring, as Linux's check_result
  * does with dmesg. */
 #include <kelp/ktest.h>
+#include <kelp/rcupdate.h>
 #include <kelp/livepatch.h>
 #include <kelp/module.h>
 #include <kelp/ftrace.h>
@@ -742,4 +743,31 @@ KTEST(livepatch, syscall_user_tasks_switch)
 		put_task_struct(u[i]);
 	}
 	memset(test_klp_syscall_pids, 0, sizeof(test_klp_syscall_pids));
+}
+
+/* Completing a transition waits for real grace periods (the handler and
+ * the switch points are RCU readers), not a bare fence: enabling a patch
+ * that registers no ops removal still takes one, and an atomic replace
+ * that discards its nops takes one before freeing them. */
+KTEST(livepatch, transitions_wait_for_grace_periods)
+{
+	struct kmalloc_stats before, after;
+	kmalloc_get_stats(&before);
+	u64 gp = rcu_gp_count();
+	load_lp(t, "test_klp_livepatch");
+	KEXPECT_GT(rcu_gp_count(), gp);
+	test_klp_atomic_replace_replace = 1;
+	gp = rcu_gp_count();
+	load_lp(t, "test_klp_atomic_replace");
+	/* completion, the nop discard, the replaced patch's ops removal */
+	KEXPECT_GE(rcu_gp_count(), gp + 3);
+	KEXPECT_TRUE(meminfo_patched());
+	KEXPECT_FALSE(cmdline_patched());
+	KEXPECT_EQ(module_unload("test_klp_livepatch", NULL, 0), 0);
+	disable_lp(t, "test_klp_atomic_replace");
+	KEXPECT_EQ(module_unload("test_klp_atomic_replace", NULL, 0), 0);
+	test_klp_atomic_replace_replace = 0;
+	KEXPECT_EQ(klp_nr_ops(), 0);
+	kmalloc_get_stats(&after);
+	KEXPECT_EQ(after.objects_in_use, before.objects_in_use);
 }
