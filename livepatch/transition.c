@@ -61,16 +61,37 @@ void klp_synchronize_transition(void)
 	synchronize_rcu();
 }
 
+/* A task's switch to the target state: TIF_PATCH_PENDING cleared and
+ * patch_state set as one step with respect to the transition code and to
+ * the handler. Every caller holds the task still: current with interrupts
+ * off (or preemption off, so the step is an RCU read section that
+ * klp_reverse_transition()'s and klp_complete_transition()'s
+ * klp_synchronize_transition() waits for), any other task under
+ * task_call_func() or with every task's flags under tasklist_lock.
+ *
+ * Barrier pairs (Linux's klp_update_patch_state/klp_init_transition/
+ * klp_complete_transition): the caller read TIF_PATCH_PENDING set, then
+ * klp_target_state; that read order (the atomic test-and-clear in
+ * klp_update_patch_state, the smp_rmb() in klp_sched_try_switch) pairs with
+ * the smp_wmb() that orders klp_target_state before the flag writes in
+ * klp_init_transition()/klp_reverse_transition(). The flag is cleared before
+ * the state is stored; the worker reads patch_state first and only counts a
+ * task switched when patch_state is the target, so it never finishes on a
+ * task whose flag is still set. */
+static notrace void klp_switch_task_state(struct task *task)
+{
+	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	WRITE_ONCE(task->patch_state, READ_ONCE(klp_target_state));
+}
+
 /* Switch a task (current, or one that cannot run) if it is pending. The
- * test-and-clear is the read barrier pairing with the smp_wmb() that
- * orders klp_target_state before the TIF_PATCH_PENDING writes in
- * klp_init_transition()/klp_reverse_transition(). */
+ * test-and-clear is the read barrier of the pair described above. */
 notrace void klp_update_patch_state(struct task *task)
 {
 	preempt_disable();
 	if (__atomic_fetch_and(&task->thread_flags, ~(1UL << TIF_PATCH_PENDING), __ATOMIC_SEQ_CST) &
 	    (1UL << TIF_PATCH_PENDING)) {
-		task->patch_state = READ_ONCE(klp_target_state);
+		WRITE_ONCE(task->patch_state, READ_ONCE(klp_target_state));
 		klp_kick = true;
 	}
 	preempt_enable_no_resched();
@@ -143,8 +164,7 @@ static int klp_switch_if_unchanged(struct task *task, void *data)
 	struct klp_switch_arg *arg = data;
 	if (klp_task_switches(task) != arg->switches)
 		return -EAGAIN;
-	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
-	task->patch_state = klp_target_state;
+	klp_switch_task_state(task);
 	return 0;
 }
 
@@ -158,11 +178,12 @@ static int klp_check_and_switch_task(struct task *task, const char **oldname)
 	int ret;
 
 	if (task == current) {
+		/* Interrupts are off (both callers): the check and the
+		 * switch are one step for this CPU. */
 		ret = klp_check_stack(task, oldname);
 		if (ret)
 			return ret;
-		clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
-		task->patch_state = klp_target_state;
+		klp_switch_task_state(task);
 		return 0;
 	}
 	if (task_curr(task))
@@ -194,8 +215,7 @@ static bool klp_try_switch_task(struct task *task)
 	case 0:
 		break;
 	case -ESRCH: /* exited: it will never run patched code again */
-		clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
-		task->patch_state = klp_target_state;
+		klp_switch_task_state(task); /* tasklist_lock held, irqs off */
 		ret = 0;
 		break;
 	case -EBUSY:
@@ -225,8 +245,11 @@ void klp_sched_try_switch(void)
 	struct task *cur = current;
 	unsigned long flags = arch_irq_save();
 	const char *old_name;
-	if (test_tsk_thread_flag(cur, TIF_PATCH_PENDING) && READ_ONCE(klp_transition_patch) &&
-	    !klp_check_and_switch_task(cur, &old_name))
+	bool pending = test_tsk_thread_flag(cur, TIF_PATCH_PENDING);
+	/* The flag before klp_transition_patch and klp_target_state: pairs
+	 * with the smp_wmb() in klp_init_transition()/klp_reverse_transition(). */
+	smp_rmb();
+	if (pending && READ_ONCE(klp_transition_patch) && !klp_check_and_switch_task(cur, &old_name))
 		klp_kick = true;
 	arch_irq_restore(flags);
 }
@@ -399,7 +422,10 @@ void klp_reverse_transition(void)
 	pr_debug("'%s': reversing transition from %s\n", klp_patch_name(klp_transition_patch),
 		 klp_target_state == KLP_PATCHED ? "patching to unpatching" : "unpatching to patching");
 
-	/* No switch point may act on the old target while it flips. */
+	/* No switch point may act on the old target while it flips: with
+	 * every flag clear, the grace period waits out any switch point
+	 * (interrupts or preemption off) that saw a flag set and may still
+	 * store the old target (Linux's klp_reverse_transition order). */
 	flags = spin_lock_irqsave(&tasklist_lock);
 	for_each_task(task)
 		clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
