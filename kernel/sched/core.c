@@ -439,6 +439,24 @@ void task_list_add(struct task *t)
 	__atomic_fetch_add(&task_count, 1, __ATOMIC_SEQ_CST);
 }
 
+/* A new task joins the list as its creator's child, in the creator's patch
+ * state with its pending switch (Linux's fork rule), all in one
+ * tasklist_lock section: the transition code sets and resets every listed
+ * task's state under this lock, so none starts or ends between the copy
+ * and the listing. */
+void task_list_add_child(struct task *t, struct task *parent)
+{
+	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
+	t->patch_state = parent->patch_state;
+	if (test_tsk_thread_flag(parent, TIF_PATCH_PENDING))
+		set_tsk_thread_flag(t, TIF_PATCH_PENDING);
+	t->parent = parent;
+	list_add_tail(&t->sibling, &parent->children);
+	list_add_tail(&t->tasks, &task_list);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	__atomic_fetch_add(&task_count, 1, __ATOMIC_SEQ_CST);
+}
+
 void task_list_del(struct task *t)
 {
 	unsigned long flags = spin_lock_irqsave(&tasklist_lock);

@@ -14,7 +14,7 @@
 #include <arch/switch.h>
 
 extern void finish_task_switch(struct task *prev);
-extern void task_list_add(struct task *t);
+extern void task_list_add_child(struct task *t, struct task *parent);
 extern void task_list_del(struct task *t);
 extern __noreturn void sched_exit_schedule(void);
 
@@ -45,17 +45,8 @@ struct task *task_alloc(const char *name)
 	init_completion(&t->exited);
 
 	/* Linux's fork rule: a child starts in its parent's patch state,
-	 * with the parent's pending switch. */
-	struct task *parent = current;
-	t->patch_state = parent->patch_state;
-	if (test_tsk_thread_flag(parent, TIF_PATCH_PENDING))
-		set_tsk_thread_flag(t, TIF_PATCH_PENDING);
-	t->parent = parent;
-	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
-	list_add_tail(&t->sibling, &parent->children);
-	spin_unlock_irqrestore(&tasklist_lock, flags);
-
-	task_list_add(t);
+	 * with the parent's pending switch (copied as it is listed). */
+	task_list_add_child(t, current);
 	task_proc_add(t); /* best effort: a task works without /proc */
 	return t;
 }
