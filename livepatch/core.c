@@ -5,6 +5,7 @@
  * (klp_module_coming/going). */
 #define pr_fmt(fmt) "livepatch: " fmt
 #include "core.h"
+#include <kelp/rcupdate.h>
 #include <kelp/pseudofs.h>
 #include <kelp/seq_file.h>
 #include <kelp/ksyms.h>
@@ -113,12 +114,15 @@ struct klp_patch *klp_find_patch(const char *name)
 	return NULL;
 }
 
+/* Without klp_mutex: an RCU reader of the patch stack. */
 int klp_nr_patches(void)
 {
 	struct klp_patch *patch;
 	int n = 0;
-	klp_for_each_patch(patch)
+	rcu_read_lock();
+	list_for_each_entry_rcu(patch, &klp_patches, list)
 		n++;
+	rcu_read_unlock();
 	return n;
 }
 
@@ -271,7 +275,8 @@ static void __klp_free_objects(struct klp_patch *patch, bool nops_only)
  * reference unless the patch was forced (its code may still run). */
 void klp_free_patch_now(struct klp_patch *patch)
 {
-	list_del_init(&patch->list);
+	/* klp_nr_patches() and other lock-free readers may stand on it */
+	list_del_rcu(&patch->list);
 	__klp_free_objects(patch, false);
 	if (patch->kobj)
 		pfs_remove(patch->kobj);
@@ -527,7 +532,7 @@ static int klp_init_patch(struct klp_patch *patch)
 		if (ret)
 			return ret;
 	}
-	list_add_tail(&patch->list, &klp_patches);
+	list_add_tail_rcu(&patch->list, &klp_patches);
 	return 0;
 }
 
