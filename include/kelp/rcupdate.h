@@ -44,8 +44,8 @@ static __always_inline void rcu_read_unlock_no_resched(void)
 /* Wait until every reader that could have seen what the caller unpublished
  * has finished. Sleeps: process context, no lock held, preemption on. */
 void synchronize_rcu(void);
-/* The scheduler's and the idle loop's quiescent states (notrace, any
- * context of this CPU). */
+/* A quiescent state of this CPU other than a context switch (which the
+ * runqueue's switch count already records): notrace, any context. */
 void rcu_note_qs(void);
 /* The idle loop's quiescent state, which also lets waiters go on at once. */
 void rcu_idle_qs(void);

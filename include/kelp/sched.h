@@ -176,6 +176,8 @@ void sched_set_prio(struct task *t, int prio);
 /* Runnable tasks on this CPU's runqueue (not counting the running one). */
 int sched_nr_running(void);
 u64 sched_nr_switches(void);
+/* CPU cpu's context switches so far (grace periods count them). */
+u64 sched_cpu_nr_switches(int cpu);
 const char *task_state_name(const struct task *t);
 char task_state_char(const struct task *t);
 

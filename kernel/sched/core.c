@@ -158,9 +158,6 @@ static void __schedule(bool preempt)
 	struct task *prev = current, *next;
 
 	spin_lock(&rq->lock);
-	/* No reader spans a pass through here (readers run with preemption
-	 * or interrupts off): a quiescent state for grace periods. */
-	rcu_note_qs();
 	clear_tsk_thread_flag(prev, TIF_NEED_RESCHED);
 	if (!preempt && (prev->state & TASK_INTERRUPTIBLE) && signal_pending(prev))
 		prev->state = TASK_RUNNING;
@@ -305,6 +302,15 @@ int sched_nr_running(void)
 u64 sched_nr_switches(void)
 {
 	return READ_ONCE(this_rq()->nr_switches);
+}
+
+/* Grace periods count a CPU's context switches as quiescent states (no
+ * reader spans one: readers run with preemption or interrupts off). The
+ * count moves under the runqueue lock, whose release orders the switched-
+ * out task's accesses before it. */
+notrace u64 sched_cpu_nr_switches(int cpu)
+{
+	return READ_ONCE(runqueues[cpu].nr_switches);
 }
 
 /* The tick: time slices. In interrupt context, interrupts off. */

@@ -1,7 +1,8 @@
 /* Grace periods (include/kelp/rcupdate.h): a quiescent-state count per CPU,
- * advanced by the context switch, the idle loop and the way back to user
- * mode. synchronize_rcu() snapshots every online CPU's count and sleeps until
- * each has moved; the tick and the idle loop wake the waiters. With one CPU
+ * the runqueue's context-switch count (nothing added to the switch itself)
+ * plus the idle loop's passes. synchronize_rcu() snapshots every online CPU's
+ * count and sleeps until each has moved; the tick and the idle loop wake the
+ * waiters. With one CPU
  * the caller's own switch away (to another task or to idle) ends its grace
  * period; SMP only widens the loop over CPUs. */
 #include <kelp/rcupdate.h>
@@ -15,7 +16,8 @@
 #include <arch/cpu.h>
 
 struct rcu_data {
-	u64 qs_seq; /* quiescent states passed; written by its own CPU only */
+	u64 qs_seq; /* idle passes (and other non-switch quiescent states);
+		     * written by its own CPU only */
 } __attribute__((aligned(64)));
 
 static struct rcu_data rcu_data[MAX_CPUS];
@@ -27,10 +29,15 @@ notrace void rcu_note_qs(void)
 	struct rcu_data *rd = &rcu_data[this_cpu()->cpu_id];
 	/* Every access of a reader that ended before this point is done
 	 * before the count moves: pairs with the smp_mb() after the wait in
-	 * synchronize_rcu(). (A context switch already orders this with its
-	 * runqueue lock; the idle loop and user exit need the fence.) */
+	 * synchronize_rcu(). (The context-switch count is ordered by the
+	 * runqueue lock instead.) */
 	smp_mb();
 	WRITE_ONCE(rd->qs_seq, rd->qs_seq + 1);
+}
+
+static u64 rcu_qs_count(int cpu)
+{
+	return sched_cpu_nr_switches(cpu) + READ_ONCE(rcu_data[cpu].qs_seq);
 }
 
 notrace bool rcu_read_lock_any_held(void)
@@ -41,7 +48,7 @@ notrace bool rcu_read_lock_any_held(void)
 static bool rcu_gp_passed(const u64 *snap, int ncpus)
 {
 	for (int c = 0; c < ncpus; c++)
-		if (READ_ONCE(rcu_data[c].qs_seq) == snap[c])
+		if (rcu_qs_count(c) == snap[c])
 			return false;
 	return true;
 }
@@ -67,7 +74,7 @@ void synchronize_rcu(void)
 	 * removed. Pairs with the smp_mb() in rcu_note_qs(). */
 	smp_mb();
 	for (int c = 0; c < ncpus; c++)
-		snap[c] = READ_ONCE(rcu_data[c].qs_seq);
+		snap[c] = rcu_qs_count(c);
 	wait_event(rcu_gp_wq, rcu_gp_passed(snap, ncpus));
 	/* The readers' accesses (ordered before their CPU's count moved) come
 	 * before whatever the caller frees next. Pairs with the smp_mb() in
