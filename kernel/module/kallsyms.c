@@ -35,7 +35,10 @@ bool module_lookup_addr(unsigned long addr, const struct module_sym **sym, const
 }
 
 /* sympos counts symbols of that name in address order, within one module
- * (mod) or over all modules (mod NULL, newest module first). */
+ * (mod) or over all modules (mod NULL, newest module first). The walk is an
+ * RCU read section (callers such as livepatch's hold only their own module,
+ * not module_mutex); *sym stays valid while the caller keeps its module
+ * (a reference, module_mutex, or a read section of its own around both). */
 int module_lookup_name(struct module *mod, const char *name, unsigned long sympos,
 		       const struct module_sym **sym)
 {
@@ -43,6 +46,7 @@ int module_lookup_name(struct module *mod, const char *name, unsigned long sympo
 	unsigned long n = 0;
 	struct module *m;
 
+	rcu_read_lock();
 	list_for_each_entry_rcu(m, &module_list, list) {
 		if (mod && m != mod)
 			continue;
@@ -53,6 +57,7 @@ int module_lookup_name(struct module *mod, const char *name, unsigned long sympo
 					found = &m->syms[i];
 			}
 	}
+	rcu_read_unlock();
 	if (!n || !found)
 		return -ENOENT;
 	if (!sympos && n > 1)
