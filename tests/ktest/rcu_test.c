@@ -19,8 +19,9 @@ KTEST(rcu, grace_period_waits_for_the_callers_switch)
 		/* The caller slept: its CPU passed a context switch. */
 		KEXPECT_GT(switches(), sw);
 		KEXPECT_EQ(rcu_gp_count(), gp + 1);
-		/* Woken by the idle loop or at worst the next ticks. */
-		KEXPECT_LT(ktime_get_ns() - t0, 20 * 1000000ULL);
+		/* Woken by the idle loop or at worst the next ticks (a
+		 * generous bound: the host may be busy). */
+		KEXPECT_LT(ktime_get_ns() - t0, 100 * 1000000ULL);
 	}
 	KEXPECT_FALSE(rcu_read_lock_any_held());
 	rcu_read_lock();
