@@ -10,6 +10,7 @@
 #include <kelp/compiler.h>
 #include <kelp/list.h>
 #include <kelp/percpu.h>
+#include <kelp/preempt.h>
 #include <kelp/spinlock.h>
 #include <kelp/wait.h>
 #include <kelp/livepatch_sched.h>
@@ -129,26 +130,10 @@ static inline void set_current_state(long state)
 }
 #define __set_current_state(s) WRITE_ONCE(current->state, (s))
 
-/* Preemption: a per-CPU count; schedule from preempt_enable() when it
- * drops to 0 with a reschedule pending and interrupts on. */
-void preempt_schedule(void);
-static __always_inline void preempt_disable(void)
-{
-	this_cpu()->preempt_count++;
-	barrier();
-}
-static __always_inline void preempt_enable_no_resched(void)
-{
-	barrier();
-	this_cpu()->preempt_count--;
-}
-static __always_inline void preempt_enable(void)
-{
-	barrier();
-	if (--this_cpu()->preempt_count == 0 && unlikely(need_resched()))
-		preempt_schedule();
-}
-static inline int preempt_count(void) { return READ_ONCE(this_cpu()->preempt_count); }
+/* Preemption (preempt_disable/enable, preempt_count) is <kelp/preempt.h>,
+ * which reads TIF_NEED_RESCHED by offset. */
+BUILD_BUG_ON(offsetof(struct task, thread_flags) != TASK_THREAD_FLAGS_OFFSET);
+BUILD_BUG_ON(TIF_NEED_RESCHED != PREEMPT_TIF_NEED_RESCHED);
 
 /* The scheduler */
 void sched_init(void);          /* make the boot context the idle task of CPU 0 */

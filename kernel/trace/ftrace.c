@@ -8,7 +8,7 @@
  *   otherwise                     -> call the list trampoline
  *
  * Every change goes through text_poke_batch (int3 protocol). Updates are
- * serialised by ftrace_lock; the tracing fast path takes no lock. SMP note:
+ * serialised by the ftrace_lock mutex; the tracing fast path takes no lock. SMP note:
  * freeing an ops' trampoline slot after its sites are gone needs a grace
  * period once other CPUs run traced code (one CPU today). */
 #define pr_fmt(fmt) "ftrace: " fmt
@@ -17,7 +17,7 @@
 #include <kelp/percpu.h>
 #include <kelp/ksyms.h>
 #include <kelp/mm.h>
-#include <kelp/spinlock.h>
+#include <kelp/mutex.h>
 #include <kelp/printk.h>
 #include <kelp/string.h>
 #include <kelp/errno.h>
@@ -57,7 +57,10 @@ extern const unsigned long ftrace_tramp_table[2 * FTRACE_NR_TRAMPS + 1];
 static struct ftrace_rec *recs;
 static size_t nr_recs;
 static struct ftrace_ops *ftrace_ops_list;
-static spinlock_t ftrace_lock = SPINLOCK_INIT;
+/* Serialises site and filter updates. A sleeping lock, as Linux's
+ * ftrace_lock is: its sections allocate and rewrite every site in a batch,
+ * far too long to hold off preemption. The fast path never takes it. */
+static DEFINE_MUTEX(ftrace_lock);
 
 static const u8 site_nop[MCOUNT_INSN_SIZE] = ARCH_FTRACE_NOP;
 
@@ -289,9 +292,9 @@ int register_ftrace_function(struct ftrace_ops *ops)
 {
 	if (!ops || !ops->func || !recs)
 		return -EINVAL;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	if (ops->flags & FTRACE_OPS_FL_ENABLED) {
-		spin_unlock(&ftrace_lock);
+		mutex_unlock(&ftrace_lock);
 		return -EBUSY;
 	}
 	ops->tramp = tramp_alloc(ops);
@@ -306,7 +309,7 @@ int register_ftrace_function(struct ftrace_ops *ops)
 			ftrace_apply(); /* put back whatever part of the batch happened */
 		tramp_free(ops);
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	return err;
 }
 
@@ -314,9 +317,9 @@ int unregister_ftrace_function(struct ftrace_ops *ops)
 {
 	if (!ops)
 		return -EINVAL;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	if (!(ops->flags & FTRACE_OPS_FL_ENABLED)) {
-		spin_unlock(&ftrace_lock);
+		mutex_unlock(&ftrace_lock);
 		return -EINVAL;
 	}
 	list_remove(ops);
@@ -326,19 +329,19 @@ int unregister_ftrace_function(struct ftrace_ops *ops)
 	kfree(ops->filter);
 	ops->filter = NULL;
 	ops->nr_filter = 0;
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	return err;
 }
 
 void ftrace_free_filter(struct ftrace_ops *ops)
 {
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	if (!(ops->flags & FTRACE_OPS_FL_ENABLED)) {
 		kfree(ops->filter);
 		ops->filter = NULL;
 		ops->nr_filter = 0;
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 }
 
 /* ---- filters: edited as a per-site bitmap, stored as a sorted array ---- */
@@ -398,7 +401,7 @@ int ftrace_set_filter_ip(struct ftrace_ops *ops, unsigned long ip, int remove, i
 {
 	if (!ops || !recs)
 		return -EINVAL;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	long i = rec_index(ip);
 	int err = -ENOENT;
 	if (i >= 0) {
@@ -409,7 +412,7 @@ int ftrace_set_filter_ip(struct ftrace_ops *ops, unsigned long ip, int remove, i
 			err = filter_commit(ops, map);
 		}
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	return err;
 }
 
@@ -456,9 +459,9 @@ int ftrace_set_filter(struct ftrace_ops *ops, const char *buf, int len, int rese
 {
 	if (!ops || !recs || len < 0)
 		return -EINVAL;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	int err = filter_globs(ops, buf ? buf : "", buf ? (size_t)len : 0, reset);
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	return err;
 }
 
@@ -466,7 +469,7 @@ int ftrace_set_filter(struct ftrace_ops *ops, const char *buf, int len, int rese
 
 int ftrace_site_set_jmp(unsigned long site, unsigned long target)
 {
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	long i = rec_index(site);
 	int err = -ENOENT;
 	if (i >= 0) {
@@ -483,20 +486,20 @@ int ftrace_site_set_jmp(unsigned long site, unsigned long target)
 				r->jmp = old;
 		}
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	return err;
 }
 
 int ftrace_site_clear_jmp(unsigned long site)
 {
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	long i = rec_index(site);
 	int err = -ENOENT;
 	if (i >= 0) {
 		recs[i].jmp = 0;
 		err = ftrace_apply();
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	return err;
 }
 
@@ -570,7 +573,7 @@ int ftrace_add_module_sites(struct module *mod, const unsigned long *sites, size
 		sorted[j] = sites[k];
 	}
 	int err = 0;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	for (size_t k = 0; k < n && !err; k++) {
 		u8 call[MCOUNT_INSN_SIZE];
 		arch_ftrace_make_call(call, sorted[k], (unsigned long)__fentry__);
@@ -592,7 +595,7 @@ int ftrace_add_module_sites(struct module *mod, const unsigned long *sites, size
 		pr_err("%s: cannot convert its fentry sites (%d)\n", mod->name, err);
 		ftrace_remove_module_sites_locked(sorted, n);
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	kfree(cur);
 	if (err) {
 		kfree(sorted);
@@ -645,11 +648,11 @@ int ftrace_module_sites_busy(struct module *mod)
 {
 	struct site_set set = { mod->sites, mod->nr_sites };
 	int busy = 0;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	for (struct ftrace_ops *o = ftrace_ops_list; o && !busy; o = o->next)
 		for (size_t k = 0; k < o->nr_filter && !busy; k++)
 			busy = site_in(&set, o->filter[k]);
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	return busy ? -EBUSY : 0;
 }
 
@@ -662,9 +665,9 @@ int ftrace_remove_module_sites(struct module *mod)
 	int err = ftrace_module_sites_busy(mod);
 	if (err)
 		return err;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	err = ftrace_remove_module_sites_locked(mod->sites, mod->nr_sites);
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	if (err)
 		return err;
 	kfree(mod->sites);
