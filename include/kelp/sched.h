@@ -55,7 +55,8 @@ struct task {
 	unsigned int flags;         /* PF_* */
 	int pid;
 	char comm[TASK_COMM_LEN];
-	int prio;
+	int prio;        /* effective: normal_prio, or higher while boosted (PI) */
+	int normal_prio; /* what sched_set_prio asked for */
 	int cpu;
 	int on_cpu;   /* running on cpu right now (or switching away) */
 	int on_rq;    /* queued on the runqueue */
@@ -97,6 +98,10 @@ struct task {
 	/* User mode (another issue fills these in) */
 	struct mm_struct *mm;     /* NULL for kernel threads */
 	unsigned long user_rsp;   /* user stack pointer while in the kernel */
+
+	/* Priority inheritance (kernel/sched/mutex.c, under its pi_lock) */
+	struct mutex *pi_blocked_on; /* the mutex this task sleeps on */
+	struct list_head pi_mutexes; /* held mutexes that have waiters */
 
 	struct pfs_node *proc_dir; /* /proc/<pid> */
 	struct fault_catch *fault_catch; /* percpu's, saved while switched out */
@@ -157,7 +162,11 @@ __noreturn void cpu_idle_loop(void);
 /* Called from the idle loop every time round: livepatch switches the idle
  * task here (it is never inside a patched function at this point). */
 void sched_idle_hook(void);
+/* Set t's normal priority; its effective one stays boosted while a more
+ * urgent task waits on a mutex t holds. */
 void sched_set_prio(struct task *t, int prio);
+/* The effective priority alone (the PI code of kernel/sched/mutex.c). */
+void sched_pi_set_prio(struct task *t, int prio);
 /* Runnable tasks on this CPU's runqueue (not counting the running one). */
 int sched_nr_running(void);
 u64 sched_nr_switches(void);

@@ -4,6 +4,7 @@
  * global task list and task_call_func(). */
 #define pr_fmt(fmt) "sched: " fmt
 #include <kelp/sched.h>
+#include <kelp/mutex.h>
 #include <kelp/ftrace.h>
 #include <kelp/stacktrace.h>
 #include <kelp/errno.h>
@@ -279,6 +280,12 @@ void sched_set_prio(struct task *t, int prio)
 		prio = 0;
 	if (prio >= SCHED_PRIO_MAX)
 		prio = SCHED_PRIO_MAX - 1;
+	WRITE_ONCE(t->normal_prio, prio);
+	mutex_pi_update(t);
+}
+
+void sched_pi_set_prio(struct task *t, int prio)
+{
 	struct rq *rq = task_rq(t);
 	unsigned long flags = spin_lock_irqsave(&rq->lock);
 	if (t->on_rq) {
@@ -523,7 +530,8 @@ void sched_init(void)
 	idle->flags = PF_IDLE | PF_KTHREAD;
 	idle->pid = 0;
 	strlcpy(idle->comm, "idle", sizeof(idle->comm));
-	idle->prio = SCHED_PRIO_MAX - 1;
+	idle->prio = idle->normal_prio = SCHED_PRIO_MAX - 1;
+	INIT_LIST_HEAD(&idle->pi_mutexes);
 	idle->cpu = pc->cpu_id;
 	idle->on_cpu = 1;
 	idle->refcount = 1;

@@ -35,7 +35,8 @@ struct task *task_alloc(const char *name)
 	t->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_SEQ_CST);
 	strlcpy(t->comm, name, sizeof(t->comm));
 	t->state = TASK_NEW;
-	t->prio = SCHED_PRIO_DEFAULT;
+	t->prio = t->normal_prio = SCHED_PRIO_DEFAULT;
+	INIT_LIST_HEAD(&t->pi_mutexes);
 	t->cpu = this_cpu()->cpu_id;
 	t->refcount = 1; /* the task's own, dropped after its last switch */
 	INIT_LIST_HEAD(&t->run_list);

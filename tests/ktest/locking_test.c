@@ -13,6 +13,8 @@
 #include <kelp/mm.h>
 #include <kelp/string.h>
 #include <kelp/errno.h>
+#include <kelp/wait.h>
+#include <arch/cpu.h>
 
 /* ---- ftrace's update lock against a completing transition ---- */
 
@@ -83,4 +85,94 @@ KTEST(locking, ftrace_updates_while_transitions_complete)
 	KEXPECT_GT(flip_hits, 0);
 	kmalloc_get_stats(&after);
 	KEXPECT_EQ(after.objects_in_use, before.objects_in_use);
+}
+
+/* ---- priority inheritance ---- */
+
+#define PI_LOW 30
+#define PI_MID 10
+#define PI_HIGH 5
+#define PI_MID_SPIN_MS 400 /* the middle task gives up after this: bounded */
+#define PI_LOW_WORK_MS 5
+
+static DEFINE_MUTEX(pi_test_mutex);
+static struct completion pi_low_locked;
+static volatile bool pi_high_done, pi_mid_saw_high;
+static volatile int pi_low_prio_at_unlock, pi_low_prio_after;
+
+static void spin_ms(u64 ms)
+{
+	u64 end = ktime_get_ms() + ms;
+	while (ktime_get_ms() < end)
+		arch_cpu_relax();
+}
+
+/* Takes the mutex, then needs CPU time before it can release it. */
+static int pi_low_thread(void *arg)
+{
+	(void)arg;
+	mutex_lock(&pi_test_mutex);
+	complete(&pi_low_locked);
+	spin_ms(PI_LOW_WORK_MS);
+	pi_low_prio_at_unlock = current->prio;
+	mutex_unlock(&pi_test_mutex);
+	pi_low_prio_after = current->prio;
+	return 0;
+}
+
+/* CPU-bound, more urgent than the owner, less than the waiter. */
+static int pi_mid_thread(void *arg)
+{
+	(void)arg;
+	u64 end = ktime_get_ms() + PI_MID_SPIN_MS;
+	while (ktime_get_ms() < end)
+		if (READ_ONCE(pi_high_done)) {
+			pi_mid_saw_high = true;
+			break;
+		}
+	return 0;
+}
+
+static int pi_high_thread(void *arg)
+{
+	(void)arg;
+	mutex_lock(&pi_test_mutex);
+	WRITE_ONCE(pi_high_done, true);
+	mutex_unlock(&pi_test_mutex);
+	return 0;
+}
+
+/* High waits for a mutex that low holds while mid spins: with inheritance
+ * low runs at high's prio, finishes and hands over while mid still spins;
+ * without, mid starves low until it gives up. */
+KTEST(locking, priority_inheritance_unblocks_the_owner)
+{
+	int my_prio = current->normal_prio;
+	pi_high_done = pi_mid_saw_high = false;
+	pi_low_prio_at_unlock = pi_low_prio_after = -1;
+	init_completion(&pi_low_locked);
+	sched_set_prio(current, 0); /* start all three before any of them runs */
+	struct task *low = kthread_create(pi_low_thread, NULL, "pi_low");
+	struct task *mid = kthread_create(pi_mid_thread, NULL, "pi_mid");
+	struct task *high = kthread_create(pi_high_thread, NULL, "pi_high");
+	if (!KEXPECT_TRUE(low && mid && high)) {
+		sched_set_prio(current, my_prio);
+		return;
+	}
+	sched_set_prio(low, PI_LOW);
+	sched_set_prio(mid, PI_MID);
+	sched_set_prio(high, PI_HIGH);
+	kthread_wake(low);
+	wait_for_completion(&pi_low_locked); /* low holds it now */
+	kthread_wake(mid);
+	kthread_wake(high);
+	sched_set_prio(current, my_prio); /* lets high, then mid or low, run */
+	kthread_join(high);
+	kthread_join(mid);
+	kthread_join(low);
+	KEXPECT_TRUE(pi_high_done);
+	KEXPECT_TRUE(pi_mid_saw_high); /* high got the mutex while mid still spun */
+	KEXPECT_EQ(pi_low_prio_at_unlock, PI_HIGH);
+	KEXPECT_EQ(pi_low_prio_after, PI_LOW); /* the boost ends with the unlock */
+	KEXPECT_FALSE(mutex_is_locked(&pi_test_mutex));
 }
