@@ -105,6 +105,9 @@ struct task {
 
 	struct pfs_node *proc_dir; /* /proc/<pid> */
 	struct fault_catch *fault_catch; /* percpu's, saved while switched out */
+#ifdef CONFIG_KTEST
+	struct lockdep_task lockdep; /* locks held, for the validator (last: blobs don't see it) */
+#endif
 };
 
 static __always_inline struct task *get_current(void)

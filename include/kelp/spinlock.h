@@ -6,6 +6,7 @@
 #pragma once
 #include <arch/cpu.h>
 #include <kelp/preempt.h>
+#include <kelp/lockdep.h>
 
 typedef struct spinlock {
 	volatile int locked;
@@ -24,13 +25,16 @@ static __always_inline void __spin_acquire(spinlock_t *l)
 static inline void spin_lock(spinlock_t *l)
 {
 	preempt_disable();
-	__spin_acquire(l);
+	if (!lockdep_acquire(l, NULL, false))
+		__spin_acquire(l);
 }
 static inline bool spin_trylock(spinlock_t *l)
 {
 	preempt_disable();
-	if (!__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+	if (!__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)) {
+		lockdep_acquire(l, NULL, true);
 		return true;
+	}
 	preempt_enable();
 	return false;
 }
@@ -38,20 +42,30 @@ static inline bool spin_trylock(spinlock_t *l)
  * asked for (preempt_enable's resched check). */
 static inline void spin_unlock(spinlock_t *l)
 {
+	lockdep_release(l);
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 	preempt_enable();
 }
-static inline void spin_lock_init(spinlock_t *l) { l->locked = 0; l->owner_cpu = -1; }
+static inline void __spin_lock_init(spinlock_t *l) { l->locked = 0; l->owner_cpu = -1; }
+/* The validator gives every init site its own lock class. */
+#define spin_lock_init(l)                                                                          \
+	do {                                                                                       \
+		static char __key __attribute__((unused));                                          \
+		__spin_lock_init(l);                                                               \
+		lockdep_init_lock(l, &__key, #l);                                                  \
+	} while (0)
 
 static inline unsigned long spin_lock_irqsave(spinlock_t *l)
 {
 	unsigned long flags = arch_irq_save();
 	preempt_disable();
-	__spin_acquire(l);
+	if (!lockdep_acquire(l, NULL, false))
+		__spin_acquire(l);
 	return flags;
 }
 static inline void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags)
 {
+	lockdep_release(l);
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 	arch_irq_restore(flags);
 	preempt_enable();

@@ -113,6 +113,7 @@ void finish_task_switch(struct task *prev)
 	struct task *cur = pc->current_task;
 	void *dead_stack = NULL;
 
+	lockdep_switch_in(&rq->lock); /* taken by prev, released here */
 	pc->preempt_count = cur->preempt_count;
 	WRITE_ONCE(prev->on_cpu, 0);
 	if (prev->state == TASK_DEAD) {
@@ -144,6 +145,7 @@ static void context_switch(struct rq *rq, struct task *prev, struct task *next)
 		arch_set_kernel_stack(next->stack_top);
 	sched_switch_mm(prev, next);
 	rq->nr_switches++;
+	lockdep_switch_out(&rq->lock);
 	prev = arch_switch_to(prev, next);
 	finish_task_switch(prev);
 }
@@ -181,6 +183,7 @@ static void __schedule(bool preempt)
 void schedule(void)
 {
 	static bool warned;
+	might_sleep();
 	if (unlikely(preempt_count()) && !warned) {
 		warned = true;
 		printk(KERN_ERR "BUG: scheduling while atomic: %s/%d/%#x\n", current->comm,

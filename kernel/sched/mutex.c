@@ -14,6 +14,7 @@
 #include <kelp/sched.h>
 #include <kelp/errno.h>
 #include <kelp/panic.h>
+#include <kelp/lockdep.h>
 
 #define PI_MAX_CHAIN 16 /* a longer chain is a deadlock or a bug: stop there */
 
@@ -23,6 +24,13 @@ struct mutex_waiter {
 };
 
 static spinlock_t pi_lock = SPINLOCK_INIT;
+
+/* The validator knows a mutex by an address of its own: its wait_lock,
+ * a lock of its own class, sits at the mutex's address. */
+static inline const void *dep_id(struct mutex *m)
+{
+	return &m->owner;
+}
 
 /* The most urgent prio among t's boosters, SCHED_PRIO_MAX if none. pi_lock held. */
 static int pi_top_prio(struct task *t)
@@ -68,6 +76,8 @@ bool mutex_trylock(struct mutex *m)
 		ok = true;
 	}
 	spin_unlock_irqrestore(&m->wait_lock, flags);
+	if (ok)
+		lockdep_acquire(dep_id(m), m->name, true);
 	return ok;
 }
 
@@ -76,6 +86,8 @@ static int __mutex_lock(struct mutex *m, long state)
 	struct task *me = current;
 	struct mutex_waiter w = { .task = me };
 	int ret = 0;
+	might_sleep();
+	lockdep_acquire(dep_id(m), m->name, false); /* the order check, before any wait */
 	unsigned long flags = spin_lock_irqsave(&m->wait_lock);
 
 	if (!m->owner) {
@@ -105,6 +117,7 @@ static int __mutex_lock(struct mutex *m, long state)
 			pi_adjust(m->owner);
 			spin_unlock(&pi_lock);
 			ret = -EINTR;
+			lockdep_release(dep_id(m));
 			break;
 		}
 		spin_unlock_irqrestore(&m->wait_lock, flags);
@@ -128,6 +141,7 @@ void mutex_unlock(struct mutex *m)
 	unsigned long flags = spin_lock_irqsave(&m->wait_lock);
 	if (m->owner != me)
 		panic("mutex %s: unlocked by %s/%d, not its owner", m->name, me->comm, me->pid);
+	lockdep_release(dep_id(m));
 	if (list_empty(&m->waiters)) {
 		m->owner = NULL;
 	} else {

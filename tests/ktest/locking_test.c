@@ -14,6 +14,8 @@
 #include <kelp/string.h>
 #include <kelp/errno.h>
 #include <kelp/wait.h>
+#include <kelp/lockdep.h>
+#include <kelp/printk.h>
 #include <arch/cpu.h>
 
 /* ---- ftrace's update lock against a completing transition ---- */
@@ -175,4 +177,95 @@ KTEST(locking, priority_inheritance_unblocks_the_owner)
 	KEXPECT_EQ(pi_low_prio_at_unlock, PI_HIGH);
 	KEXPECT_EQ(pi_low_prio_after, PI_LOW); /* the boost ends with the unlock */
 	KEXPECT_FALSE(mutex_is_locked(&pi_test_mutex));
+}
+
+/* ---- the lock validator: each check fires (then its report is taken
+ * back so the runner does not fail the case) ---- */
+
+static spinlock_t vd_a = SPINLOCK_INIT, vd_b = SPINLOCK_INIT;
+static DEFINE_MUTEX(vd_mutex);
+
+/* The lines logged since seq that contain needle. */
+static int log_count(u64 seq, const char *needle)
+{
+	static char buf[256];
+	struct log_record rec;
+	int n = 0;
+	while (log_read(&seq, &rec, buf, sizeof(buf)))
+		if (strstr(buf, needle))
+			n++;
+	return n;
+}
+
+KTEST(locking, validator_reports_sleeping_while_atomic)
+{
+	u64 seq = log_next_seq();
+	unsigned int before = lockdep_unacked();
+	spin_lock(&vd_a);
+	mutex_lock(&vd_mutex); /* free, so it does not sleep: might_sleep still fires */
+	mutex_unlock(&vd_mutex);
+	spin_unlock(&vd_a);
+	KEXPECT_EQ(lockdep_unacked(), before + 1);
+	KEXPECT_EQ(log_count(seq, "sleeping function called from invalid context"), 1);
+	KEXPECT_EQ(log_count(seq, "vd_a, taken at"), 1); /* the held lock is named */
+	/* and preemption alone, no lock */
+	seq = log_next_seq();
+	preempt_disable();
+	might_sleep();
+	preempt_enable();
+	KEXPECT_EQ(lockdep_unacked(), before + 2);
+	KEXPECT_EQ(log_count(seq, "preempt_count 1"), 2);
+	lockdep_ack();
+	mutex_lock(&vd_mutex); /* in task context: no report */
+	mutex_unlock(&vd_mutex);
+	KEXPECT_EQ(lockdep_unacked(), 0);
+}
+
+KTEST(locking, validator_reports_recursive_spinlock)
+{
+	u64 seq = log_next_seq();
+	int pc = preempt_count();
+	spin_lock(&vd_a);
+	spin_lock(&vd_a); /* reported and skipped instead of spinning forever */
+	spin_unlock(&vd_a);
+	spin_unlock(&vd_a);
+	KEXPECT_EQ(preempt_count(), pc);
+	KEXPECT_EQ(lockdep_unacked(), 1);
+	KEXPECT_EQ(log_count(seq, "recursive locking"), 1);
+	KEXPECT_EQ(log_count(seq, "taking vd_a again"), 1);
+	lockdep_ack();
+}
+
+static noinline void vd_take_a_then_b(void)
+{
+	spin_lock(&vd_a);
+	spin_lock(&vd_b);
+	spin_unlock(&vd_b);
+	spin_unlock(&vd_a);
+}
+
+static noinline void vd_take_b_then_a(void)
+{
+	unsigned long flags = spin_lock_irqsave(&vd_b);
+	spin_lock(&vd_a);
+	spin_unlock(&vd_a);
+	spin_unlock_irqrestore(&vd_b, flags);
+}
+
+KTEST(locking, validator_reports_lock_inversion_with_both_stacks)
+{
+	u64 seq = log_next_seq();
+	vd_take_a_then_b();
+	vd_take_a_then_b(); /* the same order again: nothing new */
+	KEXPECT_EQ(lockdep_unacked(), 0);
+	vd_take_b_then_a();
+	KEXPECT_EQ(lockdep_unacked(), 1);
+	KEXPECT_EQ(log_count(seq, "possible circular locking dependency"), 1);
+	KEXPECT_EQ(log_count(seq, "taking vd_a while holding vd_b"), 1);
+	KEXPECT_EQ(log_count(seq, "vd_take_a_then_b+"), 1); /* the recorded order's stack */
+	KEXPECT_GE(log_count(seq, "vd_take_b_then_a+"), 1); /* and this one's */
+	lockdep_ack();
+	vd_take_b_then_a(); /* reported again: the inverted order is never recorded */
+	KEXPECT_EQ(lockdep_unacked(), 1);
+	lockdep_ack();
 }
