@@ -30,15 +30,47 @@ struct lockdep_task {
 };
 
 #ifdef CONFIG_KTEST
-void lockdep_init_lock(const void *lock, const void *key, const char *name);
-/* true: lock is already held by this context (reported; do not spin). */
-bool lockdep_acquire(const void *lock, const char *name, bool trylock);
-void lockdep_release(const void *lock);
-/* The rq lock crosses a task switch: taken by prev, released by next. */
-void lockdep_switch_out(const void *lock);
-void lockdep_switch_in(const void *lock);
+/* Off under `bench` (the benchmarks measure what the run kernel runs) and
+ * `nolockdep`: then each hook costs one test. */
+extern bool lockdep_on;
+void __lockdep_init_lock(const void *lock, const void *key, const char *name);
+bool __lockdep_acquire(const void *lock, const char *name, bool trylock);
+void __lockdep_release(const void *lock);
+void __lockdep_switch_out(const void *lock);
+void __lockdep_switch_in(const void *lock);
 void __might_sleep(const char *file, int line);
-#define might_sleep() __might_sleep(__FILE__, __LINE__)
+
+static __always_inline void lockdep_init_lock(const void *lock, const void *key, const char *name)
+{
+	if (lockdep_on)
+		__lockdep_init_lock(lock, key, name);
+}
+/* true: lock is already held by this context (reported; do not spin). */
+static __always_inline bool lockdep_acquire(const void *lock, const char *name, bool trylock)
+{
+	return lockdep_on && __lockdep_acquire(lock, name, trylock);
+}
+static __always_inline void lockdep_release(const void *lock)
+{
+	if (lockdep_on)
+		__lockdep_release(lock);
+}
+/* The rq lock crosses a task switch: taken by prev, released by next. */
+static __always_inline void lockdep_switch_out(const void *lock)
+{
+	if (lockdep_on)
+		__lockdep_switch_out(lock);
+}
+static __always_inline void lockdep_switch_in(const void *lock)
+{
+	if (lockdep_on)
+		__lockdep_switch_in(lock);
+}
+#define might_sleep()                                                                              \
+	do {                                                                                       \
+		if (lockdep_on)                                                                    \
+			__might_sleep(__FILE__, __LINE__);                                         \
+	} while (0)
 /* Reports made and not yet accounted for by the self-test runner. */
 unsigned int lockdep_unacked(void);
 void lockdep_ack(void);

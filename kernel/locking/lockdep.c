@@ -12,6 +12,8 @@
 #include <kelp/ksyms.h>
 #include <kelp/stacktrace.h>
 #include <kelp/string.h>
+#include <kelp/cmdline.h>
+#include <kelp/init.h>
 #include <arch/cpu.h>
 
 #define MAX_CLASSES 256
@@ -44,6 +46,17 @@ static struct lockdep_task irq_held[MAX_CPUS];
 static bool busy[MAX_CPUS];
 static bool out_of_room;
 static volatile unsigned int reports, acked;
+bool lockdep_on = true;
+
+static int lockdep_setup(void)
+{
+	if (cmdline_has("bench") || cmdline_has("nolockdep")) {
+		lockdep_on = false;
+		pr_info("lock validator off\n");
+	}
+	return 0;
+}
+core_initcall(lockdep_setup);
 
 /* ---- helpers ---- */
 
@@ -275,7 +288,7 @@ static notrace bool add_edge(int held, int want)
 
 /* ---- the hooks ---- */
 
-notrace void lockdep_init_lock(const void *lock, const void *key, const char *name)
+notrace void __lockdep_init_lock(const void *lock, const void *key, const char *name)
 {
 	unsigned long flags;
 	if (!enter(&flags))
@@ -301,7 +314,7 @@ static notrace bool held_by(const struct lockdep_task *h, const void *lock)
 	return false;
 }
 
-notrace bool lockdep_acquire(const void *lock, const char *name, bool trylock)
+notrace bool __lockdep_acquire(const void *lock, const char *name, bool trylock)
 {
 	unsigned long flags;
 	unsigned long ip = (unsigned long)__builtin_return_address(0);
@@ -350,7 +363,7 @@ static notrace void pop(struct lockdep_task *h, const void *lock)
 		h->depth--; /* it was one of the uncounted ones */
 }
 
-notrace void lockdep_release(const void *lock)
+notrace void __lockdep_release(const void *lock)
 {
 	unsigned long flags;
 	if (!enter(&flags))
@@ -359,7 +372,7 @@ notrace void lockdep_release(const void *lock)
 	leave(flags);
 }
 
-notrace void lockdep_switch_out(const void *lock)
+notrace void __lockdep_switch_out(const void *lock)
 {
 	unsigned long flags;
 	if (!enter(&flags))
@@ -368,7 +381,7 @@ notrace void lockdep_switch_out(const void *lock)
 	leave(flags);
 }
 
-notrace void lockdep_switch_in(const void *lock)
+notrace void __lockdep_switch_in(const void *lock)
 {
 	unsigned long flags;
 	if (!enter(&flags))
