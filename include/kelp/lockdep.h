@@ -8,6 +8,8 @@
  *   - lock order: classes (a static lock is its own class, a lock set up by
  *     spin_lock_init gets its init site's) and the order they nest in; the
  *     first acquire that closes a cycle is reported with both stacks.
+ *   - interrupt safety: a spinlock taken in an interrupt handler and, in
+ *     task context, with interrupts on (its irqsave form forgotten).
  * Each report counts; the self-test runner fails the case during which
  * one was made (tests/ktest/ktest.c). Lock layouts are the same in both
  * kernels (patch blobs are built without CONFIG_KTEST): the validator keeps
@@ -45,7 +47,8 @@ static __always_inline void lockdep_init_lock(const void *lock, const void *key,
 	if (lockdep_on)
 		__lockdep_init_lock(lock, key, name);
 }
-/* true: lock is already held by this context (reported; do not spin). */
+/* true: lock is already held by this context (reported; do not spin).
+ * name: a mutex's; spinlocks pass NULL (named by symbol or init site). */
 static __always_inline bool lockdep_acquire(const void *lock, const char *name, bool trylock)
 {
 	return lockdep_on && __lockdep_acquire(lock, name, trylock);

@@ -21,10 +21,16 @@
 #define MAX_EDGES 1024
 #define EDGE_STACK 10
 
+#define USED_IN_IRQ 1  /* taken in an interrupt handler */
+#define USED_IRQS_ON 2 /* taken in task context with interrupts on */
+
 struct lock_class {
 	const void *key; /* the init site, or the static lock itself */
 	const char *name;
 	const void *lock; /* one lock of the class, to name it */
+	unsigned char usage, reported;
+	unsigned int nr_usage_stack;
+	unsigned long usage_stack[EDGE_STACK]; /* where the first usage was seen */
 };
 
 struct lock_edge {
@@ -104,7 +110,7 @@ static notrace int class_of_key(const void *key, const char *name, const void *l
 		out_of_room = true;
 		return -1;
 	}
-	classes[nr_classes] = (struct lock_class){ key, name, lock };
+	classes[nr_classes] = (struct lock_class){ .key = key, .name = name, .lock = lock };
 	return (int)nr_classes++;
 }
 
@@ -286,6 +292,35 @@ static notrace bool add_edge(int held, int want)
 	return true;
 }
 
+/* ---- interrupt safety: a spinlock an interrupt handler takes must never
+ * be held with interrupts on, or the handler spins on its own CPU's
+ * holder for ever ---- */
+
+static notrace void check_irq_usage(int cls, bool irqs_on)
+{
+	struct lock_class *c = &classes[cls];
+	unsigned char now = READ_ONCE(this_cpu()->in_irq) ? USED_IN_IRQ : irqs_on ? USED_IRQS_ON : 0;
+	if (!now || (c->usage & now))
+		return;
+	if (!c->usage) {
+		c->nr_usage_stack = save_stack(c->usage_stack, EDGE_STACK);
+	} else if (!c->reported) {
+		char n[64], sym[96];
+		c->reported = 1;
+		class_name(cls, n, sizeof(n));
+		report_begin("interrupt-unsafe lock");
+		printk(KERN_ERR "%s is taken in interrupt context and with interrupts on; "
+				"the other use, first at:\n", n);
+		for (unsigned int i = 0; i < c->nr_usage_stack; i++) {
+			ksym_snprint_ret(sym, sizeof(sym), c->usage_stack[i]);
+			printk(KERN_ERR "  %s\n", sym);
+		}
+		printk(KERN_ERR "and now:\n");
+		report_end();
+	}
+	c->usage |= now;
+}
+
 /* ---- the hooks ---- */
 
 notrace void __lockdep_init_lock(const void *lock, const void *key, const char *name)
@@ -337,6 +372,8 @@ notrace bool __lockdep_acquire(const void *lock, const char *name, bool trylock)
 		recursion = true;
 	} else {
 		int cls = class_of(lock, name);
+		if (cls >= 0 && !name) /* a spinlock (mutexes are checked by might_sleep) */
+			check_irq_usage(cls, arch_flags_irqs_enabled(flags));
 		if (cls >= 0) {
 			bool ok = true;
 			for (int i = 0; ok && !trylock && i < h->depth && i < LOCKDEP_MAX_HELD; i++)

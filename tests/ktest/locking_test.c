@@ -269,3 +269,37 @@ KTEST(locking, validator_reports_lock_inversion_with_both_stacks)
 	KEXPECT_EQ(lockdep_unacked(), 1);
 	lockdep_ack();
 }
+
+static spinlock_t vd_irq = SPINLOCK_INIT;
+static volatile int vd_irq_hits;
+
+static void vd_irq_tick(void)
+{
+	spin_lock(&vd_irq); /* interrupt context, interrupts off */
+	vd_irq_hits++;
+	spin_unlock(&vd_irq);
+}
+
+KTEST(locking, validator_reports_interrupt_unsafe_lock)
+{
+	u64 seq = log_next_seq();
+	unsigned long flags = spin_lock_irqsave(&vd_irq); /* the safe form: fine */
+	spin_unlock_irqrestore(&vd_irq, flags);
+	vd_irq_hits = 0;
+	KASSERT_EQ(timer_tick_register(vd_irq_tick), 0);
+	for (int i = 0; i < 1000 && !READ_ONCE(vd_irq_hits); i++)
+		msleep(1);
+	timer_tick_unregister(vd_irq_tick);
+	KEXPECT_GT(vd_irq_hits, 0);
+	KEXPECT_EQ(lockdep_unacked(), 0);
+	spin_lock(&vd_irq); /* interrupts on: the tick could spin on us */
+	spin_unlock(&vd_irq);
+	KEXPECT_EQ(lockdep_unacked(), 1);
+	KEXPECT_EQ(log_count(seq, "interrupt-unsafe lock"), 1);
+	KEXPECT_EQ(log_count(seq, "vd_irq is taken in interrupt context"), 1);
+	KEXPECT_EQ(log_count(seq, "vd_irq_tick+"), 1); /* the other use's stack */
+	lockdep_ack();
+	spin_lock(&vd_irq); /* once per class */
+	spin_unlock(&vd_irq);
+	KEXPECT_EQ(lockdep_unacked(), 0);
+}
