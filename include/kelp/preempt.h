@@ -11,14 +11,16 @@
  * reschedule pending and interrupts on (kernel/sched/core.c). */
 void preempt_schedule(void);
 #define TASK_THREAD_FLAGS_OFFSET 16 /* offsetof(struct task, thread_flags) */
-#define PREEMPT_TIF_NEED_RESCHED 0  /* TIF_NEED_RESCHED */
+#define PREEMPT_TIF_NEED_RESCHED 0 /* TIF_NEED_RESCHED */
 
 /* need_resched() of the running task (none before the scheduler is up). */
 static __always_inline bool preempt_need_resched(void)
 {
 	const char *t = (const char *)arch_this_cpu_read(current_task);
-	return t && (READ_ONCE(*(const unsigned long *)(t + TASK_THREAD_FLAGS_OFFSET)) >>
-		PREEMPT_TIF_NEED_RESCHED) & 1;
+	if (!t)
+		return false;
+	unsigned long flags = READ_ONCE(*(const unsigned long *)(t + TASK_THREAD_FLAGS_OFFSET));
+	return (flags >> PREEMPT_TIF_NEED_RESCHED) & 1;
 }
 
 static __always_inline void preempt_disable(void)

@@ -50,7 +50,7 @@ static inline void __spin_lock_init(spinlock_t *l) { l->locked = 0; l->owner_cpu
 /* The validator gives every init site its own lock class. */
 #define spin_lock_init(l)                                                                          \
 	do {                                                                                       \
-		static char __key __attribute__((unused));                                          \
+		static char __key __attribute__((unused));                                         \
 		__spin_lock_init(l);                                                               \
 		lockdep_init_lock(l, &__key, #l);                                                  \
 	} while (0)

@@ -21,7 +21,7 @@
 #define MAX_EDGES 1024
 #define EDGE_STACK 10
 
-#define USED_IN_IRQ 1  /* taken in an interrupt handler */
+#define USED_IN_IRQ 1 /* taken in an interrupt handler */
 #define USED_IRQS_ON 2 /* taken in task context with interrupts on */
 
 struct lock_class {
@@ -130,7 +130,8 @@ static notrace void map_set(const void *lock, int cls)
 static notrace int class_of(const void *lock, const char *name)
 {
 	unsigned int s = map_slot(lock);
-	for (unsigned int n = 0; n < MAP_SIZE && lock_map[s].lock; n++, s = (s + 1) & (MAP_SIZE - 1))
+	for (unsigned int n = 0; n < MAP_SIZE && lock_map[s].lock;
+	     n++, s = (s + 1) & (MAP_SIZE - 1))
 		if (lock_map[s].lock == lock)
 			return lock_map[s].cls;
 	int cls = class_of_key(lock, name, lock);
@@ -299,7 +300,11 @@ static notrace bool add_edge(int held, int want)
 static notrace void check_irq_usage(int cls, bool irqs_on)
 {
 	struct lock_class *c = &classes[cls];
-	unsigned char now = READ_ONCE(this_cpu()->in_irq) ? USED_IN_IRQ : irqs_on ? USED_IRQS_ON : 0;
+	unsigned char now = 0;
+	if (READ_ONCE(this_cpu()->in_irq))
+		now = USED_IN_IRQ;
+	else if (irqs_on)
+		now = USED_IRQS_ON;
 	if (!now || (c->usage & now))
 		return;
 	if (!c->usage) {
@@ -309,8 +314,8 @@ static notrace void check_irq_usage(int cls, bool irqs_on)
 		c->reported = 1;
 		class_name(cls, n, sizeof(n));
 		report_begin("interrupt-unsafe lock");
-		printk(KERN_ERR "%s is taken in interrupt context and with interrupts on; "
-				"the other use, first at:\n", n);
+		printk(KERN_ERR "%s is taken in interrupt context and with interrupts on;\n", n);
+		printk(KERN_ERR "the other use, first at:\n");
 		for (unsigned int i = 0; i < c->nr_usage_stack; i++) {
 			ksym_snprint_ret(sym, sizeof(sym), c->usage_stack[i]);
 			printk(KERN_ERR "  %s\n", sym);
@@ -392,7 +397,8 @@ static notrace void pop(struct lockdep_task *h, const void *lock)
 	int top = h->depth < LOCKDEP_MAX_HELD ? h->depth : LOCKDEP_MAX_HELD;
 	for (int i = top - 1; i >= 0; i--)
 		if (h->held[i].lock == lock) {
-			memmove(&h->held[i], &h->held[i + 1], (size_t)(top - 1 - i) * sizeof(h->held[0]));
+			memmove(&h->held[i], &h->held[i + 1],
+				(size_t)(top - 1 - i) * sizeof(h->held[0]));
 			h->depth--;
 			return;
 		}
@@ -438,8 +444,8 @@ notrace void __might_sleep(const char *file, int line)
 	/* The idle task runs with preemption off and never sleeps on purpose. */
 	if (!(current->flags & PF_IDLE)) {
 		report_begin("sleeping function called from invalid context");
-		printk(KERN_ERR "at %s:%d: preempt_count %d, irqs %s before this check\n", file, line,
-		       preempt_count(), arch_flags_irqs_enabled(flags) ? "on" : "off");
+		printk(KERN_ERR "at %s:%d: preempt_count %d, irqs %s before this check\n", file,
+		       line, preempt_count(), arch_flags_irqs_enabled(flags) ? "on" : "off");
 		report_end();
 	}
 	leave(flags);

@@ -155,7 +155,7 @@ void mutex_unlock(struct mutex *m)
 		if (!list_empty(&m->waiters))
 			list_add(&m->pi_node, &next->pi_mutexes);
 		pi_adjust(next); /* the waiters left now boost the new owner */
-		pi_adjust(me);   /* and no longer this one */
+		pi_adjust(me); /* and no longer this one */
 		spin_unlock(&pi_lock);
 		wake_up_process(next);
 	}

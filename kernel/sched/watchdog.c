@@ -49,8 +49,8 @@ static int watchdog_init(void)
 	int v;
 	if (cmdline_get("watchdog_thresh", buf, sizeof(buf))) {
 		if (kstrtoint(buf, 10, &v) || v < 0 || v > 3600)
-			pr_err("watchdog_thresh=%s: not a number of seconds (0..3600), keeping %u\n",
-			       buf, watchdog_thresh);
+			pr_err("watchdog_thresh=%s: not 0..3600 seconds, keeping %u\n", buf,
+			       watchdog_thresh);
 		else
 			watchdog_thresh = (unsigned int)v;
 	}
