@@ -62,7 +62,7 @@ LDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack --build-id=sha1 -T 
 
 # The kernel's directories, in link order (initcalls of one level, self-test
 # suites and benches run in this order). Each has a Kbuild fragment.
-KDIRS := boot arch/x86_64 kernel kernel/sched kernel/user kernel/trace kernel/module kernel/shell \
+KDIRS := boot arch/x86_64 kernel kernel/locking kernel/sched kernel/user kernel/trace kernel/module kernel/shell \
          mm fs lib lib/crypto drivers/patchchan livepatch \
          tests/ktest tests/builtin tests/bench tests/stress
 KOBJS :=

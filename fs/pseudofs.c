@@ -1,8 +1,8 @@
-/* The pseudo-filesystem tree (see pseudofs.h). One spinlock guards the tree
+/* The pseudo-filesystem tree (see pseudofs.h). One mutex guards the tree
  * shape and the per-file "active" counts; show/store run without it, pinned
  * by their active count so a concurrent pfs_remove only defers the free. */
 #include <kelp/pseudofs.h>
-#include <kelp/spinlock.h>
+#include <kelp/mutex.h>
 #include <kelp/string.h>
 #include <kelp/errno.h>
 #include <kelp/mm.h>
@@ -25,7 +25,10 @@ struct pfs_node {
 };
 
 static struct pfs_node pfs_root = { .is_dir = true, .mode = PFS_DIR_MODE };
-static spinlock_t pfs_lock = SPINLOCK_INIT;
+/* The tree's shape and the pin counts. A sleeping lock: walks are as long
+ * as the path and removal frees a whole subtree; every user runs in task
+ * context (show/store callbacks run outside it, pinned by `active`). */
+static DEFINE_MUTEX(pfs_lock);
 
 static bool pfs_name_ok(const char *name)
 {
@@ -83,17 +86,17 @@ static int pfs_walk(const char *path, struct pfs_node **out)
 
 static struct pfs_node *pfs_child_get(struct pfs_node *dir, const char *name, size_t len)
 {
-	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	mutex_lock(&pfs_lock);
 	struct pfs_node *n = dir->is_dir ? pfs_child(dir, name, len) : NULL;
-	spin_unlock_irqrestore(&pfs_lock, flags);
+	mutex_unlock(&pfs_lock);
 	return n;
 }
 
 int pfs_resolve(const char *path, struct pfs_node **out)
 {
-	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	mutex_lock(&pfs_lock);
 	int err = pfs_walk(path, out);
-	spin_unlock_irqrestore(&pfs_lock, flags);
+	mutex_unlock(&pfs_lock);
 	return err;
 }
 
@@ -126,9 +129,9 @@ static struct pfs_node *pfs_add(struct pfs_node *parent, const char *name, bool 
 	n->store = store;
 	n->data = data;
 
-	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	mutex_lock(&pfs_lock);
 	if (!parent->is_dir || parent->removed || pfs_child(parent, name, len)) {
-		spin_unlock_irqrestore(&pfs_lock, flags);
+		mutex_unlock(&pfs_lock);
 		kfree(n);
 		return NULL;
 	}
@@ -137,7 +140,7 @@ static struct pfs_node *pfs_add(struct pfs_node *parent, const char *name, bool 
 	while (*link)
 		link = &(*link)->next;
 	*link = n;
-	spin_unlock_irqrestore(&pfs_lock, flags);
+	mutex_unlock(&pfs_lock);
 	return n;
 }
 
@@ -209,7 +212,7 @@ void pfs_remove(struct pfs_node *node)
 {
 	if (!node || node == &pfs_root)
 		return;
-	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	mutex_lock(&pfs_lock);
 	if (!node->removed) {
 		struct pfs_node **link = &node->parent->children;
 		while (*link && *link != node)
@@ -219,7 +222,7 @@ void pfs_remove(struct pfs_node *node)
 		node->next = NULL;
 		pfs_free_tree(node);
 	}
-	spin_unlock_irqrestore(&pfs_lock, flags);
+	mutex_unlock(&pfs_lock);
 }
 
 int pfs_remove_path(const char *path)
@@ -238,7 +241,7 @@ int pfs_remove_path(const char *path)
 static int pfs_get_file(const char *path, unsigned int need_mode, struct pfs_node **out)
 {
 	struct pfs_node *n;
-	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	mutex_lock(&pfs_lock);
 	int err = pfs_walk(path, &n);
 	if (!err && n->is_dir)
 		err = -EISDIR;
@@ -248,16 +251,16 @@ static int pfs_get_file(const char *path, unsigned int need_mode, struct pfs_nod
 		n->active++;
 		*out = n;
 	}
-	spin_unlock_irqrestore(&pfs_lock, flags);
+	mutex_unlock(&pfs_lock);
 	return err;
 }
 
 static void pfs_put(struct pfs_node *n)
 {
-	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	mutex_lock(&pfs_lock);
 	if (--n->active == 0 && n->removed)
 		kfree(n);
-	spin_unlock_irqrestore(&pfs_lock, flags);
+	mutex_unlock(&pfs_lock);
 }
 
 int pfs_read(const char *path, struct seq_file *m)
@@ -317,7 +320,7 @@ void pfs_set_append(struct pfs_node *file, pfs_store_t append)
 int pfs_readdir(const char *path, size_t index, struct pfs_dirent *de)
 {
 	struct pfs_node *dir;
-	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	mutex_lock(&pfs_lock);
 	int ret = pfs_walk(path, &dir);
 	if (!ret && !dir->is_dir)
 		ret = -ENOTDIR;
@@ -332,6 +335,6 @@ int pfs_readdir(const char *path, size_t index, struct pfs_dirent *de)
 			ret = 1;
 		}
 	}
-	spin_unlock_irqrestore(&pfs_lock, flags);
+	mutex_unlock(&pfs_lock);
 	return ret;
 }

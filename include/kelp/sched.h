@@ -10,6 +10,7 @@
 #include <kelp/compiler.h>
 #include <kelp/list.h>
 #include <kelp/percpu.h>
+#include <kelp/preempt.h>
 #include <kelp/spinlock.h>
 #include <kelp/wait.h>
 #include <kelp/livepatch_sched.h>
@@ -54,7 +55,8 @@ struct task {
 	unsigned int flags;         /* PF_* */
 	int pid;
 	char comm[TASK_COMM_LEN];
-	int prio;
+	int prio;        /* effective: normal_prio, or higher while boosted (PI) */
+	int normal_prio; /* what sched_set_prio asked for */
 	int cpu;
 	int on_cpu;   /* running on cpu right now (or switching away) */
 	int on_rq;    /* queued on the runqueue */
@@ -97,8 +99,15 @@ struct task {
 	struct mm_struct *mm;     /* NULL for kernel threads */
 	unsigned long user_rsp;   /* user stack pointer while in the kernel */
 
+	/* Priority inheritance (kernel/sched/mutex.c, under its pi_lock) */
+	struct mutex *pi_blocked_on; /* the mutex this task sleeps on */
+	struct list_head pi_mutexes; /* held mutexes that have waiters */
+
 	struct pfs_node *proc_dir; /* /proc/<pid> */
 	struct fault_catch *fault_catch; /* percpu's, saved while switched out */
+#ifdef CONFIG_KTEST
+	struct lockdep_task lockdep; /* locks held, for the validator (last: blobs don't see it) */
+#endif
 };
 
 static __always_inline struct task *get_current(void)
@@ -129,26 +138,10 @@ static inline void set_current_state(long state)
 }
 #define __set_current_state(s) WRITE_ONCE(current->state, (s))
 
-/* Preemption: a per-CPU count; schedule from preempt_enable() when it
- * drops to 0 with a reschedule pending and interrupts on. */
-void preempt_schedule(void);
-static __always_inline void preempt_disable(void)
-{
-	this_cpu()->preempt_count++;
-	barrier();
-}
-static __always_inline void preempt_enable_no_resched(void)
-{
-	barrier();
-	this_cpu()->preempt_count--;
-}
-static __always_inline void preempt_enable(void)
-{
-	barrier();
-	if (--this_cpu()->preempt_count == 0 && unlikely(need_resched()))
-		preempt_schedule();
-}
-static inline int preempt_count(void) { return READ_ONCE(this_cpu()->preempt_count); }
+/* Preemption (preempt_disable/enable, preempt_count) is <kelp/preempt.h>,
+ * which reads TIF_NEED_RESCHED by offset. */
+BUILD_BUG_ON(offsetof(struct task, thread_flags) != TASK_THREAD_FLAGS_OFFSET);
+BUILD_BUG_ON(TIF_NEED_RESCHED != PREEMPT_TIF_NEED_RESCHED);
 
 /* The scheduler */
 void sched_init(void);          /* make the boot context the idle task of CPU 0 */
@@ -172,7 +165,11 @@ __noreturn void cpu_idle_loop(void);
 /* Called from the idle loop every time round: livepatch switches the idle
  * task here (it is never inside a patched function at this point). */
 void sched_idle_hook(void);
+/* Set t's normal priority; its effective one stays boosted while a more
+ * urgent task waits on a mutex t holds. */
 void sched_set_prio(struct task *t, int prio);
+/* The effective priority alone (the PI code of kernel/sched/mutex.c). */
+void sched_pi_set_prio(struct task *t, int prio);
 /* Runnable tasks on this CPU's runqueue (not counting the running one). */
 int sched_nr_running(void);
 u64 sched_nr_switches(void);

@@ -4,6 +4,7 @@
  * global task list and task_call_func(). */
 #define pr_fmt(fmt) "sched: " fmt
 #include <kelp/sched.h>
+#include <kelp/mutex.h>
 #include <kelp/ftrace.h>
 #include <kelp/stacktrace.h>
 #include <kelp/errno.h>
@@ -113,6 +114,7 @@ void finish_task_switch(struct task *prev)
 	struct task *cur = pc->current_task;
 	void *dead_stack = NULL;
 
+	lockdep_switch_in(&rq->lock); /* taken by prev, released here */
 	pc->preempt_count = cur->preempt_count;
 	WRITE_ONCE(prev->on_cpu, 0);
 	if (prev->state == TASK_DEAD) {
@@ -144,6 +146,7 @@ static void context_switch(struct rq *rq, struct task *prev, struct task *next)
 		arch_set_kernel_stack(next->stack_top);
 	sched_switch_mm(prev, next);
 	rq->nr_switches++;
+	lockdep_switch_out(&rq->lock);
 	prev = arch_switch_to(prev, next);
 	finish_task_switch(prev);
 }
@@ -181,6 +184,7 @@ static void __schedule(bool preempt)
 void schedule(void)
 {
 	static bool warned;
+	might_sleep();
 	if (unlikely(preempt_count()) && !warned) {
 		warned = true;
 		printk(KERN_ERR "BUG: scheduling while atomic: %s/%d/%#x\n", current->comm,
@@ -280,6 +284,12 @@ void sched_set_prio(struct task *t, int prio)
 		prio = 0;
 	if (prio >= SCHED_PRIO_MAX)
 		prio = SCHED_PRIO_MAX - 1;
+	WRITE_ONCE(t->normal_prio, prio);
+	mutex_pi_update(t);
+}
+
+void sched_pi_set_prio(struct task *t, int prio)
+{
 	struct rq *rq = task_rq(t);
 	unsigned long flags = spin_lock_irqsave(&rq->lock);
 	if (t->on_rq) {
@@ -552,7 +562,8 @@ void sched_init(void)
 	idle->flags = PF_IDLE | PF_KTHREAD;
 	idle->pid = 0;
 	strlcpy(idle->comm, "idle", sizeof(idle->comm));
-	idle->prio = SCHED_PRIO_MAX - 1;
+	idle->prio = idle->normal_prio = SCHED_PRIO_MAX - 1;
+	INIT_LIST_HEAD(&idle->pi_mutexes);
 	idle->cpu = pc->cpu_id;
 	idle->on_cpu = 1;
 	idle->refcount = 1;

@@ -35,7 +35,8 @@ struct task *task_alloc(const char *name)
 	t->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_SEQ_CST);
 	strlcpy(t->comm, name, sizeof(t->comm));
 	t->state = TASK_NEW;
-	t->prio = SCHED_PRIO_DEFAULT;
+	t->prio = t->normal_prio = SCHED_PRIO_DEFAULT;
+	INIT_LIST_HEAD(&t->pi_mutexes);
 	t->cpu = this_cpu()->cpu_id;
 	t->refcount = 1; /* the task's own, dropped after its last switch */
 	INIT_LIST_HEAD(&t->run_list);
@@ -78,7 +79,9 @@ struct task *kthread_create(int (*fn)(void *data), void *data, const char *fmt, 
 	t->threadfn = fn;
 	t->data = data;
 	arch_kthread_init(t);
-	t->preempt_count = 1; /* as inside schedule(); kthread_start_c drops it */
+	/* As inside a switch: schedule()'s count and the rq lock's, which
+	 * finish_task_switch and kthread_start_c drop. */
+	t->preempt_count = 2;
 	get_task_struct(t);   /* the caller's */
 	return t;
 }

@@ -8,7 +8,7 @@
  *   otherwise                     -> call the list trampoline
  *
  * Every change goes through text_poke_batch (int3 protocol). Updates are
- * serialised by ftrace_lock; the tracing fast path takes no lock: the
+ * serialised by the ftrace_lock mutex; the tracing fast path takes no lock: the
  * trampolines and handlers are RCU readers (preemption off; an interrupt
  * never preempts trampoline text). So whatever a site stopped reaching (an
  * ops' trampoline slot and filter, a replaced record array) is freed only
@@ -19,7 +19,7 @@
 #include <kelp/percpu.h>
 #include <kelp/ksyms.h>
 #include <kelp/mm.h>
-#include <kelp/spinlock.h>
+#include <kelp/mutex.h>
 #include <kelp/printk.h>
 #include <kelp/string.h>
 #include <kelp/errno.h>
@@ -61,7 +61,10 @@ extern const unsigned long ftrace_tramp_table[2 * FTRACE_NR_TRAMPS + 1];
 static struct ftrace_rec *recs;
 static size_t nr_recs;
 static struct ftrace_ops *ftrace_ops_list;
-static spinlock_t ftrace_lock = SPINLOCK_INIT;
+/* Serialises site and filter updates. A sleeping lock, as Linux's
+ * ftrace_lock is: its sections allocate and rewrite every site in a batch,
+ * far too long to hold off preemption. The fast path never takes it. */
+static DEFINE_MUTEX(ftrace_lock);
 
 static const u8 site_nop[MCOUNT_INSN_SIZE] = ARCH_FTRACE_NOP;
 
@@ -224,11 +227,11 @@ static void retire(void *p)
 static void ftrace_free_retired(void)
 {
 	void *batch[FTRACE_RETIRED_MAX];
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	int n = nr_retired;
 	memcpy(batch, retired, n * sizeof(batch[0]));
 	nr_retired = 0;
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	if (!n)
 		return;
 	synchronize_rcu();
@@ -331,9 +334,9 @@ int register_ftrace_function(struct ftrace_ops *ops)
 {
 	if (!ops || !ops->func || !recs)
 		return -EINVAL;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	if (ops->flags & FTRACE_OPS_FL_ENABLED) {
-		spin_unlock(&ftrace_lock);
+		mutex_unlock(&ftrace_lock);
 		return -EBUSY;
 	}
 	ops->tramp = tramp_alloc(ops);
@@ -348,7 +351,7 @@ int register_ftrace_function(struct ftrace_ops *ops)
 			ftrace_apply(); /* put back whatever part of the batch happened */
 		tramp_free(ops);
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	return err;
 }
 
@@ -356,38 +359,38 @@ int unregister_ftrace_function(struct ftrace_ops *ops)
 {
 	if (!ops)
 		return -EINVAL;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	if (!(ops->flags & FTRACE_OPS_FL_ENABLED)) {
-		spin_unlock(&ftrace_lock);
+		mutex_unlock(&ftrace_lock);
 		return -EINVAL;
 	}
 	list_remove(ops);
 	ops->flags &= ~FTRACE_OPS_FL_ENABLED;
 	int err = ftrace_apply();
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	/* No site calls ops any more, but a trampoline entered before the
 	 * change may still read its slot and run ops->func with its filter.
 	 * After this, the caller may free ops. */
 	synchronize_rcu();
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	tramp_free(ops);
 	kfree(ops->filter);
 	ops->filter = NULL;
 	ops->nr_filter = 0;
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	ftrace_free_retired();
 	return err;
 }
 
 void ftrace_free_filter(struct ftrace_ops *ops)
 {
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	if (!(ops->flags & FTRACE_OPS_FL_ENABLED)) {
 		kfree(ops->filter);
 		ops->filter = NULL;
 		ops->nr_filter = 0;
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 }
 
 /* ---- filters: edited as a per-site bitmap, stored as a sorted array ---- */
@@ -449,7 +452,7 @@ int ftrace_set_filter_ip(struct ftrace_ops *ops, unsigned long ip, int remove, i
 {
 	if (!ops || !recs)
 		return -EINVAL;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	long i = rec_index(ip);
 	int err = -ENOENT;
 	if (i >= 0) {
@@ -460,7 +463,7 @@ int ftrace_set_filter_ip(struct ftrace_ops *ops, unsigned long ip, int remove, i
 			err = filter_commit(ops, map);
 		}
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	ftrace_free_retired();
 	return err;
 }
@@ -508,9 +511,9 @@ int ftrace_set_filter(struct ftrace_ops *ops, const char *buf, int len, int rese
 {
 	if (!ops || !recs || len < 0)
 		return -EINVAL;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	int err = filter_globs(ops, buf ? buf : "", buf ? (size_t)len : 0, reset);
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	ftrace_free_retired();
 	return err;
 }
@@ -519,7 +522,7 @@ int ftrace_set_filter(struct ftrace_ops *ops, const char *buf, int len, int rese
 
 int ftrace_site_set_jmp(unsigned long site, unsigned long target)
 {
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	long i = rec_index(site);
 	int err = -ENOENT;
 	if (i >= 0) {
@@ -536,20 +539,20 @@ int ftrace_site_set_jmp(unsigned long site, unsigned long target)
 				r->jmp = old;
 		}
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	return err;
 }
 
 int ftrace_site_clear_jmp(unsigned long site)
 {
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	long i = rec_index(site);
 	int err = -ENOENT;
 	if (i >= 0) {
 		recs[i].jmp = 0;
 		err = ftrace_apply();
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	return err;
 }
 
@@ -621,7 +624,7 @@ int ftrace_add_module_sites(struct module *mod, const unsigned long *sites, size
 		sorted[j] = sites[k];
 	}
 	int err = 0;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	for (size_t k = 0; k < n && !err; k++) {
 		u8 call[MCOUNT_INSN_SIZE];
 		arch_ftrace_make_call(call, sorted[k], (unsigned long)__fentry__);
@@ -643,7 +646,7 @@ int ftrace_add_module_sites(struct module *mod, const unsigned long *sites, size
 		pr_err("%s: cannot convert its fentry sites (%d)\n", mod->name, err);
 		ftrace_remove_module_sites_locked(sorted, n);
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	ftrace_free_retired();
 	kfree(cur);
 	if (err) {
@@ -697,11 +700,11 @@ int ftrace_module_sites_busy(struct module *mod)
 {
 	struct site_set set = { mod->sites, mod->nr_sites };
 	int busy = 0;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	for (struct ftrace_ops *o = ftrace_ops_list; o && !busy; o = o->next)
 		for (size_t k = 0; k < o->nr_filter && !busy; k++)
 			busy = site_in(&set, o->filter[k]);
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	return busy ? -EBUSY : 0;
 }
 
@@ -714,9 +717,9 @@ int ftrace_remove_module_sites(struct module *mod)
 	int err = ftrace_module_sites_busy(mod);
 	if (err)
 		return err;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	err = ftrace_remove_module_sites_locked(mod->sites, mod->nr_sites);
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	ftrace_free_retired();
 	if (err)
 		return err;
