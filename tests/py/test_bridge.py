@@ -1,0 +1,127 @@
+"""The host bridge (`klpctl mount`, tools/klpfs.py over the fs.*/kmsg.* COM2
+verbs): the guest's /proc and /sys read and written from the host through a
+real FUSE mount, the guest's log appended to through DIR/dev/kmsg, the
+guest's own errors for bad paths, and a clean unmount."""
+import errno
+import os
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from kelp import KLPCTL, Kelp, blob_file
+
+pytestmark = pytest.mark.skipif(not os.path.exists("/dev/fuse") or os.geteuid() != 0,
+                                reason="needs /dev/fuse and root (FUSE mounts)")
+
+
+@pytest.fixture(scope="module")
+def bridge():
+    with Kelp(name="bridge") as k:
+        k.wait_prompt()
+        d = tempfile.mkdtemp(prefix="klpfs-")
+        r = subprocess.run([KLPCTL, "-s", k.com2_path, "mount", d], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, universal_newlines=True, timeout=30)
+        assert r.returncode == 0, r.stdout
+        assert os.path.ismount(d)
+        try:
+            yield k, d
+        finally:
+            if os.path.ismount(d):
+                subprocess.run(["umount", "-l", d])
+            os.rmdir(d)
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def test_reads_proc_and_lists_dirs(bridge):
+    k, d = bridge
+    assert read(os.path.join(d, "proc/version")) == k.run("cat /proc/version").strip() + "\n"
+    assert {"proc", "sys", "dev"} <= set(os.listdir(d))
+    assert {"livepatch", "tracing"} <= set(os.listdir(os.path.join(d, "sys/kernel")))
+    st = os.stat(os.path.join(d, "proc/version"))
+    assert oct(st.st_mode & 0o777) == "0o444"
+    assert os.path.isdir(os.path.join(d, "sys/kernel/livepatch"))
+    # a file longer than one RESULT comes in chunks, whole
+    funcs = read(os.path.join(d, "sys/kernel/tracing/available_filter_functions"))
+    assert len(funcs) > 8192 and funcs.endswith("\n")
+    assert "cmdline_proc_show" in funcs.split()
+
+
+def test_livepatch_sysfs_follows_the_guest(bridge):
+    k, d = bridge
+    lp = os.path.join(d, "sys/kernel/livepatch/livepatch_sample")
+    assert not os.path.exists(lp)
+    k.klpctl("load", blob_file("livepatch-sample"), check=True)
+    k.klpctl("wait", "livepatch_sample", check=True)
+    assert read(os.path.join(lp, "enabled")) == "1\n"
+    assert read(os.path.join(lp, "transition")) == "0\n"
+    # a write from the host disables the patch in the guest
+    with open(os.path.join(lp, "enabled"), "w") as f:
+        f.write("0\n")
+    for _ in range(100):
+        if not os.path.exists(lp):
+            break
+        time.sleep(0.1)
+    assert not os.path.exists(lp)
+    k.klpctl("unload", "livepatch_sample", check=True)
+
+
+def test_write_reaches_the_guest(bridge):
+    k, d = bridge
+    with open(os.path.join(d, "sys/kernel/kelp/test_int"), "w") as f:
+        f.write("1234\n")
+    assert k.run("cat /sys/kernel/kelp/test_int").strip() == "1234"
+    assert read(os.path.join(d, "sys/kernel/kelp/test_int")) == "1234\n"
+
+
+def test_kmsg_append_appears_in_dmesg(bridge):
+    k, d = bridge
+    marker = "bridge-note-%d" % os.getpid()
+    with open(os.path.join(d, "dev/kmsg"), "w") as f:
+        f.write(marker + "\n")
+    assert marker in k.run("dmesg")
+    assert marker in read(os.path.join(d, "dev/kmsg"))
+
+
+def test_errors_are_the_guests(bridge):
+    k, d = bridge
+    with pytest.raises(FileNotFoundError):
+        read(os.path.join(d, "proc/nonexistent"))
+    with pytest.raises(FileNotFoundError):
+        os.stat(os.path.join(d, "sys/kernel/livepatch/nope/enabled"))
+    with pytest.raises(IsADirectoryError):
+        read(os.path.join(d, "proc"))
+    with pytest.raises(NotADirectoryError):
+        os.listdir(os.path.join(d, "proc/version"))
+    with pytest.raises(PermissionError):
+        with open(os.path.join(d, "proc/version"), "w") as f:
+            f.write("x")
+    with pytest.raises(OSError) as e:
+        with open(os.path.join(d, "sys/kernel/kelp/test_int"), "w") as f:
+            f.write("not a number\n")
+    assert e.value.errno == errno.EINVAL
+    with pytest.raises(PermissionError):
+        open(os.path.join(d, "sys/kernel/newfile"), "w")
+    # the guest is fine afterwards
+    assert "Kelp" in read(os.path.join(d, "proc/version"))
+
+
+def test_unmount_is_clean(bridge):
+    k, d = bridge
+    r = subprocess.run(["umount", d], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True)
+    assert r.returncode == 0, r.stdout
+    assert not os.path.ismount(d)
+    assert os.listdir(d) == []
+    # the daemon has gone: the socket serves klpctl alone again
+    for _ in range(50):
+        if "klpfs.py" not in subprocess.run(["ps", "-eo", "args"], stdout=subprocess.PIPE,
+                                            universal_newlines=True).stdout:
+            break
+        time.sleep(0.1)
+    assert k.klpctl("list").returncode == 0
