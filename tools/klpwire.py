@@ -1,6 +1,6 @@
 """The host bridge's client of the COM2 protocol (docs/PROTOCOL.md): CMD
-requests only, one connection per request (HELLO, CMD, close) under an
-flock on SOCKET.lock, so the FUSE daemon (tools/klpfs.py), the shims and
+requests only, one connection per request (HELLO, CMD, close), or per
+chunked read, under an flock on SOCKET.lock, so the FUSE daemon (tools/klpfs.py), the shims and
 klpctl can share the guest's one COM2 socket. The same frames and
 retransmission rules as tools/klpctl.c (and tests/py/klpproto.py, the tests'
 multi-blob client).
@@ -8,6 +8,7 @@ multi-blob client).
     w = Wire("build/klp.sock")
     text = w.read("/proc/version")        # raises WireError(errno, text)
 """
+import contextlib
 import errno
 import fcntl
 import os
@@ -64,6 +65,7 @@ class Wire(object):
     def __init__(self, path):
         self.path = path
         self.lock_path = path + ".lock"
+        self._sock = None
 
     def _request(self, sock, buf, ftype, seq, payload):
         frame = _frame(ftype, seq, payload)
@@ -92,24 +94,38 @@ class Wire(object):
                         return struct.unpack_from("<i", p, 2)[0], p[6:].decode(errors="replace")
         raise WireError(errno.ETIMEDOUT, "no answer from the kernel")
 
-    def cmd(self, text):
-        """Returns the RESULT text; raises WireError(-status, text) on error."""
-        payload = text.encode()
-        if len(payload) > TEXT_MAX:
-            raise WireError(errno.EFBIG, "request longer than %d bytes" % TEXT_MAX)
+    @contextlib.contextmanager
+    def session(self):
+        """One locked connection for several requests: `with w.session(): ...`"""
+        if self._sock:
+            yield
+            return
         with open(self.lock_path, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
                 sock.connect(self.path)
-                buf = bytearray()
-                seq = int.from_bytes(os.urandom(2), "little")
-                st, out = self._request(sock, buf, T_HELLO, seq, struct.pack("<HH", 1, MAX_PAYLOAD))
+                self._sock, self._buf = sock, bytearray()
+                self._seq = int.from_bytes(os.urandom(2), "little")
+                st, out = self._next(T_HELLO, struct.pack("<HH", 1, MAX_PAYLOAD))
                 if st:
                     raise WireError(-st, "HELLO refused: " + out)
-                st, out = self._request(sock, buf, T_CMD, (seq + 1) & 0xffff, payload)
+                yield
             finally:
+                self._sock = None
                 sock.close()
+
+    def _next(self, ftype, payload):
+        self._seq = (self._seq + 1) & 0xffff
+        return self._request(self._sock, self._buf, ftype, self._seq, payload)
+
+    def cmd(self, text):
+        """Returns the RESULT text; raises WireError(-status, text) on error."""
+        payload = text.encode()
+        if len(payload) > TEXT_MAX:
+            raise WireError(errno.EFBIG, "request longer than %d bytes" % TEXT_MAX)
+        with self.session():
+            st, out = self._next(T_CMD, payload)
         if st:
             raise WireError(-st if st < 0 else errno.EIO, out)
         return out
@@ -122,6 +138,10 @@ class Wire(object):
         return kind, int(mode, 8)
 
     def read(self, path):
+        with self.session():
+            return self._read(path)
+
+    def _read(self, path):
         data, off = "", 0
         while True:
             head, _, chunk = self.cmd("fs.read %d %s" % (off, path)).partition("\n")
@@ -136,6 +156,10 @@ class Wire(object):
 
     def listdir(self, path):
         """[(name, 'd'|'f', mode)]"""
+        with self.session():
+            return self._listdir(path)
+
+    def _listdir(self, path):
         out, idx = [], 0
         while True:
             lines = self.cmd("fs.ls %d %s" % (idx, path)).split("\n")
@@ -152,6 +176,10 @@ class Wire(object):
 
     def dmesg(self, seq=0):
         """(the log from record seq on, next seq)"""
+        with self.session():
+            return self._dmesg(seq)
+
+    def _dmesg(self, seq):
         text = ""
         while True:
             head, _, chunk = self.cmd("kmsg.read %d" % seq).partition("\n")
