@@ -52,6 +52,18 @@ def test_reads_proc_and_lists_dirs(bridge):
     assert "cmdline_proc_show" in funcs.split()
 
 
+def test_directory_modes_are_linuxs(bridge):
+    """sysfs directories are drwxr-xr-x, /sys itself and procfs's dr-xr-xr-x
+    (Linux's test-sysfs.sh checks a patch's directory)."""
+    k, d = bridge
+    mode = lambda p: oct(os.stat(os.path.join(d, p)).st_mode & 0o777)
+    assert mode("sys") == "0o555"
+    assert mode("proc") == "0o555"
+    assert mode("sys/kernel") == "0o755"
+    assert mode("sys/kernel/livepatch") == "0o755"
+    assert mode("sys/kernel/tracing") == "0o755"
+
+
 def test_livepatch_sysfs_follows_the_guest(bridge):
     k, d = bridge
     lp = os.path.join(d, "sys/kernel/livepatch/livepatch_sample")
@@ -60,6 +72,7 @@ def test_livepatch_sysfs_follows_the_guest(bridge):
     k.klpctl("wait", "livepatch_sample", check=True)
     assert read(os.path.join(lp, "enabled")) == "1\n"
     assert read(os.path.join(lp, "transition")) == "0\n"
+    assert oct(os.stat(lp).st_mode & 0o777) == "0o755"
     # a write from the host disables the patch in the guest
     with open(os.path.join(lp, "enabled"), "w") as f:
         f.write("0\n")
