@@ -8,10 +8,12 @@ against the test kernel.
 2. Builds each lib/livepatch/test_klp_*.c unchanged with `make module`
    (VARIANT=test); a module that does not build yet is taken from
    tests/modules' port (build/test/testblobs) when there is one, and said so.
-3. Boots the test kernel (QEMU, COM2 on a socket) and runs the scripts with
+3. Boots a fresh test kernel (QEMU, COM2 on a socket) for each script (a
+   script that stops half-way leaves modules loaded) and runs it with
    tools/linux-selftests/run.sh (bridge mount + shims in a private mount
-   namespace), then prints Linux's own verdict for every test case, the
-   count passing and each failure's diff.
+   namespace), then prints Linux's own verdict for every test case ("not
+   run" for those after the one where a script stopped: Linux's scripts
+   stop at their first failure), the count passing and each failure's diff.
 
 usage: selftests.py [TEST.sh ...]   (default: the six scripts of issue 14)
 env: LINUX_SRC (the tarball), KELP_LINUX_MODULES (more dirs of .klp, first)
@@ -84,30 +86,49 @@ def drain(k, stop):
                 return
 
 
-def verdicts(output):
-    """[(script, test name, 'ok'|'not ok', diff text)] from the scripts' output."""
-    out, script = [], None
-    lines = output.split("\n")
-    i = 0
-    while i < len(lines):
-        ln = lines[i]
-        m = re.match(r"# (test-[\w-]+\.sh)$", ln)
-        if m:
-            script = m.group(1)
-        m = re.match(r"TEST: (.*) \.\.\. (ok|not ok)?\s*$", ln)
-        if m:
-            verdict, diff = m.group(2), []
-            if verdict == "not ok":
-                j = i + 1
-                while j < len(lines) and not lines[j].startswith(("TEST:", "# test-", "ERROR:")):
-                    diff.append(lines[j])
-                    j += 1
-            elif verdict is None:
-                verdict = "not ok"
-                diff = [lines[i + 1] if i + 1 < len(lines) else "(no verdict)"]
-            out.append((script, m.group(1), verdict, "\n".join(diff).strip("\n")))
-        i += 1
+def verdicts(script, output):
+    """[(test name, verdict, detail)] of one script's run: Linux's "ok" or
+    "not ok" (detail: its diff), "skip"/"error" with the script's reason,
+    and "not run" for the cases after the one where the script stopped."""
+    names = re.findall(r'start_test "([^"]*)"', open(os.path.join(SELFTESTS, script)).read())
+    out, lines = [], output.split("\n")
+    for i, ln in enumerate(lines):
+        m = re.match(r"TEST: (.*?) \.\.\. ?(.*)$", ln)
+        if not m:
+            continue
+        rest = m.group(2).strip()
+        if rest == "ok":
+            out.append((m.group(1), "ok", ""))
+        elif rest == "not ok":
+            diff = []
+            for nxt in lines[i + 1:]:
+                if nxt.startswith(("TEST:", "ERROR:")):
+                    break
+                diff.append(nxt)
+            out.append((m.group(1), "not ok", "\n".join(diff).strip("\n")))
+        else:
+            if not rest:
+                rest = next((x for x in lines[i + 1:] if x.strip()), "(no verdict)")
+            out.append((m.group(1), "skip" if rest.startswith("SKIP") else "error", rest))
+    for name in names[len(out):]:
+        out.append((name, "not run", "the script stopped before it"))
     return out
+
+
+def run_script(script, env):
+    """Boots a fresh test kernel, runs one script against it; returns its output."""
+    with kelp.Kelp(name="linux-selftests-" + script[:-3]) as k:
+        k.wait_prompt()
+        stop = threading.Event()
+        t = threading.Thread(target=drain, args=(k, stop), daemon=True)
+        t.start()
+        env = dict(env, KELP_SOCK=k.com2_path)
+        r = subprocess.run([os.path.join(HERE, "run.sh"), SELFTESTS, script], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True)
+        stop.set()
+        t.join()
+        return r.stdout
 
 
 def main():
@@ -120,33 +141,23 @@ def main():
     dirs = [d for d in os.environ.get("KELP_LINUX_MODULES", "").split(":") if d]
     env = dict(os.environ, KLPCTL=kelp.KLPCTL,
                KELP_MODULES=":".join(dirs + [mods, kelp.TESTBLOBS]))
-    with kelp.Kelp(name="linux-selftests") as k:
-        k.wait_prompt()
-        stop = threading.Event()
-        t = threading.Thread(target=drain, args=(k, stop), daemon=True)
-        t.start()
-        env["KELP_SOCK"] = k.com2_path
-        r = subprocess.run([os.path.join(HERE, "run.sh"), SELFTESTS] + tests, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           universal_newlines=True)
-        stop.set()
-        t.join()
+    results, log = [], ""
+    for script in tests:
+        output = run_script(script, env)
+        log += output
+        results += [(script,) + v for v in verdicts(script, output)]
     with open(os.path.join(OUT, "output.txt"), "w") as f:
-        f.write(r.stdout)
-    v = verdicts(r.stdout)
+        f.write(log)
     print("linux-selftests: the scripts' output is in %s" % os.path.join(OUT, "output.txt"))
-    for script, name, verdict, _ in v:
+    for script, name, verdict, _ in results:
         print("%-8s %s: %s" % (verdict, script, name))
-    passed = sum(1 for x in v if x[2] == "ok")
-    print("linux-selftests: %d of %d test cases passed (Linux 6.1 has 22 in these scripts)"
-          % (passed, len(v)))
-    for script, name, verdict, diff in v:
-        if verdict != "ok":
-            print("\n--- %s: %s\n%s" % (script, name, "\n".join(diff.split("\n")[:40])))
-    for ln in r.stdout.split("\n"):
-        if ln.startswith(("SKIP:", "ERROR:")) or ": exit " in ln:
-            print("linux-selftests: " + ln)
-    sys.exit(0 if v and passed == len(v) and r.returncode == 0 else 1)
+    passed = sum(1 for x in results if x[2] == "ok")
+    print("linux-selftests: %d of %d test cases passed" % (passed, len(results)))
+    for script, name, verdict, detail in results:
+        if verdict not in ("ok", "not run"):
+            print("\n--- %s: %s (%s)\n%s" % (script, name, verdict,
+                                            "\n".join(detail.split("\n")[:40])))
+    sys.exit(0 if results and passed == len(results) else 1)
 
 
 if __name__ == "__main__":
