@@ -110,8 +110,11 @@ def verdicts(script, output):
             if not rest:
                 rest = next((x for x in lines[i + 1:] if x.strip()), "(no verdict)")
             out.append((m.group(1), "skip" if rest.startswith("SKIP") else "error", rest))
+    # a script that stops before its first case (setup_config's SKIP) or
+    # after a failure says why on a line of its own
+    why = next((ln for ln in lines if ln.startswith(("SKIP:", "ERROR:"))), "")
     for name in names[len(out):]:
-        out.append((name, "not run", "the script stopped before it"))
+        out.append((name, "not run", why or "the script stopped before it"))
     return out
 
 
@@ -149,8 +152,9 @@ def main():
     with open(os.path.join(OUT, "output.txt"), "w") as f:
         f.write(log)
     print("linux-selftests: the scripts' output is in %s" % os.path.join(OUT, "output.txt"))
-    for script, name, verdict, _ in results:
-        print("%-8s %s: %s" % (verdict, script, name))
+    for script, name, verdict, detail in results:
+        print("%-8s %s: %s%s" % (verdict, script, name,
+                                 " (%s)" % detail if verdict == "not run" else ""))
     passed = sum(1 for x in results if x[2] == "ok")
     print("linux-selftests: %d of %d test cases passed" % (passed, len(results)))
     for script, name, verdict, detail in results:
