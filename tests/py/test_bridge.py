@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from kelp import KLPCTL, Kelp, blob_file
+from kelp import KLPCTL, ROOT, Kelp, blob_file
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/dev/fuse") or os.geteuid() != 0,
                                 reason="needs /dev/fuse and root (FUSE mounts)")
@@ -138,3 +138,52 @@ def test_unmount_is_clean(bridge):
             break
         time.sleep(0.1)
     assert k.klpctl("list").returncode == 0
+
+
+def test_verbs_on_the_wire():
+    """The fs.*/kmsg.* verbs themselves: chunked listing and log reads, and
+    a clear error for each malformed request, with the channel still
+    serving afterwards."""
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    from klpwire import Wire, WireError
+    with Kelp(name="bridge-verbs") as k:
+        k.wait_prompt()
+        w = Wire(k.com2_path)
+        # a directory longer than one answer: fs.ls hands out an index to go on from
+        funcs = w.read("/sys/kernel/tracing/available_filter_functions")
+        assert len(funcs) > 3 * 4090
+        first = w.cmd("fs.ls 0 /proc").split("\n")
+        assert first[0] == "end" and "f 0444 version" in first
+        # the log from a sequence number: the next number, then the records
+        head, _, chunk = w.cmd("kmsg.read 0").partition("\n")
+        assert int(head) > 0 and chunk.startswith("[")
+        w.kmsg("<3>wire-marker one\nwire-marker two")
+        text, nxt = w.dmesg(int(head) - 1)
+        assert text.count("wire-marker") == 2 and nxt >= int(head) + 2
+        out = k.run("dmesg")
+        assert "wire-marker one" in out and "wire-marker two" in out
+        bad = {
+            "fs.read": errno.EINVAL,
+            "fs.read x /proc/version": errno.EINVAL,
+            "fs.read 0": errno.EINVAL,
+            "fs.ls /proc": errno.EINVAL,
+            "fs.stat": errno.EINVAL,
+            "fs.write /sys/kernel/kelp/test_int": errno.EINVAL,
+            "fs.write %s 1" % ("/x" * 200): errno.ENAMETOOLONG,
+            # the file's own error comes back as it is
+            "fs.write /sys/kernel/kelp/test_int " + "1" * 4000: errno.ERANGE,
+            # longer than one CMD: refused before anything is sent
+            "fs.write /sys/kernel/kelp/test_int " + "1" * 5000: errno.EFBIG,
+            "kmsg.read -1": errno.EINVAL,
+            "fs.ls 0 /proc/version": errno.ENOTDIR,
+            "fs.stat /proc/nope": errno.ENOENT,
+            "fs.read 0 /sys/kernel/livepatch": errno.EISDIR,
+            "fs.write /proc/version x": errno.EACCES,
+        }
+        for req, err in bad.items():
+            with pytest.raises(WireError) as e:
+                w.cmd(req)
+            assert e.value.errno == err, (req, e.value)
+        assert w.read("/proc/version").startswith("Kelp")
+        assert w.read("/sys/kernel/kelp/test_int") == "0\n"
