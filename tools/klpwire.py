@@ -71,10 +71,14 @@ class Wire(object):
         frame = _frame(ftype, seq, payload)
         pending = []
         end = time.monotonic() + RESULT_TIMEOUT
-        for _ in range(RETRIES + 1):
+        tries = 0
+        # an ACK means "working on it": retransmissions then only recover a
+        # lost RESULT, and the count starts again
+        while tries <= RETRIES and time.monotonic() < end:
+            tries += 1
             sock.sendall(frame)
             deadline = time.monotonic() + ACK_TIMEOUT
-            while time.monotonic() < min(deadline, end):
+            while time.monotonic() < deadline:
                 r, _, _ = select.select([sock], [], [], max(0, deadline - time.monotonic()))
                 if not r:
                     continue
@@ -88,6 +92,7 @@ class Wire(object):
                     if len(p) < 2 or struct.unpack_from("<H", p)[0] != seq:
                         continue
                     if t == T_ACK:
+                        tries = 0
                         deadline = time.monotonic() + ACK_TIMEOUT * 4
                         continue
                     if t in (T_NAK, T_RESULT) and len(p) >= 6:
