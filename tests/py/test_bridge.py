@@ -187,3 +187,44 @@ def test_verbs_on_the_wire():
             assert e.value.errno == err, (req, e.value)
         assert w.read("/proc/version").startswith("Kelp")
         assert w.read("/sys/kernel/kelp/test_int") == "0\n"
+
+
+def test_selftest_namespace_and_shims(tmp_path):
+    """tools/linux-selftests/run.sh: inside its mount namespace /sys,
+    /proc/version and /dev/kmsg are the guest's and the shims drive Kelp;
+    outside, the host's are untouched."""
+    from kelp import TESTBLOBS
+    blob_file("test_klp_livepatch")
+    script = tmp_path / "test-probe.sh"
+    script.write_text("""
+set -e
+grep -q Kelp /proc/version
+modprobe --dry-run test_klp_livepatch
+modinfo test_klp_livepatch | grep -q '^livepatch: *Y'
+modprobe test_klp_livepatch
+until grep -q '^0$' /sys/kernel/livepatch/test_klp_livepatch/transition; do sleep 0.1; done
+[ "$(stat -c %A /sys/kernel/livepatch/test_klp_livepatch)" = drwxr-xr-x ]
+grep -q 'this has been live patched' /proc/cmdline
+echo "probe-marker" > /dev/kmsg
+dmesg | grep -q '\\] probe-marker$'
+echo 0 > /sys/kernel/livepatch/test_klp_livepatch/enabled
+while [ -e /sys/kernel/livepatch/test_klp_livepatch ]; do sleep 0.1; done
+rmmod test_klp_livepatch
+[ ! -e /sys/module/test_klp_livepatch ]
+! rmmod test_klp_livepatch 2>/dev/null
+sysctl kernel.no_such_knob 2>&1 | grep -q 'cannot stat /proc/sys/kernel/no_such_knob'
+echo probe-done
+""")
+    host_version = read("/proc/version")
+    with Kelp(name="bridge-ns") as k:
+        k.wait_prompt()
+        env = dict(os.environ, KELP_SOCK=k.com2_path, KLPCTL=KLPCTL, KELP_MODULES=TESTBLOBS)
+        r = subprocess.run([os.path.join(ROOT, "tools/linux-selftests/run.sh"), str(tmp_path),
+                            "test-probe.sh"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, universal_newlines=True, timeout=120)
+        assert r.returncode == 0 and "probe-done" in r.stdout, r.stdout
+        assert "probe-marker" in k.run("dmesg")
+        assert "test_klp_livepatch" not in k.run("lsmod")
+    assert read("/proc/version") == host_version
+    assert not os.path.exists("/sys/kernel/livepatch/test_klp_livepatch")
+    assert not any("klpfs" in ln for ln in read("/proc/self/mounts").split("\n"))
