@@ -8,6 +8,9 @@
 #include <kelp/mm.h>
 
 #define PFS_DIR_MODE 0555
+/* Directories below /sys are 0755 as sysfs's are (Linux's test-sysfs.sh
+ * checks it); /sys itself and /proc's stay 0555, as in Linux. */
+#define PFS_SYSFS_DIR_MODE 0755
 
 struct pfs_node {
 	struct pfs_node *parent;
@@ -136,6 +139,13 @@ static struct pfs_node *pfs_add(struct pfs_node *parent, const char *name, bool 
 		return NULL;
 	}
 	n->parent = parent;
+	if (is_dir) {
+		const struct pfs_node *top = parent;
+		while (top->parent && top->parent != &pfs_root)
+			top = top->parent;
+		if (top != &pfs_root && !strcmp(top->name, "sys"))
+			n->mode = PFS_SYSFS_DIR_MODE;
+	}
 	struct pfs_node **link = &parent->children;
 	while (*link)
 		link = &(*link)->next;

@@ -40,6 +40,10 @@ check() {
   if [ "$mode" = test ]; then
     pymod pytest python3-pytest
     pymod pexpect python3-pexpect
+    # the host bridge (klpctl mount, tools/klpfs.py) and make linux-selftests
+    pymod fusepy python3-fusepy
+    chk fusermount3 fuse3
+    [ -f /usr/src/linux-source-6.1.tar.xz ] || need="$need linux-source-6.1"
   fi
 }
 check

@@ -10,6 +10,7 @@
  * every Nth frame) is applied. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -320,6 +321,46 @@ static void parse_fault(struct fault *f, char *spec)
 	}
 }
 
+static void usage(void);
+
+/* klpctl mount: runs the FUSE bridge, tools/klpfs.py, found from klpctl's
+ * own path (build/klpctl or build/test/klpctl) unless $KLPFS names it. */
+static int mount_bridge(const char *sock, int argc, char **argv)
+{
+	static const char *const rel[] = { "/../tools/klpfs.py", "/../../tools/klpfs.py" };
+	char exe[PATH_MAX], path[PATH_MAX + 32];
+	const char *fs = getenv("KLPFS");
+	char *args[8];
+	int n = 0;
+
+	if (argc < 1 || argc > 2 || (argc == 2 && strcmp(argv[0], "-f")))
+		usage();
+	if (!fs) {
+		ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (len < 0)
+			die("/proc/self/exe: %s", strerror(errno));
+		exe[len] = 0;
+		*strrchr(exe, '/') = 0;
+		for (size_t k = 0; k < sizeof(rel) / sizeof(rel[0]) && !fs; k++) {
+			snprintf(path, sizeof(path), "%s%s", exe, rel[k]);
+			if (!access(path, R_OK))
+				fs = path;
+		}
+		if (!fs)
+			die("tools/klpfs.py not found next to %s (set KLPFS)", exe);
+	}
+	args[n++] = "python3";
+	args[n++] = (char *)fs;
+	args[n++] = "-s";
+	args[n++] = (char *)sock;
+	for (int k = 0; k < argc; k++)
+		args[n++] = argv[k];
+	args[n] = NULL;
+	execv("/usr/bin/python3", args);
+	die("/usr/bin/python3: %s", strerror(errno));
+	return 2;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -327,6 +368,7 @@ static void usage(void)
 		"  load FILE.klp [param=value ...]\n"
 		"  unload NAME | enable NAME | disable NAME | wait NAME\n"
 		"  list | dmesg\n"
+		"  mount [-f] DIR   (the guest's /proc and /sys under DIR: tools/klpfs.py)\n"
 		"SPEC: drop=N,dup=N,flip=N,stall=MS,disconnect=N (every Nth frame)\n");
 	exit(2);
 }
@@ -355,6 +397,8 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		usage();
+	if (!strcmp(argv[i], "mount"))
+		return mount_bridge(sock, argc - i - 1, argv + i + 1);
 
 	/* A socket fd passed as "fd:N" lets tests hand over one end of a socketpair. */
 	if (!strncmp(sock, "fd:", 3)) {

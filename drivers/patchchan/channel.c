@@ -188,6 +188,9 @@ static int chan_cmd(void *ctx, const char *cmd, char *out, size_t outlen)
 {
 	char verb[16], name[MODULE_NAME_LEN];
 	(void)ctx;
+	int fs = patchchan_fs_cmd(cmd, out, outlen);
+	if (fs != -ENOSYS)
+		return fs;
 	const char *sp = strchr(cmd, ' ');
 	size_t vl = sp ? (size_t)(sp - cmd) : strlen(cmd);
 	if (vl >= sizeof(verb)) {
