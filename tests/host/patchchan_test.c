@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +304,7 @@ struct peer {
 	const u8 *expect;
 	size_t expect_len;
 	int loads;
+	int sent;	/* frames the peer sent */
 };
 
 static u64 ms(void)
@@ -317,6 +319,7 @@ static void peer_send(void *ctx, const void *frame, size_t len)
 {
 	struct peer *p = ctx;
 
+	p->sent++;
 	if (write(p->fd, frame, len) != (ssize_t)len)
 		perror("peer write");
 }
@@ -342,11 +345,27 @@ static int peer_cmd(void *ctx, const char *cmd, char *out, size_t outlen)
 		snprintf(out, outlen, "big enabled\n");
 		return 0;
 	}
+	/* "wait slow" takes 1.5 s, "wait stuck" 3 s (longer than it announces) */
+	if (!strcmp(cmd, "wait slow") || !strcmp(cmd, "wait stuck")) {
+		usleep(cmd[5] == 's' && cmd[6] == 'l' ? 1500000 : 3000000);
+		snprintf(out, outlen, "%s: done", cmd + 5);
+		return 0;
+	}
 	snprintf(out, outlen, "%s: no such module", cmd);
 	return -ENOENT;
 }
 
-static const struct patchchan_session_ops peer_ops = { peer_send, peer_load, peer_cmd };
+static u32 peer_budget(void *ctx, const char *name, const char *cmd, char *what, size_t len)
+{
+	(void)ctx;
+	(void)name;
+	snprintf(what, len, "the fake %s", cmd ? cmd : "load");
+	return cmd && !strcmp(cmd, "wait stuck") ? 100 : 2000;
+}
+
+static const struct patchchan_session_ops peer_ops = {
+	.send = peer_send, .load = peer_load, .cmd = peer_cmd, .budget = peer_budget,
+};
 
 static void *peer_main(void *arg)
 {
@@ -455,6 +474,21 @@ static void test_klpctl(const char *klpctl, const char *fixtures)
 	tap_ok(rc == 1 && strstr(out, "unload nope: no such module"), "error exit with the kernel's text: %s",
 	       flat(out));
 
+	/* A request that takes longer than klpctl's retransmissions: the ACK
+	 * says how long it may take, klpctl waits that long, and the peer
+	 * sends no answer beyond HELLO's, the ACK and the RESULT. */
+	p.sent = 0;
+	rc = run_klpctl(klpctl, fixtures, &p, out, sizeof(out),
+			(const char *const[]){ "-t", "50", "wait", "slow", NULL });
+	tap_ok(rc == 0 && strstr(out, "slow: done") && p.sent == 3,
+	       "a 1.5 s request outlasts 9 x 50 ms retransmissions: rc %d, %d frames, %s", rc, p.sent,
+	       flat(out));
+	/* Longer than the peer announced: klpctl gives up, saying on what. */
+	rc = run_klpctl(klpctl, fixtures, &p, out, sizeof(out),
+			(const char *const[]){ "-t", "50", "wait", "stuck", NULL });
+	tap_ok(rc == 1 && strstr(out, "no answer from the kernel after waiting 2 s for the fake wait stuck"),
+	       "overdue request: klpctl names what it waited for: rc %d, %s", rc, flat(out));
+
 	/* The peer rejects the blob: its message is klpctl's. */
 	p.expect_len = 1;
 	rc = run_klpctl(klpctl, fixtures, &p, out, sizeof(out),
@@ -470,6 +504,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: patchchan_test KLPCTL FIXTURE_DIR\n");
 		return 2;
 	}
+	/* the peer may answer a klpctl that already gave up */
+	signal(SIGPIPE, SIG_IGN);
 	test_codec();
 	test_xfer();
 	test_klpctl(argv[1], argv[2]);
