@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../drivers/patchchan/proto.h"
+#include <kelp/kstrtox.h>
 #include <kelp/crypto/crc32.h>
 
 struct fault {
@@ -336,12 +337,13 @@ static void parse_fault(struct fault *f, char *spec)
 {
 	for (char *tok = strtok(spec, ","); tok; tok = strtok(NULL, ",")) {
 		char *eq = strchr(tok, '=');
-		unsigned long v;
+		unsigned int v;
 
 		if (!eq)
 			die("--fault: expected key=value, got '%s'", tok);
 		*eq = 0;
-		v = strtoul(eq + 1, NULL, 0);
+		if (kstrtouint(eq + 1, 0, &v))
+			die("--fault: %s=%s: not a number of 0 to %u", tok, eq + 1, UINT32_MAX);
 		if (!strcmp(tok, "drop"))
 			f->drop = v;
 		else if (!strcmp(tok, "dup"))
@@ -381,8 +383,11 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-s") && i + 1 < argc)
 			sock = argv[++i];
-		else if (!strcmp(argv[i], "-t") && i + 1 < argc)
-			l.timeout_ms = strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
+			if (kstrtouint(argv[++i], 0, &l.timeout_ms) || !l.timeout_ms ||
+			    l.timeout_ms > 3600000)
+				die("-t %s: a timeout of 1 to 3600000 ms", argv[i]);
+		}
 		else if (!strcmp(argv[i], "-q"))
 			l.progress = false, l.quiet = true;
 		else if (!strcmp(argv[i], "--fault") && i + 1 < argc)
@@ -395,7 +400,11 @@ int main(int argc, char **argv)
 
 	/* A socket fd passed as "fd:N" lets tests hand over one end of a socketpair. */
 	if (!strncmp(sock, "fd:", 3)) {
-		l.fd = atoi(sock + 3);
+		unsigned int fd;
+
+		if (kstrtouint(sock + 3, 10, &fd) || fd > INT32_MAX)
+			die("-s %s: not a file descriptor", sock);
+		l.fd = (int)fd;
 	} else {
 		if (strlen(sock) >= sizeof(sa.sun_path))
 			die("socket path too long");
