@@ -2,7 +2,6 @@
 -EEXIST with a log line naming the path (it read "Cannot allocate memory"),
 and a seq_file buffer that cannot grow is -ENOMEM (it read "Value too large
 for defined data type"). Nothing is left behind by the failed load."""
-import re
 
 import pytest
 
