@@ -37,6 +37,11 @@ enum patchchan_frame_type {
 #define PATCHCHAN_ACK_TIMEOUT_MS 500	/* sender retransmits after this */
 #define PATCHCHAN_RETRIES 8		/* ... this many times, then gives up */
 #define PATCHCHAN_XFER_IDLE_MS 10000	/* receiver drops a transfer idle this long */
+/* A frame still incomplete this long after its magic lost bytes (a whole
+ * 4 KiB frame takes 0.36 s at 115200 baud): the receiver gives it up and
+ * looks for the next frame in what came after it, rather than waiting for
+ * its announced length to fill up with the frames that follow. */
+#define PATCHCHAN_FRAME_TIMEOUT_MS 1000
 /* After a "working on it" ACK the sender waits for the time it announces,
  * plus this, re-sending the request this often (a lost RESULT is then sent
  * again; the receiver answers re-sent requests at most once per
@@ -110,6 +115,13 @@ void patchchan_frame_decoder_init(struct patchchan_frame_decoder *dec);
 enum patchchan_dec_status patchchan_frame_decoder_feed(struct patchchan_frame_decoder *dec,
 						       u8 byte);
 enum patchchan_dec_status patchchan_frame_decoder_drain(struct patchchan_frame_decoder *dec);
+/* Whether a frame has begun and not ended. */
+bool patchchan_frame_decoder_in_frame(const struct patchchan_frame_decoder *dec);
+/* Gives up the frame in progress as an error (its bytes after the magic are
+ * decoded again: drain() next), e.g. one cut short by lost bytes whose
+ * length would otherwise swallow the frames after it. */
+enum patchchan_dec_status patchchan_frame_decoder_abort(struct patchchan_frame_decoder *dec,
+							const char *why);
 
 /* Reassembly of one blob from BEGIN / DATA / END. */
 struct patchchan_xfer {
@@ -163,6 +175,7 @@ struct patchchan_session {
 	bool have_last;
 	u16 last_seq;
 	u64 last_sent;		/* now_ms of the feed that last sent last[] */
+	u64 frame_start;	/* now_ms when the decoder's current frame began */
 	size_t last_len;
 	u8 last[PATCHCHAN_FRAME_MAX];	/* the answer to last_seq, for retransmissions */
 	char text[PATCHCHAN_TEXT_MAX + 1];

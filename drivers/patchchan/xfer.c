@@ -282,19 +282,45 @@ static void handle(struct patchchan_session *s, const struct patchchan_frame *f,
 		reply(s, PATCHCHAN_T_ACK, f->seq, 0, NULL);
 }
 
+static void handle_ready(struct patchchan_session *s, enum patchchan_dec_status st, u64 now_ms)
+{
+	while (st == PATCHCHAN_DEC_FRAME_READY) {
+		handle(s, &s->dec.frame, now_ms);
+		st = patchchan_frame_decoder_drain(&s->dec);
+	}
+}
+
+/* A frame cut short (bytes lost to an overrun) must not swallow the frames
+ * after it until its announced length is reached: give it up after
+ * PATCHCHAN_FRAME_TIMEOUT_MS and decode what followed its magic again. */
+static void expire_frame(struct patchchan_session *s, u64 now_ms)
+{
+	if (!patchchan_frame_decoder_in_frame(&s->dec) ||
+	    now_ms - s->frame_start <= PATCHCHAN_FRAME_TIMEOUT_MS)
+		return;
+	enum patchchan_dec_status st = patchchan_frame_decoder_abort(&s->dec, "frame timed out");
+	if (st == PATCHCHAN_DEC_ERROR)
+		st = patchchan_frame_decoder_drain(&s->dec);
+	handle_ready(s, st, now_ms);
+	s->frame_start = now_ms;
+}
+
 void patchchan_session_feed(struct patchchan_session *s, const u8 *buf, size_t len, u64 now_ms)
 {
 	for (size_t i = 0; i < len; i++) {
-		enum patchchan_dec_status st = patchchan_frame_decoder_feed(&s->dec, buf[i]);
-
-		while (st == PATCHCHAN_DEC_FRAME_READY) {
-			handle(s, &s->dec.frame, now_ms);
-			st = patchchan_frame_decoder_drain(&s->dec);
-		}
+		expire_frame(s, now_ms);
+		/* a frame begins when none was in progress, or one just ended */
+		bool was_in = patchchan_frame_decoder_in_frame(&s->dec);
+		u32 ended = s->dec.frames + s->dec.errors;
+		handle_ready(s, patchchan_frame_decoder_feed(&s->dec, buf[i]), now_ms);
+		if (patchchan_frame_decoder_in_frame(&s->dec) &&
+		    (!was_in || s->dec.frames + s->dec.errors != ended))
+			s->frame_start = now_ms;
 	}
 }
 
 void patchchan_session_tick(struct patchchan_session *s, u64 now_ms)
 {
+	expire_frame(s, now_ms);
 	patchchan_xfer_expire(&s->xfer, now_ms, PATCHCHAN_XFER_IDLE_MS);
 }

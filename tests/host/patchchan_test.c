@@ -380,6 +380,43 @@ static void *peer_main(void *arg)
 	return NULL;
 }
 
+/* A frame cut short by lost bytes announces more payload than comes: the
+ * request after it must still be answered once the cut frame times out,
+ * not swallowed as its payload. */
+static void test_truncated_frame_resync(void)
+{
+	static struct peer p;
+	static u8 stream[2 * PATCHCHAN_FRAME_MAX], big[PATCHCHAN_DATA_CHUNK + 4];
+	static u8 out[4 * PATCHCHAN_FRAME_MAX];
+	struct patchchan_frame_decoder d;
+	struct patchchan_frame f;
+	int sv[2];
+	size_t m, n, got = 0;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		exit(1);
+	p.fd = sv[0];
+	patchchan_session_init(&p.s, &peer_ops, &p, 1 << 20, t_alloc, t_free);
+	memset(big, 'x', sizeof(big));
+	m = patchchan_frame_encode(stream, sizeof(stream), PATCHCHAN_T_DATA, 0, 9, big, sizeof(big));
+	m = 1000;	/* the rest was lost */
+	patchchan_session_feed(&p.s, stream, m, 0);
+	n = patchchan_frame_encode(stream, sizeof(stream), PATCHCHAN_T_CMD, 0, 10, "list", 4);
+	patchchan_session_feed(&p.s, stream, n, 100);	/* inside the frame's time: payload */
+	patchchan_session_feed(&p.s, stream, n, 2000);	/* the retransmission, after it */
+	shutdown(sv[0], SHUT_WR);
+	patchchan_frame_decoder_init(&d);
+	for (ssize_t r; (r = read(sv[1], out + got, sizeof(out) - got)) > 0;)
+		got += r;
+	size_t frames = feed(&d, out, got, &f, NULL);
+	tap_ok(frames >= 1 && f.type == PATCHCHAN_T_RESULT && patchchan_get16(f.payload) == 10,
+	       "a request after a truncated frame is answered once it times out (%zu frames)",
+	       frames);
+	patchchan_session_destroy(&p.s);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* Runs klpctl against a fresh fake peer; returns its exit status, output in out. */
 static int run_klpctl(const char *klpctl, const char *fixtures, struct peer *p, char *out,
 		      size_t outlen, const char *const *args)
@@ -508,6 +545,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	test_codec();
 	test_xfer();
+	test_truncated_frame_resync();
 	test_klpctl(argv[1], argv[2]);
 	return tap_done();
 }
