@@ -454,7 +454,7 @@ def test_callbacks_busy_target_module(k):
     wait_complete(k, DEMO)
     klp_ok(k, "unload", DEMO)
     # the work is still asleep in the original function: wait it out, as
-    # rmmod would (and klpctl would time out meanwhile)
+    # rmmod would (klpctl would wait too, as long as the ACK allows)
     saw_exact(k, p0, "%s: busymod_work_func exit" % BUSY, timeout=20)
     klp_ok(k, "unload", BUSY)
     expect_lines(k, p0,
