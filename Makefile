@@ -143,7 +143,7 @@ $(BUILD)/gen/module_sig_keys.o: $(BUILD)/gen/module_sig_keys.c
 # The host side of the serial patch channel (docs/PROTOCOL.md): the frame
 # codec is the kernel's own source, built for the host. -idirafter: libc's
 # headers win, Kelp's fill in the rest.
-KLPCTL_SRCS := tools/klpctl.c drivers/patchchan/frame.c lib/crypto/crc32.c
+KLPCTL_SRCS := tools/klpctl.c drivers/patchchan/frame.c lib/crypto/crc32.c lib/kstrtox.c
 $(BUILD)/klpctl: $(KLPCTL_SRCS) drivers/patchchan/proto.h include/kelp/crypto/crc32.h
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$@)
@@ -327,7 +327,8 @@ clean:
 HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
               -fno-sanitize-recover=all -Iinclude
 HOST_TESTS := $(BUILD)/host/sha512_test $(BUILD)/host/ed25519_test $(BUILD)/host/elf_test \
-              $(BUILD)/host/module_sig_test $(BUILD)/host/patchchan_test $(BUILD)/klpctl
+              $(BUILD)/host/module_sig_test $(BUILD)/host/patchchan_test $(BUILD)/host/kstrtox_test \
+              $(BUILD)/klpctl
 define host_cc
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$@)
@@ -345,9 +346,13 @@ $(BUILD)/host/ed25519_test: tests/host/ed25519_test.c tests/host/testutil.h lib/
 
 $(BUILD)/host/elf_test: tests/host/elf_test.c tests/host/testutil.h kernel/module/elf_check.c \
                         kernel/module/reloc.c include/kelp/elf.h kernel/module/elf_check.h kernel/module/reloc.h \
-                        lib/reason.c include/kelp/reason.h
+                        lib/reason.c include/kelp/reason.h lib/kstrtox.c include/kelp/kstrtox.h
 	$(call host_cc,$(HOSTCFLAGS),tests/host/elf_test.c kernel/module/elf_check.c kernel/module/reloc.c \
-	  lib/reason.c)
+	  lib/reason.c lib/kstrtox.c)
+
+$(BUILD)/host/kstrtox_test: tests/host/kstrtox_test.c tests/host/testutil.h lib/kstrtox.c \
+                            include/kelp/kstrtox.h
+	$(call host_cc,$(HOSTCFLAGS),tests/host/kstrtox_test.c lib/kstrtox.c)
 
 $(BUILD)/host/module_sig_test: tests/host/module_sig_test.c tests/host/testutil.h kernel/module/signature.c \
                                kernel/module/signature.h lib/crypto/ed25519.c lib/crypto/sha512.c \

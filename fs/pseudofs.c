@@ -6,6 +6,7 @@
 #include <kelp/string.h>
 #include <kelp/errno.h>
 #include <kelp/mm.h>
+#include <kelp/printk.h>
 
 #define PFS_DIR_MODE 0555
 /* Directories below /sys are 0755 as sysfs's are (Linux's test-sysfs.sh
@@ -114,17 +115,35 @@ bool pfs_is_dir(const struct pfs_node *node)
 	return node->is_dir;
 }
 
-static struct pfs_node *pfs_add(struct pfs_node *parent, const char *name, bool is_dir,
-				unsigned int mode, pfs_show_t show, pfs_store_t store, void *data)
+/* parent's path + "/" + name, for messages. Called with pfs_lock held. */
+static void pfs_path_of(const struct pfs_node *parent, const char *name, char *buf, size_t size)
 {
+	const struct pfs_node *chain[PFS_PATH_MAX / 2];
+	int n = 0;
+	size_t pos = 0;
+	for (const struct pfs_node *d = parent; d && d != &pfs_root && n < (int)ARRAY_SIZE(chain);
+	     d = d->parent)
+		chain[n++] = d;
+	buf[0] = 0;
+	while (n--)
+		pos += scnprintf(buf + pos, size - pos, "/%s", chain[n]->name);
+	scnprintf(buf + pos, size - pos, "/%s", name);
+}
+
+static int pfs_add(struct pfs_node *parent, const char *name, bool is_dir, unsigned int mode,
+		   pfs_show_t show, pfs_store_t store, void *data, struct pfs_node **out)
+{
+	char path[PFS_PATH_MAX + 1];
+	int err = 0;
+	*out = NULL;
 	if (!parent)
 		parent = &pfs_root;
 	if (!pfs_name_ok(name))
-		return NULL;
+		return -EINVAL;
 	size_t len = strlen(name);
 	struct pfs_node *n = kzalloc(sizeof(*n) + len + 1);
 	if (!n)
-		return NULL;
+		return -ENOMEM;
 	memcpy(n->name, name, len + 1);
 	n->is_dir = is_dir;
 	n->mode = mode;
@@ -133,10 +152,21 @@ static struct pfs_node *pfs_add(struct pfs_node *parent, const char *name, bool 
 	n->data = data;
 
 	mutex_lock(&pfs_lock);
-	if (!parent->is_dir || parent->removed || pfs_child(parent, name, len)) {
+	if (!parent->is_dir)
+		err = -ENOTDIR;
+	else if (parent->removed)
+		err = -ENOENT;
+	else if (pfs_child(parent, name, len))
+		err = -EEXIST;
+	if (err) {
+		if (err == -EEXIST)
+			pfs_path_of(parent, name, path, sizeof(path));
 		mutex_unlock(&pfs_lock);
 		kfree(n);
-		return NULL;
+		/* as Linux's sysfs: a duplicate name is the creator's bug */
+		if (err == -EEXIST)
+			pr_err("pseudofs: cannot create duplicate filename '%s'\n", path);
+		return err;
 	}
 	n->parent = parent;
 	if (is_dir) {
@@ -151,18 +181,34 @@ static struct pfs_node *pfs_add(struct pfs_node *parent, const char *name, bool 
 		link = &(*link)->next;
 	*link = n;
 	mutex_unlock(&pfs_lock);
-	return n;
+	*out = n;
+	return 0;
+}
+
+int pfs_mkdir_err(struct pfs_node *parent, const char *name, struct pfs_node **out)
+{
+	return pfs_add(parent, name, true, PFS_DIR_MODE, NULL, NULL, NULL, out);
+}
+
+int pfs_create_file_err(struct pfs_node *parent, const char *name, unsigned int mode,
+			pfs_show_t show, pfs_store_t store, void *data, struct pfs_node **out)
+{
+	return pfs_add(parent, name, false, mode & 0777, show, store, data, out);
 }
 
 struct pfs_node *pfs_mkdir(struct pfs_node *parent, const char *name)
 {
-	return pfs_add(parent, name, true, PFS_DIR_MODE, NULL, NULL, NULL);
+	struct pfs_node *n;
+	pfs_mkdir_err(parent, name, &n);
+	return n;
 }
 
 struct pfs_node *pfs_create_file(struct pfs_node *parent, const char *name, unsigned int mode,
 				 pfs_show_t show, pfs_store_t store, void *data)
 {
-	return pfs_add(parent, name, false, mode & 0777, show, store, data);
+	struct pfs_node *n;
+	pfs_create_file_err(parent, name, mode, show, store, data, &n);
+	return n;
 }
 
 struct pfs_node *pfs_mkdir_p(const char *path)
@@ -194,7 +240,9 @@ struct pfs_node *pfs_mkdir_p(const char *path)
 		}
 		struct pfs_node *next = pfs_child_get(cur, name, len);
 		/* Another CPU may create it between the two steps: look again. */
-		if (!next && !(next = pfs_mkdir(cur, name)) && !(next = pfs_child_get(cur, name, len)))
+		/* a directory made meanwhile is what we wanted */
+		if (!next && pfs_add(cur, name, true, PFS_DIR_MODE, NULL, NULL, NULL, &next) &&
+		    !(next = pfs_child_get(cur, name, len)))
 			return NULL;
 		if (!next->is_dir)
 			return NULL;
@@ -281,7 +329,10 @@ int pfs_read(const char *path, struct seq_file *m)
 		return err;
 	err = n->show ? n->show(m, n->data) : -EACCES;
 	pfs_put(n);
-	if (!err && seq_has_overflowed(m))
+	/* a buffer that could not grow is not output that was too long */
+	if (!err && m->nomem)
+		err = -ENOMEM;
+	else if (!err && seq_has_overflowed(m))
 		err = -EOVERFLOW;
 	return err;
 }

@@ -427,8 +427,8 @@ static int klp_init_func(struct klp_object *obj, struct klp_func *func)
 	func->transition = false;
 	snprintf(name, sizeof(name), "%s,%lu", func->old_name,
 		 func->old_sympos ? func->old_sympos : 1);
-	func->kobj = pfs_mkdir(obj->kobj, name);
-	return func->kobj ? 0 : -ENOMEM;
+	/* -EEXIST (logged with the path) for the same function twice */
+	return pfs_mkdir_err(obj->kobj, name, &func->kobj);
 }
 
 static int klp_init_object_loaded(struct klp_patch *patch, struct klp_object *obj)
@@ -470,8 +470,11 @@ static int klp_init_object(struct klp_patch *patch, struct klp_object *obj)
 	obj->patched = false;
 	obj->mod = NULL;
 	klp_find_object_module(obj);
-	obj->kobj = pfs_mkdir(patch->kobj, klp_obj_name(obj));
-	if (!obj->kobj || !pfs_create_file(obj->kobj, "patched", 0444, patched_show, NULL, obj))
+	/* -EEXIST for two objects of one name (a module called "vmlinux") */
+	ret = pfs_mkdir_err(patch->kobj, klp_obj_name(obj), &obj->kobj);
+	if (ret)
+		return ret;
+	if (!pfs_create_file(obj->kobj, "patched", 0444, patched_show, NULL, obj))
 		return -ENOMEM;
 	klp_for_each_func(obj, func) {
 		ret = klp_init_func(obj, func);

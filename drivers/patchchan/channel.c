@@ -26,6 +26,11 @@
 /* A frame and its duplicate must fit in COM2's receive ring (kelp/serial.h). */
 BUILD_BUG_ON(SERIAL_RX_RING < 2 * PATCHCHAN_FRAME_MAX);
 #define WAIT_TIMEOUT_MS 60000
+/* What the ACK to a request promises (docs/PROTOCOL.md): a load verifies,
+ * links and initialises the module; an unload runs its exit. */
+#define LOAD_BUDGET_MS 30000
+#define UNLOAD_BUDGET_MS 30000
+#define CMD_BUDGET_MS 10000
 
 static DECLARE_WAIT_QUEUE_HEAD(rx_wait);
 static volatile bool rx_pending;
@@ -228,10 +233,30 @@ static int chan_cmd(void *ctx, const char *cmd, char *out, size_t outlen)
 	return -EINVAL;
 }
 
+static u32 chan_budget(void *ctx, const char *name, const char *cmd, char *what, size_t len)
+{
+	(void)ctx;
+	if (!cmd) {
+		snprintf(what, len, "loading %s", name);
+		return LOAD_BUDGET_MS;
+	}
+	if (!strncmp(cmd, "wait ", 5)) {
+		snprintf(what, len, "the transition of %s to finish", cmd + 5);
+		return WAIT_TIMEOUT_MS + 1000;
+	}
+	if (!strncmp(cmd, "unload ", 7)) {
+		snprintf(what, len, "unloading %s", cmd + 7);
+		return UNLOAD_BUDGET_MS;
+	}
+	snprintf(what, len, "%s", cmd);
+	return CMD_BUDGET_MS;
+}
+
 static const struct patchchan_session_ops chan_ops = {
 	.send = chan_send,
 	.load = chan_load,
 	.cmd = chan_cmd,
+	.budget = chan_budget,
 };
 
 static int patchchan_thread(void *data)

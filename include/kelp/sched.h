@@ -41,6 +41,7 @@ struct mm_struct; /* user address space, defined by the user-mode layer */
 #define PF_IDLE 0x1
 #define PF_KTHREAD 0x2
 #define PF_EXITING 0x4
+#define PF_SIGNALS 0x8 /* a kernel thread that takes kills (Linux's allow_signal) */
 
 #define SCHED_PRIO_MAX 40     /* priorities 0 (most urgent) .. 39 */
 #define SCHED_PRIO_DEFAULT 20
@@ -215,8 +216,13 @@ bool kthread_should_stop(void);
  * the caller's reference. (kthread_stop on a thread that has not run yet
  * stops it before its function starts, as in Linux.) */
 int kthread_join(struct task *t);
-/* Ask t to stop and wake it, without waiting (the shell's kill). */
-void kthread_kill(struct task *t);
+/* The shell's kill of a kernel thread: ask t to stop and end its
+ * interruptible sleeps, without waiting. As in Linux, kernel threads ignore
+ * signals: -EPERM, and t is left alone, unless it opted in. */
+int kthread_kill(struct task *t);
+/* Opt in to kthread_kill (Linux's allow_signal), for t = current or a
+ * thread not started yet: only threads whose loop ends on a kill. */
+void kthread_allow_signals(struct task *t);
 /* Wait until t has exited (t referenced by the caller); its exit code. */
 int task_wait_exit(struct task *t);
 __noreturn void do_exit(int code);

@@ -67,6 +67,10 @@ static int set_one(struct module *mod, const char *name, const char *val, char *
 		switch (kp->type) {
 		case MODULE_PARAM_INT: {
 			int v;
+			if (val && kstrtoint(val, 0, &v) == -ERANGE) {
+				WHY("value '%s' for parameter '%s' out of range (int)", val, name);
+				return -ERANGE;
+			}
 			if (!val || kstrtoint(val, 0, &v))
 				break;
 			*(int *)kp->arg = v;
@@ -201,9 +205,9 @@ static ssize_t param_store(void *data, const char *buf, size_t len)
 	while (n && (val[n - 1] == '\n' || val[n - 1] == ' '))
 		val[--n] = 0;
 	if (kp->type == MODULE_PARAM_INT) {
-		int v;
-		if (kstrtoint(val, 0, &v))
-			return -EINVAL;
+		int v, err = kstrtoint(val, 0, &v);
+		if (err)
+			return err;
 		WRITE_ONCE(*(int *)kp->arg, v);
 	} else {
 		bool v;

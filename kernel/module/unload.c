@@ -78,8 +78,7 @@ int module_unload(const char *name, char *why, size_t whylen)
 	if (mod->builtin) {
 		mod->state = MODULE_STATE_UNFORMED;
 		module_nr_loaded--;
-		/* quiet, as Linux's rmmod: the livepatch selftests compare
-		 * the log line by line */
+		pr_info("unloaded %s (built-in: its code stays)\n", name);
 		WHY("unloaded %s", name);
 		goto out;
 	}

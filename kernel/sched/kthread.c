@@ -96,11 +96,23 @@ bool kthread_should_stop(void)
 	return READ_ONCE(current->should_stop);
 }
 
-void kthread_kill(struct task *t)
+/* A thread that did not ask for kills would stop for good (the livepatch
+ * worker: no transition ever finishes again) or spin on a pending signal
+ * its sleeps keep returning for (the channel thread): refuse. */
+int kthread_kill(struct task *t)
 {
+	if (!(t->flags & PF_KTHREAD) || !(READ_ONCE(t->flags) & PF_SIGNALS))
+		return -EPERM;
 	WRITE_ONCE(t->should_stop, true);
 	set_tsk_thread_flag(t, TIF_SIGPENDING);
 	wake_up_state(t, TASK_NORMAL | TASK_NEW);
+	return 0;
+}
+
+void kthread_allow_signals(struct task *t)
+{
+	WARN_ON(t != current && t->state != TASK_NEW);
+	t->flags |= PF_SIGNALS;
 }
 
 int task_wait_exit(struct task *t)

@@ -5,11 +5,12 @@ sent with build/klpctl through QEMU's COM2 socket; the effect is read back
 from the console (/proc, /sys/kernel/livepatch, lsmod, rmmod) as Linux's
 tools/testing/selftests/livepatch scripts do."""
 import re
+import subprocess
 import time
 
 import pytest
 
-from kelp import Kelp, blob_file
+from kelp import KLPCTL, Kelp, blob_file
 
 LP = "/sys/kernel/livepatch"
 CMDLINE = "kelp.e2e=1"
@@ -453,7 +454,7 @@ def test_callbacks_busy_target_module(k):
     wait_complete(k, DEMO)
     klp_ok(k, "unload", DEMO)
     # the work is still asleep in the original function: wait it out, as
-    # rmmod would (and klpctl would time out meanwhile)
+    # rmmod would (klpctl would wait too, as long as the ACK allows)
     saw_exact(k, p0, "%s: busymod_work_func exit" % BUSY, timeout=20)
     klp_ok(k, "unload", BUSY)
     expect_lines(k, p0,
@@ -593,3 +594,34 @@ def test_state_take_over_and_incompatible(k):
                          "already installed livepatches."])
     assert k.run("ls %s" % LP).split() == ["test_klp_state2/"]
     disable_unload(k, "test_klp_state2")
+
+
+def com2_tx_bytes(k):
+    m = re.search(r"(?m)^1: uart:16550A .*\btx:(\d+)", k.run("cat /proc/tty/driver/serial"))
+    assert m
+    return int(m.group(1))
+
+
+def test_wait_outlasts_a_slow_transition(k):
+    """PROTOCOL.md: an ACK to CMD means "working on it". `wait` on a
+    transition held up for 8 s by the busy module must wait for it (klpctl
+    used to give up after 9 tries, ~4.5 s), say what it waits for, and get
+    one answer: its re-sent requests do not each get one."""
+    p0 = pos(k)
+    klp_ok(k, "load", blob("livepatch-callbacks-busymod"), "sleep_secs=8")
+    saw_exact(k, p0, "%s: busymod_work_func, sleeping 8 seconds ..." % BUSY)
+    klp_ok(k, "load", blob("livepatch-callbacks-demo"))
+    tx0 = com2_tx_bytes(k)
+    t0 = time.time()
+    r = subprocess.run([KLPCTL, "-s", k.com2_path, "wait", DEMO], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=90)
+    took = time.time() - t0
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "%s: transition complete (enabled)" % DEMO
+    assert took > 4.5, took
+    assert "waiting for the transition of %s to finish (up to 61 s)" % DEMO in r.stderr, r.stderr
+    # HELLO's RESULT, the ACK, the RESULT and at most one re-sent answer
+    sent = com2_tx_bytes(k) - tx0
+    assert sent < 400, sent
+    disable_unload(k, DEMO)
+    klp_ok(k, "unload", BUSY)
