@@ -48,6 +48,15 @@ Q := @
 say = @printf '  %-7s %s\n' '$(1)' '$(patsubst build/%,%,$(2))'
 endif
 
+# Reproducible: the same tree gives the same kernel.elf bytes and build ID
+# wherever it is checked out (no absolute paths in DWARF, __FILE__ or the
+# symbol table; nothing reads the clock), so tools/klp-build can rebuild the
+# running kernel's objects in a copy and a patch matches the image it targets.
+REPRO_FLAGS := -ffile-prefix-map=$(CURDIR)=.
+# One section per function and per data object (.text.NAME, .data.NAME):
+# tools/klp-build compares objects section by section. linker.ld gathers
+# .text.* etc. in input order, so the layout stays that of one section per file.
+SECTION_FLAGS := -ffunction-sections -fdata-sections
 # Kernel C: freestanding, no red zone, no SSE, frame pointers, kernel code model,
 # and every function carries a 5-byte fentry site recorded in __mcount_loc.
 # include/ holds the public headers (<kelp/...>, <arch/...>); tests/include the
@@ -56,7 +65,7 @@ KCFLAGS  := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -fno-pic -fn
             -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
             -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-toplevel-reorder -fno-asynchronous-unwind-tables \
             -Wall -Wextra -Werror -Iinclude -Iarch/x86_64/include $(if $(CONFIG_KTEST)$(CONFIG_BENCH),-Itests/include) \
-            $(CONFIG_DEFS) -MMD -MP
+            $(CONFIG_DEFS) $(REPRO_FLAGS) $(SECTION_FLAGS) -MMD -MP
 FTRACE_FLAGS := -pg -mfentry -mrecord-mcount
 LDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack --build-id=sha1 -T linker.ld
 
@@ -81,15 +90,26 @@ all: $(BUILD)/kernel.elf $(BUILD)/os.iso $(BUILD)/klpctl
 deps:
 	@tools/deps.sh build
 
-$(BUILD)/%.o: %.c
+# The compiler flags are a prerequisite of every object: changing them in this
+# file rebuilds the kernel (the file is rewritten only when they change).
+FLAGS_FILE := $(BUILD)/kcflags
+$(FLAGS_FILE): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(KCFLAGS) $(FTRACE_FLAGS)' | cmp -s - $@ || \
+	  echo '$(CC) $(KCFLAGS) $(FTRACE_FLAGS)' > $@
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(KCFLAGS) $(FTRACE_FLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.asm
+$(BUILD)/%.o: %.asm $(FLAGS_FILE) tools/asm-repro.py
 	@mkdir -p $(dir $@)
 	$(call say,AS,$@)
 	$(Q)$(NASM) -f elf64 -g -F dwarf -Iinclude/ $(NASMFLAGS) $< -o $@
+	$(Q)$(PY) tools/asm-repro.py $(CURDIR) $@
 # nasm 2.16 does not list %include files in its dependency output: every
 # asm object depends on every shared .inc instead.
 $(KASMOBJS): $(wildcard arch/x86_64/*.inc)
@@ -136,7 +156,7 @@ $(BUILD)/gen/module_sig_keys.c: $(SIGN_KEY) tools/klp-sign
 	$(Q)tools/klp-sign --key $(SIGN_KEY) --pubkey-c > $@.tmp && mv $@.tmp $@
 
 # -iquote .: the generated file includes the loader's private header by path.
-$(BUILD)/gen/module_sig_keys.o: $(BUILD)/gen/module_sig_keys.c
+$(BUILD)/gen/module_sig_keys.o: $(BUILD)/gen/module_sig_keys.c $(FLAGS_FILE)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(KCFLAGS) $(FTRACE_FLAGS) -iquote . -c $< -o $@
 
