@@ -184,6 +184,17 @@ patch module: $(BUILD)/kernel.elf $(SIGN_KEY)
 	  echo "make patch: $(P) has no MODULE_INFO(livepatch, \"Y\") (use make module?)" >&2; fi
 	$(Q)$(MKPATCH) "$(P)" $(BUILD)/patches --kernel $(BUILD)/kernel.elf
 
+# A live patch from a source patch (tools/klp-build, issue 15):
+# `make livepatch PATCH=fix.patch [NAME=name]` -> build/patches/NAME.klp for
+# the kernel in $(BUILD) (the one `make run` boots). No dependency on
+# kernel.elf: the tree may already carry the fix, and rebuilding would make
+# the fixed kernel; klp-build checks that the objects it touches match it.
+# KLPB_ARGS='--debug --show-first-changed' explains its choices.
+.PHONY: livepatch
+livepatch: $(SIGN_KEY)
+	@test -n "$(PATCH)" || { echo "usage: make livepatch PATCH=fix.patch [NAME=name]" >&2; exit 2; }
+	$(Q)tools/klp-build "$(PATCH)" --build-dir $(BUILD) $(if $(NAME),--name "$(NAME)") $(KLPB_ARGS)
+
 # Test blobs (tests/modules/Kbuild, samples/Kbuild): one rule for all of
 # them. ktest-y are embedded in the test kernel (suite "module") with a fixed
 # build ID, since a blob inside the kernel cannot carry the ID of the image
@@ -240,11 +251,12 @@ $(BUILD)/kernel.elf: $(KLINK) linker.ld tools/gensyms.py
 	$(Q)$(LD) $(LDFLAGS) -o $(KSYMTMP)/kernel2.elf $(KLINK) $(KSYMTMP)/table1.o
 	$(Q)$(GENSYMS) gen $(KSYMTMP)/kernel2.elf $(KASMOBJS) -o $(KSYMTMP)/table2.S
 	$(Q)$(CC) -c $(KSYMTMP)/table2.S -o $(KSYMTMP)/table2.o
-	$(Q)$(LD) $(LDFLAGS) -o $(KSYMTMP)/kernel3.elf $(KLINK) $(KSYMTMP)/table2.o
+	$(Q)$(LD) $(LDFLAGS) -Map=$(KSYMTMP)/kernel3.map -o $(KSYMTMP)/kernel3.elf $(KLINK) $(KSYMTMP)/table2.o
 	$(Q)$(GENSYMS) verify $(KSYMTMP)/kernel1.elf $(KSYMTMP)/kernel3.elf
 	$(Q)$(GENSYMS) gen $(KSYMTMP)/kernel3.elf $(KASMOBJS) -o $(KSYMTMP)/table3.S
 	$(Q)cmp -s $(KSYMTMP)/table2.S $(KSYMTMP)/table3.S || \
 	  { echo "gensyms: the embedded table does not match the final link" >&2; exit 1; }
+	$(Q)mv $(KSYMTMP)/kernel3.map $(BUILD)/kernel.map
 	$(Q)mv $(KSYMTMP)/kernel3.elf $@
 	$(Q)nm -n $@ > $(BUILD)/kernel.sym
 	$(Q)$(OBJDUMP) -d -S $@ > $(BUILD)/kernel.asm 2>/dev/null
