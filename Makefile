@@ -73,7 +73,7 @@ LDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack --build-id=sha1 -T 
 # suites and benches run in this order). Each has a Kbuild fragment.
 KDIRS := boot arch/x86_64 kernel kernel/sched kernel/user kernel/trace kernel/module kernel/shell \
          mm fs lib lib/crypto drivers/patchchan livepatch \
-         tests/ktest tests/builtin tests/bench tests/stress
+         tests/ktest tests/builtin tests/bench tests/stress tests/klp-build
 KOBJS :=
 define kbuild_dir
 obj-y :=
