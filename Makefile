@@ -195,6 +195,12 @@ livepatch: $(SIGN_KEY)
 	@test -n "$(PATCH)" || { echo "usage: make livepatch PATCH=fix.patch [NAME=name]" >&2; exit 2; }
 	$(Q)tools/klp-build "$(PATCH)" --build-dir $(BUILD) $(if $(NAME),--name "$(NAME)") $(KLPB_ARGS)
 
+# Kelp's own fixes replayed as live patches (tools/klp-history; not part of
+# `make test`): prints the table commit / outcome and the fraction.
+.PHONY: klp-history
+klp-history: $(SIGN_KEY)
+	$(Q)$(PY) tools/klp-history $(KLP_HISTORY_ARGS)
+
 # Test blobs (tests/modules/Kbuild, samples/Kbuild): one rule for all of
 # them. ktest-y are embedded in the test kernel (suite "module") with a fixed
 # build ID, since a blob inside the kernel cannot carry the ID of the image
