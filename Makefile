@@ -189,11 +189,13 @@ patch module: $(BUILD)/kernel.elf $(SIGN_KEY)
 # the kernel in $(BUILD) (the one `make run` boots). No dependency on
 # kernel.elf: the tree may already carry the fix, and rebuilding would make
 # the fixed kernel; klp-build checks that the objects it touches match it.
-# KLPB_ARGS='--debug --show-first-changed' explains its choices.
+# KLPB_ARGS='--debug --show-first-changed' explains its choices; CALLBACKS=cb.c
+# adds hand-written callbacks (#define KLPB_PRE_PATCH fn, ...).
 .PHONY: livepatch
 livepatch: $(SIGN_KEY)
 	@test -n "$(PATCH)" || { echo "usage: make livepatch PATCH=fix.patch [NAME=name]" >&2; exit 2; }
-	$(Q)tools/klp-build "$(PATCH)" --build-dir $(BUILD) $(if $(NAME),--name "$(NAME)") $(KLPB_ARGS)
+	$(Q)tools/klp-build "$(PATCH)" --build-dir $(BUILD) $(if $(NAME),--name "$(NAME)") \
+	  $(if $(CALLBACKS),--callbacks "$(CALLBACKS)") $(KLPB_ARGS)
 
 # Kelp's own fixes replayed as live patches (tools/klp-history; not part of
 # `make test`): prints the table commit / outcome and the fraction.

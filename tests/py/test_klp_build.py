@@ -1,7 +1,8 @@
 """tools/klp-build (issue 15): a live patch generated from a source patch.
 
 Each tests/klp-build/cases/NAME.patch changes tests/klp-build/klpb_target.c
-or klpb_dup_b.c (test kernel only) in one way klp-build has a rule for. Every
+or klpb_dup_b.c (test kernel only) in one way klp-build has a rule for
+(NAME.c, if present, is its hand-written callbacks file). Every
 case is run through tools/klp-build against the test kernel and checked for
 what it includes or refuses; the working ones are then loaded into one
 running test kernel over COM2: the fixed behaviour shows up in the `klpb`
@@ -36,6 +37,7 @@ EXPECT = {
                   ("split=6,-1", "split=7,-1")),
     "static_local": (0, {"changed": {"klpb_counter"}}, None, None),  # its own test below
     "sympos": (0, {"changed": {"klpb_dup"}}, None, ("dup_a=11 dup_b=21\n", "dup_a=11 dup_b=2001\n")),
+    "callbacks": (0, {"changed": {"klpb_basic"}}, None, ("basic=2 ", "basic=2001 ")),
     "line_move_only": (3, {}, None, None),
     "data_refused": (1, {}, "changed data klpb_data", None),
     "initcall_refused": (1, {"changed": {"klpb_boot"}}, "klpb_boot is an initcall", None),
@@ -45,8 +47,10 @@ EXPECT = {
 
 
 def run_case(case, out):
+    cb = os.path.join(CASES, case + ".c")  # the case's hand-written callbacks
     r = subprocess.run([KLP_BUILD, os.path.join(CASES, case + ".patch"), "--build-dir",
-                        os.path.relpath(BUILD, ROOT), "--out", out, "--name", "klpb_" + case],
+                        os.path.relpath(BUILD, ROOT), "--out", out, "--name", "klpb_" + case]
+                       + (["--callbacks", cb] if os.path.exists(cb) else []),
                        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        universal_newlines=True, timeout=120)
     return r.returncode, r.stdout
@@ -151,9 +155,13 @@ def test_case_live(built, k, case):
     assert after in now and before not in now, now
     if case == "cold_part":
         assert "split cold path, new" in k.log[pos:], k.log[pos:]
+    if case == "callbacks":
+        assert "klpb: pre-patch callback ran" in k.log, k.log_tail()
     unload(k, name)
     again = k.run("klpb") + "\n"
     assert before in again, again
+    if case == "callbacks":
+        assert "klpb: post-unpatch callback ran" in k.log[pos:], k.log_tail()
 
 
 def test_static_local_is_the_kernel_instance(built, k):
