@@ -1,7 +1,8 @@
 """tools/klp-build (issue 15): a live patch generated from a source patch.
 
 Each tests/klp-build/cases/NAME.patch changes tests/klp-build/klpb_target.c
-or klpb_dup_b.c (test kernel only) in one way klp-build has a rule for
+or klpb_dup_b.c (test kernel only), or the module tests/modules/klpb_mod.c,
+in one way klp-build has a rule for
 (NAME.c, if present, is its hand-written callbacks file). Every
 case is run through tools/klp-build against the test kernel and checked for
 what it includes or refuses; the working ones are then loaded into one
@@ -16,7 +17,7 @@ import tempfile
 
 import pytest
 
-from kelp import BUILD, ROOT, Kelp
+from kelp import BUILD, ROOT, Kelp, blob_file
 
 KLP_BUILD = os.path.join(ROOT, "tools", "klp-build")
 CASES = os.path.join(ROOT, "tests", "klp-build", "cases")
@@ -38,6 +39,7 @@ EXPECT = {
     "static_local": (0, {"changed": {"klpb_counter"}}, None, None),  # its own test below
     "sympos": (0, {"changed": {"klpb_dup"}}, None, ("dup_a=11 dup_b=21\n", "dup_a=11 dup_b=2001\n")),
     "callbacks": (0, {"changed": {"klpb_basic"}}, None, ("basic=2 ", "basic=2001 ")),
+    "module": (0, {"changed": {"klpb_mod_value"}}, None, None),  # its own test below
     "line_move_only": (3, {}, None, None),
     "data_refused": (1, {}, "changed data klpb_data", None),
     "initcall_refused": (1, {"changed": {"klpb_boot"}}, "klpb_boot is an initcall", None),
@@ -177,3 +179,21 @@ def test_static_local_is_the_kernel_instance(built, k):
     assert counter() == c0 + 101
     unload(k, name)
     assert counter() == c0 + 102
+
+
+def test_module_target(built, k):
+    """A patch to a module's static function, reading the module's static
+    parameter through .klp.sym.klpb_mod.base: the module loads first, the
+    patch redirects its function, disabling restores it."""
+    out, res = built
+    assert ".klp.sym.klpb_mod.base" in subprocess.run(
+        ["readelf", "-sW", os.path.join(out, "klpb_module.o")], stdout=subprocess.PIPE,
+        universal_newlines=True).stdout
+    klp_ok(k, "load", blob_file("klpb_mod"))
+    value = "cat /sys/kernel/klpb_mod/value"
+    assert k.run(value) == "value=42"
+    name = load(k, out, "module")
+    assert k.run(value) == "value=4002"
+    unload(k, name)
+    assert k.run(value) == "value=42"
+    klp_ok(k, "unload", "klpb_mod")
