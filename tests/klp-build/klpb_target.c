@@ -80,6 +80,13 @@ noinline int klpb_counter(void)
 	return ++calls;
 }
 
+/* A second static local named calls: klp-build must tell the two apart. */
+noinline int klpb_counter2(void)
+{
+	static int calls;
+	return calls += 2;
+}
+
 noinline int klpb_line(void)
 {
 	return __LINE__;
@@ -119,7 +126,7 @@ static int cmd_klpb(int argc, char **argv)
 	shell_printf("string=%s\n", klpb_string());
 	shell_printf("inl_a=%d inl_b=%d\n", klpb_inl_a(1), klpb_inl_b(1));
 	shell_printf("split=%d,%d\n", klpb_split(1), klpb_split(-1));
-	shell_printf("counter=%d\n", klpb_counter());
+	shell_printf("counter=%d counter2=%d\n", klpb_counter(), klpb_counter2());
 	shell_printf("line=%d data=%d notrace=%d pair=%d booted=%d\n", klpb_line(), klpb_read_data(),
 		     klpb_notrace(1), klpb_pair_sum(&p), klpb_booted);
 	shell_printf("dup_a=%d dup_b=%d\n", klpb_dup_a_call(1), klpb_dup_b_call(1));
