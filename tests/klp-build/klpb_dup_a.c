@@ -2,6 +2,7 @@
  * a klp-build patch to one of them must name it with its sympos
  * (tests/py/test_klp_build.py). */
 #include <kelp/compiler.h>
+#include "klpb.h"
 
 static noinline int klpb_dup(int x)
 {
@@ -12,5 +13,5 @@ static noinline int klpb_dup(int x)
 int klpb_dup_a_call(int x);
 noinline int klpb_dup_a_call(int x)
 {
-	return klpb_dup(x);
+	return klpb_dup(klpb_hdr_scale(x));
 }

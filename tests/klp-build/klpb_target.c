@@ -9,6 +9,7 @@
 #include <kelp/printk.h>
 #include <kelp/shell.h>
 #include <kelp/string.h>
+#include "klpb.h"
 
 struct klpb_pair {
 	int a;
@@ -92,6 +93,11 @@ noinline int klpb_line(void)
 	return __LINE__;
 }
 
+noinline int klpb_hdr_user(int x)
+{
+	return klpb_hdr_scale(x) + 1;
+}
+
 noinline int klpb_read_data(void)
 {
 	return klpb_data;
@@ -129,7 +135,7 @@ static int cmd_klpb(int argc, char **argv)
 	shell_printf("counter=%d counter2=%d\n", klpb_counter(), klpb_counter2());
 	shell_printf("line=%d data=%d notrace=%d pair=%d booted=%d\n", klpb_line(), klpb_read_data(),
 		     klpb_notrace(1), klpb_pair_sum(&p), klpb_booted);
-	shell_printf("dup_a=%d dup_b=%d\n", klpb_dup_a_call(1), klpb_dup_b_call(1));
+	shell_printf("dup_a=%d dup_b=%d hdr=%d\n", klpb_dup_a_call(1), klpb_dup_b_call(1), klpb_hdr_user(1));
 	return 0;
 }
 SHELL_COMMAND("klpb", "klp-build test targets (test kernel)", cmd_klpb);

@@ -37,7 +37,9 @@ EXPECT = {
     "cold_part": (0, {"changed": {"klpb_split"}, "included": {"klpb_split.cold"}}, None,
                   ("split=6,-1", "split=7,-1")),
     "static_local": (0, {"changed": {"klpb_counter"}}, None, None),  # its own test below
-    "sympos": (0, {"changed": {"klpb_dup"}}, None, ("dup_a=11 dup_b=21\n", "dup_a=11 dup_b=2001\n")),
+    "sympos": (0, {"changed": {"klpb_dup"}}, None, ("dup_a=11 dup_b=21 ", "dup_a=11 dup_b=2001 ")),
+    "header_inline": (0, {"changed": {"klpb_dup_a_call", "klpb_hdr_user"}}, None,
+                      ("dup_a=11 dup_b=21 hdr=2\n", "dup_a=14 dup_b=21 hdr=5\n")),
     "callbacks": (0, {"changed": {"klpb_basic"}}, None, ("basic=2 ", "basic=2001 ")),
     "module": (0, {"changed": {"klpb_mod_value"}}, None, None),  # its own test below
     "line_move_only": (3, {}, None, None),
