@@ -199,3 +199,51 @@ def test_module_target(built, k):
     unload(k, name)
     assert k.run(value) == "value=42"
     klp_ok(k, "unload", "klpb_mod")
+
+
+def test_make_livepatch_builds_a_signed_blob_for_the_kernel(built, tmp_path):
+    """`make livepatch PATCH=... NAME=...` for the test kernel: a signed blob
+    in BUILD/patches carrying that kernel's build ID."""
+    build = os.path.relpath(BUILD, ROOT)
+    r = subprocess.run(["make", "--no-print-directory", "VARIANT=test", "livepatch",
+                        "PATCH=" + os.path.join(CASES, "basic.patch"), "NAME=klpb_make"],
+                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True, timeout=120)
+    assert r.returncode == 0, r.stdout
+    assert "changed: klpb_basic" in r.stdout, r.stdout
+    blob = os.path.join(BUILD, "patches", "klpb_make.klp")
+    with open(blob, "rb") as f:
+        data = f.read()
+    assert data[-32:-16] == b"~Kelp signature~"
+    note = subprocess.run(["readelf", "-n", os.path.join(BUILD, "kernel.elf")], stdout=subprocess.PIPE,
+                          universal_newlines=True).stdout
+    bid = re.search(r"Build ID: ([0-9a-f]+)", note).group(1)
+    obj = os.path.join(BUILD, "patches", "klpb_make.o")
+    import importlib.machinery
+    import importlib.util
+    loader = importlib.machinery.SourceFileLoader("klp_build", KLP_BUILD)
+    spec = importlib.util.spec_from_loader("klp_build", loader)
+    kb = importlib.util.module_from_spec(spec)
+    loader.exec_module(kb)
+    sec = next(s for s in kb.Obj(obj).secs if s.name == ".kelp.build_id")
+    assert sec.data.hex() == bid, build
+
+
+def test_patching_machinery_is_refused(built, tmp_path):
+    """A change to livepatch/ code is refused (generated now from the tree,
+    so the test follows the source)."""
+    src = "livepatch/core.c"
+    with open(os.path.join(ROOT, src)) as f:
+        text = f.read()
+    if "-ENOMEM" not in text:
+        pytest.skip("no -ENOMEM in %s to change" % src)
+    new = text.replace("-ENOMEM", "-ENOSPC", 1)
+    patch = tmp_path / "machinery.patch"
+    import difflib
+    patch.write_text("".join(difflib.unified_diff(text.splitlines(True), new.splitlines(True),
+                                                  "a/" + src, "b/" + src)))
+    r = subprocess.run([KLP_BUILD, str(patch), "--build-dir", os.path.relpath(BUILD, ROOT), "--dry-run"],
+                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True, timeout=120)
+    assert r.returncode == 1, r.stdout
+    assert "part of the patching machinery" in r.stdout, r.stdout
