@@ -42,6 +42,8 @@ EXPECT = {
                       ("dup_a=11 dup_b=21 hdr=2\n", "dup_a=14 dup_b=21 hdr=5\n")),
     "callbacks": (0, {"changed": {"klpb_basic"}}, None, ("basic=2 ", "basic=2001 ")),
     "module": (0, {"changed": {"klpb_mod_value"}}, None, None),  # its own test below
+    "module_init_refused": (1, {"changed": {"klpb_mod_init"}}, "klpb_mod_init is the module's init function",
+                            None),
     "line_move_only": (3, {}, None, None),
     "data_refused": (1, {}, "changed data klpb_data", None),
     "initcall_refused": (1, {"changed": {"klpb_boot"}}, "klpb_boot is an initcall", None),
