@@ -30,6 +30,10 @@ EXPECT = {
     "static": (0, {"changed": {"klpb_static_fn"}}, None, ("caller=11 ", "caller=16 ")),
     "new_function": (0, {"changed": {"klpb_uses_new"}, "new": {"klpb_added"}}, None,
                      ("uses_new=9\n", "uses_new=69\n")),
+    # cmd_klpb changes too (its registers: push %r13 -> push %r14): GCC's
+    # IPA-RA knows which registers klpb_pair_sum clobbers, and now it calls.
+    "new_function_other_object": (0, {"changed": {"klpb_pair_sum", "cmd_klpb"}, "new": {"klpb_cross"}},
+                                  None, ("pair=7 ", "pair=34 ")),
     "string": (0, {"changed": {"klpb_string"}}, None,
                ("string=klpb string: old\n", "string=klpb string: new, live\n")),
     "inline_callee": (0, {"changed": {"klpb_inl_a", "klpb_inl_b"}}, None,
