@@ -12,6 +12,7 @@ behaviour, and the patch unloads."""
 import concurrent.futures
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 
@@ -74,6 +75,7 @@ def built():
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
         res = dict(zip(EXPECT, ex.map(lambda c: run_case(c, out), EXPECT)))
     yield out, res
+    shutil.rmtree(out, ignore_errors=True)
 
 
 def test_every_case_has_an_expectation():
