@@ -48,6 +48,15 @@ Q := @
 say = @printf '  %-7s %s\n' '$(1)' '$(patsubst build/%,%,$(2))'
 endif
 
+# Reproducible: the same tree gives the same kernel.elf bytes and build ID
+# wherever it is checked out (no absolute paths in DWARF, __FILE__ or the
+# symbol table; nothing reads the clock), so tools/klp-build can rebuild the
+# running kernel's objects in a copy and a patch matches the image it targets.
+REPRO_FLAGS := -ffile-prefix-map=$(CURDIR)=.
+# One section per function and per data object (.text.NAME, .data.NAME):
+# tools/klp-build compares objects section by section. linker.ld gathers
+# .text.* etc. in input order, so the layout stays that of one section per file.
+SECTION_FLAGS := -ffunction-sections -fdata-sections
 # Kernel C: freestanding, no red zone, no SSE, frame pointers, kernel code model,
 # and every function carries a 5-byte fentry site recorded in __mcount_loc.
 # include/ holds the public headers (<kelp/...>, <arch/...>); tests/include the
@@ -56,7 +65,7 @@ KCFLAGS  := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -fno-pic -fn
             -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
             -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-toplevel-reorder -fno-asynchronous-unwind-tables \
             -Wall -Wextra -Werror -Iinclude -Iarch/x86_64/include $(if $(CONFIG_KTEST)$(CONFIG_BENCH),-Itests/include) \
-            $(CONFIG_DEFS) -MMD -MP
+            $(CONFIG_DEFS) $(REPRO_FLAGS) $(SECTION_FLAGS) -MMD -MP
 FTRACE_FLAGS := -pg -mfentry -mrecord-mcount
 LDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack --build-id=sha1 -T linker.ld
 
@@ -64,7 +73,7 @@ LDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack --build-id=sha1 -T 
 # suites and benches run in this order). Each has a Kbuild fragment.
 KDIRS := boot arch/x86_64 kernel kernel/locking kernel/sched kernel/user kernel/trace kernel/module kernel/shell \
          mm fs lib lib/crypto drivers/patchchan livepatch \
-         tests/ktest tests/builtin tests/bench tests/stress
+         tests/ktest tests/builtin tests/bench tests/stress tests/klp-build
 KOBJS :=
 define kbuild_dir
 obj-y :=
@@ -81,15 +90,26 @@ all: $(BUILD)/kernel.elf $(BUILD)/os.iso $(BUILD)/klpctl
 deps:
 	@tools/deps.sh build
 
-$(BUILD)/%.o: %.c
+# The compiler flags are a prerequisite of every object: changing them in this
+# file rebuilds the kernel (the file is rewritten only when they change).
+FLAGS_FILE := $(BUILD)/kcflags
+$(FLAGS_FILE): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(KCFLAGS) $(FTRACE_FLAGS)' | cmp -s - $@ || \
+	  echo '$(CC) $(KCFLAGS) $(FTRACE_FLAGS)' > $@
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(KCFLAGS) $(FTRACE_FLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.asm
+$(BUILD)/%.o: %.asm $(FLAGS_FILE) tools/asm-repro.py
 	@mkdir -p $(dir $@)
 	$(call say,AS,$@)
 	$(Q)$(NASM) -f elf64 -g -F dwarf -Iinclude/ $(NASMFLAGS) $< -o $@
+	$(Q)$(PY) tools/asm-repro.py $(CURDIR) $@
 # nasm 2.16 does not list %include files in its dependency output: every
 # asm object depends on every shared .inc instead.
 $(KASMOBJS): $(wildcard arch/x86_64/*.inc)
@@ -136,7 +156,7 @@ $(BUILD)/gen/module_sig_keys.c: $(SIGN_KEY) tools/klp-sign
 	$(Q)tools/klp-sign --key $(SIGN_KEY) --pubkey-c > $@.tmp && mv $@.tmp $@
 
 # -iquote .: the generated file includes the loader's private header by path.
-$(BUILD)/gen/module_sig_keys.o: $(BUILD)/gen/module_sig_keys.c
+$(BUILD)/gen/module_sig_keys.o: $(BUILD)/gen/module_sig_keys.c $(FLAGS_FILE)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(KCFLAGS) $(FTRACE_FLAGS) -iquote . -c $< -o $@
 
@@ -163,6 +183,25 @@ patch module: $(BUILD)/kernel.elf $(SIGN_KEY)
 	@if [ $@ = patch ] && ! grep -q 'MODULE_INFO(livepatch' "$(P)"; then \
 	  echo "make patch: $(P) has no MODULE_INFO(livepatch, \"Y\") (use make module?)" >&2; fi
 	$(Q)$(MKPATCH) "$(P)" $(BUILD)/patches --kernel $(BUILD)/kernel.elf
+
+# A live patch from a source patch (tools/klp-build, issue 15):
+# `make livepatch PATCH=fix.patch [NAME=name]` -> build/patches/NAME.klp for
+# the kernel in $(BUILD) (the one `make run` boots). No dependency on
+# kernel.elf: the tree may already carry the fix, and rebuilding would make
+# the fixed kernel; klp-build checks that the objects it touches match it.
+# KLPB_ARGS='--debug --show-first-changed' explains its choices; CALLBACKS=cb.c
+# adds hand-written callbacks (#define KLPB_PRE_PATCH fn, ...).
+.PHONY: livepatch
+livepatch: $(SIGN_KEY)
+	@test -n "$(PATCH)" || { echo "usage: make livepatch PATCH=fix.patch [NAME=name]" >&2; exit 2; }
+	$(Q)tools/klp-build "$(PATCH)" --build-dir $(BUILD) $(if $(NAME),--name "$(NAME)") \
+	  $(if $(CALLBACKS),--callbacks "$(CALLBACKS)") $(KLPB_ARGS)
+
+# Kelp's own fixes replayed as live patches (tools/klp-history; not part of
+# `make test`): prints the table commit / outcome and the fraction.
+.PHONY: klp-history
+klp-history: $(SIGN_KEY)
+	$(Q)$(PY) tools/klp-history $(KLP_HISTORY_ARGS)
 
 # Test blobs (tests/modules/Kbuild, samples/Kbuild): one rule for all of
 # them. ktest-y are embedded in the test kernel (suite "module") with a fixed
@@ -220,11 +259,12 @@ $(BUILD)/kernel.elf: $(KLINK) linker.ld tools/gensyms.py
 	$(Q)$(LD) $(LDFLAGS) -o $(KSYMTMP)/kernel2.elf $(KLINK) $(KSYMTMP)/table1.o
 	$(Q)$(GENSYMS) gen $(KSYMTMP)/kernel2.elf $(KASMOBJS) -o $(KSYMTMP)/table2.S
 	$(Q)$(CC) -c $(KSYMTMP)/table2.S -o $(KSYMTMP)/table2.o
-	$(Q)$(LD) $(LDFLAGS) -o $(KSYMTMP)/kernel3.elf $(KLINK) $(KSYMTMP)/table2.o
+	$(Q)$(LD) $(LDFLAGS) -Map=$(KSYMTMP)/kernel3.map -o $(KSYMTMP)/kernel3.elf $(KLINK) $(KSYMTMP)/table2.o
 	$(Q)$(GENSYMS) verify $(KSYMTMP)/kernel1.elf $(KSYMTMP)/kernel3.elf
 	$(Q)$(GENSYMS) gen $(KSYMTMP)/kernel3.elf $(KASMOBJS) -o $(KSYMTMP)/table3.S
 	$(Q)cmp -s $(KSYMTMP)/table2.S $(KSYMTMP)/table3.S || \
 	  { echo "gensyms: the embedded table does not match the final link" >&2; exit 1; }
+	$(Q)mv $(KSYMTMP)/kernel3.map $(BUILD)/kernel.map
 	$(Q)mv $(KSYMTMP)/kernel3.elf $@
 	$(Q)nm -n $@ > $(BUILD)/kernel.sym
 	$(Q)$(OBJDUMP) -d -S $@ > $(BUILD)/kernel.asm 2>/dev/null

@@ -37,6 +37,8 @@ check() {
   chk qemu-system-x86_64 qemu-system-x86
   chk openssl openssl
   chk /usr/bin/python3 python3
+  # tools/klp-build (make livepatch) applies source patches.
+  chk patch patch
   if [ "$mode" = test ]; then
     pymod pytest python3-pytest
     pymod pexpect python3-pexpect
