@@ -7,9 +7,9 @@
  *   build/klpctl load build/patches/livepatch-callbacks-busymod.klp sleep_secs=10 */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
-#include <workqueue.h>
-#include <delay.h>
+#include <linux/module.h>
+#include <linux/workqueue.h>
+#include <linux/delay.h>
 
 static int sleep_secs;
 module_param(sleep_secs, int, 0644);

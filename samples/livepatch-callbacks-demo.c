@@ -10,9 +10,9 @@
  *   make patch P=samples/livepatch-callbacks-demo.c */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
-#include <livepatch.h>
-#include <workqueue.h>
+#include <linux/module.h>
+#include <linux/livepatch.h>
+#include <linux/workqueue.h>
 
 static int pre_patch_ret;
 module_param(pre_patch_ret, int, 0644);

@@ -5,7 +5,7 @@
  *   make module P=samples/livepatch-callbacks-mod.c */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
+#include <linux/module.h>
 
 static int livepatch_callbacks_mod_init(void)
 {

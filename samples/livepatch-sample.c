@@ -5,9 +5,9 @@
  *   build/klpctl load build/patches/livepatch-sample.klp */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
-#include <livepatch.h>
-#include <seq_file.h>
+#include <linux/module.h>
+#include <linux/livepatch.h>
+#include <linux/seq_file.h>
 
 static int livepatch_cmdline_proc_show(struct seq_file *m, void *v)
 {

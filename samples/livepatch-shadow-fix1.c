@@ -9,10 +9,10 @@
  *   make patch P=samples/livepatch-shadow-fix1.c */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
-#include <livepatch.h>
-#include <slab.h>
-#include <jiffies.h>
+#include <linux/module.h>
+#include <linux/livepatch.h>
+#include <linux/slab.h>
+#include <linux/jiffies.h>
 
 /* the target module's constants and structure, as it was built */
 #define ALLOC_PERIOD	1

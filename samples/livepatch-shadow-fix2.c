@@ -7,10 +7,10 @@
  *   make patch P=samples/livepatch-shadow-fix2.c */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
-#include <livepatch.h>
-#include <slab.h>
-#include <jiffies.h>
+#include <linux/module.h>
+#include <linux/livepatch.h>
+#include <linux/slab.h>
+#include <linux/jiffies.h>
 
 /* shadow variable ids */
 #define SV_LEAK		1

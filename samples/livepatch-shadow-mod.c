@@ -8,12 +8,12 @@
  *   make module P=samples/livepatch-shadow-mod.c */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
-#include <slab.h>
-#include <jiffies.h>
-#include <workqueue.h>
-#include <mutex.h>
-#include <list.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/jiffies.h>
+#include <linux/workqueue.h>
+#include <linux/mutex.h>
+#include <linux/list.h>
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Buggy module for shadow variable demo");

@@ -1,7 +1,7 @@
 /* Loadable modules (kernel/module/): the loaded
  * image of a signed patch blob, its symbols, parameters and lifetime, plus
  * the declarations a module's own source uses (module_init, THIS_MODULE,
- * module_param; see include/linux-compat for the author's headers).
+ * module_param; include/linux/ has the author's headers).
  *
  * Two kinds of module share one list and one set of lookups: loaded blobs
  * (kernel/module/main.c) and built-in modules compiled into the kernel

@@ -2,9 +2,9 @@
  * /proc/meminfo; replace=1 makes it an atomic-replace patch. */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
-#include <livepatch.h>
-#include <seq_file.h>
+#include <linux/module.h>
+#include <linux/livepatch.h>
+#include <linux/seq_file.h>
 
 static int replace;
 module_param(replace, int, 0644);

@@ -4,8 +4,8 @@
  * object; pre_patch returns the pre_patch_ret parameter. */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
-#include <livepatch.h>
+#include <linux/module.h>
+#include <linux/livepatch.h>
 
 static int pre_patch_ret;
 module_param(pre_patch_ret, int, 0644);

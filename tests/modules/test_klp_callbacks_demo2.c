@@ -2,8 +2,8 @@
  * callbacks only; replace=1 makes it an atomic-replace patch. */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
-#include <livepatch.h>
+#include <linux/module.h>
+#include <linux/livepatch.h>
 
 static int replace;
 module_param(replace, int, 0644);

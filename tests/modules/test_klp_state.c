@@ -6,10 +6,10 @@
  * built-in copies are tests/kernel/lp_test_klp_state*.c. */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
-#include <livepatch.h>
-#include <slab.h>
-#include <printk.h>
+#include <linux/module.h>
+#include <linux/livepatch.h>
+#include <linux/slab.h>
+#include <linux/printk.h>
 
 #define CONSOLE_LOGLEVEL_STATE 1
 #ifndef CONSOLE_LOGLEVEL_STATE_VERSION
