@@ -90,3 +90,38 @@ def test_linux_livepatch_sample_patches_cmdline(built):
         assert k.klpctl("unload", "livepatch_sample").returncode == 0
     finally:
         k.close()
+
+
+def expected_log(script, mod):
+    """The first check_result block of one of Linux's selftest scripts, with
+    its "% modprobe"/"% rmmod" command lines left out."""
+    with open(os.path.join(LINUX_DIR, "tools", "testing", "selftests", "livepatch", script)) as f:
+        text = f.read()
+    block = re.search(r'check_result "(.*?)"\n', text, re.S).group(1)
+    lines = [l.replace("$MOD_TEST", mod) for l in block.split("\n")]
+    return [l for l in lines if not l.startswith("% ")]
+
+
+def test_linux_shadow_vars_log_matches_linux(built):
+    """Linux's test_klp_shadow_vars prints its shadow-variable calls with
+    %pGg; its log is line for line what test-shadow-vars.sh expects."""
+    mod = "test_klp_shadow_vars"
+    blob = os.path.join(OUT, mod + ".klp")
+    if not os.path.exists(blob):
+        pytest.fail(mod + ".klp did not build")
+    want = expected_log("test-shadow-vars.sh", mod)
+    assert len(want) > 50 and any("gfp_flags=GFP_KERNEL" in l for l in want)
+    k = Kelp("", name="linux_modules_shadow")
+    k.boot()
+    k.wait_prompt()
+    try:
+        r = k.klpctl("load", blob)
+        assert r.returncode == 0, r.stderr
+        assert k.klpctl("unload", mod).returncode == 0
+        k.run("echo sync")  # the console has printed everything before this
+        # the console, not `klpctl dmesg`, whose answer holds only the newest lines
+        got = [re.sub(r"^\[[ \d.]+\] ", "", l) for l in k.log.splitlines()]
+        got = [l for l in got if l.startswith(mod + ":")]
+        assert got == want
+    finally:
+        k.close()
