@@ -193,8 +193,10 @@ void module_notify_going(struct module *mod);
 
 /* ---- parameters (kernel/module/params.c) ---- */
 
-/* Applies "a=1 b=x c" to the module's kernel_params: -ENOENT "unknown
- * parameter 'x'", -EINVAL "bad value 'v' for parameter 'p' (int)". */
+/* Applies "a=1 b=x c" to the module's kernel_params: -EINVAL "bad value
+ * 'v' for parameter 'p' (int)". A name the module does not declare is
+ * warned about ("NAME: unknown parameter 'x' ignored") and skipped, as in
+ * Linux. */
 int module_parse_params(struct module *mod, const char *args, char *why, size_t whylen);
 void module_free_params(struct module *mod);
 /* /sys/module/<name>/parameters/<param>, one file per parameter declared
