@@ -91,7 +91,9 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         path = build_blob(a.size, d)
     size = os.path.getsize(path)
-    with Kelp("", name="bench_serial", icount=a.icount) as k:
+    # the channel's "received" line is a debug site: on from boot, and on
+    # the console (loglevel=8), where the apply latency is read
+    with Kelp("patchchan.dyndbg=+p loglevel=8", name="bench_serial", icount=a.icount) as k:
         k.wait_prompt()
         walls, guests = [], []
         for _ in range(a.runs):

@@ -76,6 +76,8 @@ struct klp_patch {
 	bool enabled;
 	bool forced;
 	u64 start_ns;		/* when the current transition started */
+	u64 transition_us;	/* the last completed transition's duration
+				 * (Kelp's sysfs transition_us), 0 before */
 };
 
 #define klp_for_each_object_static(patch, obj) \

@@ -184,7 +184,7 @@ def test_atomic_replace_of_three_loaded_blobs(k):
     # the replaced patches' modules unload at once, and quietly
     for gone in ("test_klp_livepatch", "test_klp_callbacks_demo", "test_klp_atomic_replace"):
         klp_ok(k, "unload", gone)
-    saw_exact(k, p1, "module: unloaded test_klp_atomic_replace")
+        assert not listed(k, gone)
     tail = k.log[p1:]
     assert "test_klp_callbacks_demo2: pre_patch_callback: vmlinux" in tail
     assert "test_klp_callbacks_demo2: post_patch_callback: vmlinux" in tail
@@ -241,11 +241,11 @@ def test_syscall_patch_with_user_loopers(k):
 # Log checks follow Linux's check_result: the kernel lines mentioning
 # livepatch or test_klp after a point, timestamps stripped, compared as an
 # exact ordered list with Linux's expected output. Linux's pr_debug lines
-# ("initializing", "completing", "canceling", "reversing") are not printed
-# by Kelp, so they are not in the expected lists; Kelp's own extra lines
-# (the loader's, the channel's, "transition took", and "signaling remaining
-# tasks", which Kelp prints after a few ms rather than Linux's 15 s) are
-# left out.
+# ("initializing", "completing", "canceling", "reversing") are debug sites,
+# off by default in both kernels, and below console_loglevel when on, so
+# they are not in the expected lists (the state test raises the loglevel).
+# Kelp's own lines (the loader's, the channel's) are debug sites too, and
+# the transition time is in sysfs: nothing is filtered out any more.
 
 DEMO = "livepatch_callbacks_demo"
 MOD = "livepatch_callbacks_mod"
@@ -253,8 +253,7 @@ BUSY = "livepatch_callbacks_busymod"
 LIVE = "[MODULE_STATE_LIVE] Normal state"
 COMING = "[MODULE_STATE_COMING] Full formed, running module_init"
 GOING = "[MODULE_STATE_GOING] Going away"
-KELP_ONLY = re.compile(r"^(module|patchchan|workqueue): |livepatch: '[^']*': transition took "
-                       r"|^livepatch: signaling remaining tasks$")
+KELP_ONLY = re.compile(r"^(workqueue): ")
 STAMP = re.compile(r"\[\s*\d+\.\d+\] (.*)$")
 
 
@@ -361,9 +360,9 @@ def test_callbacks_pre_patch_enodev_kernel_keeps_patches(k):
                          "livepatch: pre-patch callback failed for object 'vmlinux'",
                          "livepatch: failed to enable patch '%s'" % DEMO,
                          "livepatch: '%s': unpatching complete" % DEMO])
-    # the cancelled transition's time counts from its start, not from boot
-    m = saw(k, p0, r"livepatch: '%s': transition took (\d+) us" % DEMO)
-    assert int(m.group(1)) < 100000, m.group(0)
+    # (that the cancelled transition's time counts from its start is checked
+    # by the self-test livepatch.callbacks_pre_patch_fails: the patch and
+    # its transition_us are gone)
     assert not listed(k, DEMO)
     assert k.run("ls %s" % LP).split() == ["livepatch_sample/"]
     assert k.run("cat /proc/cmdline") == "this has been live patched"
@@ -536,7 +535,7 @@ def test_shadow_variables_fix1_fix2(k):
     # fix1's exit frees every SV_LEAK still attached (live dummies)
     saw(k, p3, r"livepatch_shadow_fix1: livepatch_fix1_dummy_leak_dtor: dummy @ \S+, prevented leak")
     klp_ok(k, "unload", SHADOW)
-    saw_exact(k, p0, "module: unloaded %s" % SHADOW)
+    assert not listed(k, SHADOW)
     leaked = len(re.findall(r"\] %s: dummy_alloc: dummy @" % SHADOW, k.log[p0:]))
     assert leaked >= 1
     assert heap_objects(k) == heap0 + leaked
@@ -548,6 +547,15 @@ def test_state_take_over_and_incompatible(k):
     restores and frees it) and "incompatible cumulative livepatches"
     (with state2 installed, state version 1 is refused with only the
     "not compatible" line: no "enabling")."""
+    ctl = "/sys/kernel/debug/dynamic_debug/control"
+    k.run('echo "file livepatch/* +p; func klp_try_switch_task -p" > %s' % ctl)
+    try:
+        state_take_over_and_incompatible(k)
+    finally:
+        k.run('echo "file livepatch/* -p" > %s' % ctl)
+
+
+def state_take_over_and_incompatible(k):
     p0 = pos(k)
     klp_ok(k, "load", blob("test_klp_state"))
     wait_complete(k, "test_klp_state")
@@ -558,10 +566,10 @@ def test_state_take_over_and_incompatible(k):
     wait_complete(k, "test_klp_state2")
     klp_ok(k, "unload", "test_klp_state2")
     s1, s2 = "test_klp_state", "test_klp_state2"
-    # Linux's harness turns on livepatch's pr_debug lines; here the
-    # patches themselves do, by raising console_loglevel to 8: from state's
-    # post_patch until state2's pre_unpatch restores it, the debug lines
-    # appear, in Linux's places.
+    # Linux's harness turns on livepatch's pr_debug sites (here: before
+    # the loads, below); the patches themselves raise console_loglevel to 8:
+    # from state's post_patch until state2's pre_unpatch restores it, the
+    # debug lines reach the console, in Linux's places.
     init = "livepatch: '%s': initializing %s transition"
     done = "livepatch: '%s': completing %s transition"
     expect_lines(k, p0,
