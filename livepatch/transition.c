@@ -184,12 +184,47 @@ static int klp_check_and_switch_task(struct task *task, const char **oldname)
 	return ret == -EAGAIN ? -EBUSY : ret;
 }
 
-/* Try to switch one task; true when it is (now) in the target state. */
+/* The retry diagnostics name each task once per transition: at 2 ms a
+ * stalled transition would otherwise fill the log in seconds. Tasks past
+ * the table, and every repeat, are counted for the summary. */
+#define KLP_NAMED_MAX 32
+static int klp_named_pids[KLP_NAMED_MAX];
+static unsigned int klp_nr_named;
+static unsigned int klp_diag_repeats;
+
+/* True the first time this transition asks about task. */
+static bool klp_diag_first(struct task *task)
+{
+	for (unsigned int i = 0; i < klp_nr_named; i++)
+		if (klp_named_pids[i] == task->pid) {
+			klp_diag_repeats++;
+			return false;
+		}
+	if (klp_nr_named == KLP_NAMED_MAX) {
+		klp_diag_repeats++;
+		return false;
+	}
+	klp_named_pids[klp_nr_named++] = task->pid;
+	return true;
+}
+
+/* Try to switch one task; true when it is (now) in the target state.
+ * task == NULL: the summary of the transition that ends, then a clean
+ * slate. It is printed here so that the same site switch
+ * ("func klp_try_switch_task") governs it and the lines it summarises. */
 static bool klp_try_switch_task(struct task *task)
 {
 	const char *old_name = NULL;
 	int ret;
 
+	if (!task) {
+		if (klp_diag_repeats)
+			pr_debug("%s: repeated diagnostics of %u task%s not logged (%u)\n", __func__,
+				 klp_nr_named, klp_nr_named == 1 ? "" : "s", klp_diag_repeats);
+		klp_nr_named = 0;
+		klp_diag_repeats = 0;
+		return true;
+	}
 	if (task->patch_state == klp_target_state)
 		return true;
 	if (task == current) {
@@ -199,14 +234,14 @@ static bool klp_try_switch_task(struct task *task)
 	} else {
 		ret = klp_check_and_switch_task(task, &old_name);
 	}
-	switch (ret) {
-	case 0:
-		break;
-	case -ESRCH: /* exited: it will never run patched code again */
+	if (ret == -ESRCH) { /* exited: it will never run patched code again */
 		clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
 		task->patch_state = klp_target_state;
-		ret = 0;
-		break;
+		return true;
+	}
+	if (!ret || !klp_diag_first(task))
+		return !ret;
+	switch (ret) {
 	case -EBUSY:
 		pr_debug("%s: %s:%d is running\n", __func__, task->comm, task->pid);
 		break;
@@ -308,6 +343,7 @@ void klp_complete_transition(void)
 	WRITE_ONCE(klp_last_transition_us, us);
 	WRITE_ONCE(patch->transition_us, us);
 
+	klp_try_switch_task(NULL);
 	pr_debug("'%s': completing %s transition\n", klp_patch_name(patch),
 		 klp_state_word(klp_target_state));
 
@@ -408,6 +444,7 @@ void klp_reverse_transition(void)
 	struct task *task;
 	unsigned long flags;
 
+	klp_try_switch_task(NULL);
 	pr_debug("'%s': reversing transition from %s\n", klp_patch_name(klp_transition_patch),
 		 klp_target_state == KLP_PATCHED ? "patching to unpatching" : "unpatching to patching");
 

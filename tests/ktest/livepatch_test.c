@@ -512,6 +512,39 @@ KTEST(livepatch, busy_target_reverse)
 	KEXPECT_EQ(module_unload("test_klp_callbacks_busy", NULL, 0), 0);
 }
 
+static int log_count(u64 seq, const char *needle)
+{
+	int n = log_collect(seq, false), c = 0;
+	for (int i = 0; i < n; i++)
+		c += strstr(lines[i], needle) != NULL;
+	return c;
+}
+
+/* A stalled transition names each blocking task once, not on every 2 ms
+ * retry (regression: the retry diagnostics filled the 1,024-entry log in
+ * about 2 s, wiping "enabling patch" and the boot lines); a summary line
+ * counts the rest when the transition ends. */
+KTEST(livepatch, stall_diagnostics_once_per_task)
+{
+	KEXPECT_GT(ddebug_exec_queries("func klp_try_switch_task +p"), 0);
+	test_klp_callbacks_busy_block = true;
+	KASSERT_EQ(module_builtin_load("test_klp_callbacks_busy"), 0);
+	u64 seq = log_next_seq();
+	KASSERT_EQ(module_builtin_load("test_klp_callbacks_demo"), 0);
+	msleep(300); /* some 150 retries */
+	KEXPECT_EQ(read_int(LP "test_klp_callbacks_demo/transition"), 1);
+	KEXPECT_EQ(log_count(seq, "is sleeping on function busymod_work_func"), 1);
+	KEXPECT_TRUE(log_contains(seq, "livepatch: enabling patch 'test_klp_callbacks_demo'"));
+	test_klp_callbacks_busy_block = false;
+	KEXPECT_TRUE(klp_wait_transition(5000));
+	KEXPECT_TRUE(log_contains(seq, "repeated diagnostics of 1 task not logged"));
+	KEXPECT_EQ(log_count(seq, "is sleeping on function busymod_work_func"), 1);
+	KEXPECT_GT(ddebug_exec_queries("func klp_try_switch_task -p"), 0);
+	disable_lp(t, "test_klp_callbacks_demo");
+	KEXPECT_EQ(module_unload("test_klp_callbacks_demo", NULL, 0), 0);
+	KEXPECT_EQ(module_unload("test_klp_callbacks_busy", NULL, 0), 0);
+}
+
 KTEST(livepatch, force)
 {
 	test_klp_callbacks_busy_block = true;
