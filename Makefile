@@ -178,9 +178,10 @@ $(LINUX_STAMP):
 	@tools/deps.sh linux
 	@mkdir -p build
 	$(call say,UNTAR,$(LINUX_DIR))
-	$(Q)tar -xJf $(LINUX_TAR) -C build --wildcards $(foreach d,$(LINUX_PATHS),'linux-source-6.1/$(d)/*')
+	$(Q)tar -xmJf $(LINUX_TAR) -C build --wildcards $(foreach d,$(LINUX_PATHS),'linux-source-6.1/$(d)/*')
 	$(Q)touch $@
-# The sources appear with the stamp.
+# The sources appear with the stamp (tar -m: dated now, so the blobs that
+# were built from other sources before are rebuilt).
 $(LINUX_DIR)/%.c: $(LINUX_STAMP)
 	@test -f $@
 LINUX_SAMPLES := livepatch-sample livepatch-shadow-mod livepatch-shadow-fix1 livepatch-shadow-fix2 \

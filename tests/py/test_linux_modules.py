@@ -120,7 +120,8 @@ def test_linux_shadow_vars_log_matches_linux(built):
         assert k.klpctl("unload", mod).returncode == 0
         k.run("echo sync")  # the console has printed everything before this
         # the console, not `klpctl dmesg`, whose answer holds only the newest lines
-        got = [re.sub(r"^\[[ \d.]+\] ", "", l) for l in k.log.splitlines()]
+        # (a line may follow the prompt: "kelp# [    1.23] ...")
+        got = [re.sub(r"^.*?\[[ \d.]+\] ", "", l) for l in k.log.splitlines()]
         got = [l for l in got if l.startswith(mod + ":")]
         assert got == want
     finally:

@@ -1,15 +1,17 @@
 """Live patches end to end over the real serial path (issue 6, "Tests"):
-signed blobs built by `make VARIANT=test testblobs` from samples/livepatch-sample.c and
-the blob ports of Linux's selftest modules (tests/modules/test_klp_*.c),
+signed blobs built by `make VARIANT=test testblobs` from Linux 6.1's own
+samples/livepatch/*.c and lib/livepatch/test_klp_*.c, unchanged (extracted
+into build/linux-source-6.1/), and Kelp's tests/modules/test_klp_syscall.c,
 sent with build/klpctl through QEMU's COM2 socket; the effect is read back
 from the console (/proc, /sys/kernel/livepatch, lsmod, rmmod) as Linux's
 tools/testing/selftests/livepatch scripts do."""
+import os
 import re
 import time
 
 import pytest
 
-from kelp import Kelp, blob_file
+from kelp import ROOT, Kelp, blob_file
 
 LP = "/sys/kernel/livepatch"
 CMDLINE = "kelp.e2e=1"
@@ -505,14 +507,15 @@ def test_shadow_variables_fix1_fix2(k):
     fix2 then fix1 unload. Exactly the buffers the unpatched dummy_alloc
     leaked stay allocated."""
     SHADOW = "livepatch_shadow_mod"
+    # (Linux's livepatch-shadow-mod.c has no pr_fmt: its lines carry no prefix)
     # the shared worker exists before the heap baseline
     klp_ok(k, "load", blob("livepatch-callbacks-busymod"), "sleep_secs=0")
     klp_ok(k, "unload", BUSY)
     heap0 = heap_objects(k)
     p0 = pos(k)
     klp_ok(k, "load", blob("livepatch-shadow-mod"))
-    saw_exact(k, p0, "%s: cleanup_work_func: jiffies = " % SHADOW)
-    saw(k, p0, r"%s: dummy_alloc: dummy @ \S+, expires @ [0-9a-f]+\n" % SHADOW)
+    saw(k, p0, r"\] cleanup_work_func: jiffies = ")
+    saw(k, p0, r"\] dummy_alloc: dummy @ \S+, expires @ [0-9a-f]+\n")
     klp_ok(k, "load", blob("livepatch-shadow-fix1"))
     wait_complete(k, "livepatch_shadow_fix1")
     p1 = pos(k)
@@ -536,68 +539,77 @@ def test_shadow_variables_fix1_fix2(k):
     saw(k, p3, r"livepatch_shadow_fix1: livepatch_fix1_dummy_leak_dtor: dummy @ \S+, prevented leak")
     klp_ok(k, "unload", SHADOW)
     assert not listed(k, SHADOW)
-    leaked = len(re.findall(r"\] %s: dummy_alloc: dummy @" % SHADOW, k.log[p0:]))
+    leaked = len(re.findall(r"\] dummy_alloc: dummy @", k.log[p0:]))
     assert leaked >= 1
     assert heap_objects(k) == heap0 + leaked
 
 
-def test_state_take_over_and_incompatible(k):
-    """test-state.sh: "taking over system state modification" (state, then
-    state2 takes over its saved console_loglevel; disabling state2
-    restores and frees it) and "incompatible cumulative livepatches"
-    (with state2 installed, state version 1 is refused with only the
-    "not compatible" line: no "enabling")."""
-    ctl = "/sys/kernel/debug/dynamic_debug/control"
-    k.run('echo "file livepatch/* +p; func klp_try_switch_task -p" > %s' % ctl)
+LINUX_SELFTESTS = os.path.join(ROOT, "build", "linux-source-6.1", "tools", "testing", "selftests",
+                               "livepatch")
+DYNDBG = "/sys/kernel/debug/dynamic_debug/control"
+
+
+def linux_cases(script):
+    """(name, actions, expected lines) of each start_test in one of Linux's
+    selftest scripts: actions are its (function, module) calls, expected
+    its check_result text with the variables filled in and the harness's
+    own lines ("% command", "modprobe: ERROR ...", which it writes to
+    /dev/kmsg) left out."""
+    with open(os.path.join(LINUX_SELFTESTS, script)) as f:
+        text = f.read()
+    var = dict(re.findall(r"(?m)^(MOD_\w+)=(\S+)$", text))
+    cases = []
+    for m in re.finditer(r'start_test "([^"]+)"\n(.*?)check_result "(.*?)"\n', text, re.S):
+        acts = re.findall(r"(?m)^(\w+) \$(MOD_\w+)$", m.group(2))
+        want = m.group(3)
+        for k, v in sorted(var.items(), key=lambda kv: -len(kv[0])):
+            want = want.replace("$" + k, v)
+        cases.append((m.group(1), [(a, var[v]) for a, v in acts],
+                      [l for l in want.split("\n") if not l.startswith(("% ", "modprobe: "))]))
+    return cases
+
+
+def linux_check_result(k):
+    """Linux's check_result on Kelp's log: the lines since `dmesg -c` that
+    mention livepatch: or test_klp, timestamps stripped."""
+    out = []
+    for line in k.run("dmesg").split("\n"):
+        m = STAMP.search(line)
+        if m and ("livepatch:" in m.group(1) or "test_klp" in m.group(1)):
+            out.append(m.group(1).rstrip())
+    return out
+
+
+def run_linux_case(k, actions):
+    for act, mod in actions:
+        if act == "load_lp":
+            klp_ok(k, "load", blob(mod))
+            wait_complete(k, mod)
+        elif act == "load_failing_mod":
+            r = k.klpctl("load", blob(mod))
+            assert r.returncode == 1, r.stdout
+        elif act == "disable_lp":
+            klp_ok(k, "disable", mod)
+            wait_complete(k, mod)
+        elif act == "unload_lp":
+            klp_ok(k, "unload", mod)
+        else:
+            pytest.fail("no mapping for %s" % act)
+
+
+@pytest.mark.skipif(not os.path.isdir(LINUX_SELFTESTS), reason="Linux's sources not extracted")
+def test_linux_test_state_sh(k):
+    """Every case of Linux 6.1's test-state.sh, its modules built unchanged
+    from Linux's lib/livepatch/, judged as its check_result does: Linux's
+    harness turns on livepatch's debug sites the same way (setup_config)."""
+    cases = linux_cases("test-state.sh")
+    assert len(cases) == 4, [c[0] for c in cases]
+    k.run('echo "file livepatch/* +p; func klp_try_switch_task -p" > %s' % DYNDBG)
     try:
-        state_take_over_and_incompatible(k)
+        for name, actions, want in cases:
+            k.run("dmesg -c")
+            run_linux_case(k, actions)
+            assert linux_check_result(k) == want, name
+            assert k.run("ls %s" % LP) == "", name
     finally:
-        k.run('echo "file livepatch/* -p" > %s' % ctl)
-
-
-def state_take_over_and_incompatible(k):
-    p0 = pos(k)
-    klp_ok(k, "load", blob("test_klp_state"))
-    wait_complete(k, "test_klp_state")
-    klp_ok(k, "load", blob("test_klp_state2"))
-    wait_complete(k, "test_klp_state2")
-    klp_ok(k, "unload", "test_klp_state")
-    klp_ok(k, "disable", "test_klp_state2")
-    wait_complete(k, "test_klp_state2")
-    klp_ok(k, "unload", "test_klp_state2")
-    s1, s2 = "test_klp_state", "test_klp_state2"
-    # Linux's harness turns on livepatch's pr_debug sites (here: before
-    # the loads, below); the patches themselves raise console_loglevel to 8:
-    # from state's post_patch until state2's pre_unpatch restores it, the
-    # debug lines reach the console, in Linux's places.
-    init = "livepatch: '%s': initializing %s transition"
-    done = "livepatch: '%s': completing %s transition"
-    expect_lines(k, p0,
-                 enable_lines(s1, ["%s: pre_patch_callback: vmlinux" % s1,
-                                   "%s: allocate_loglevel_state: allocating space to store "
-                                   "console_loglevel" % s1],
-                              ["%s: post_patch_callback: vmlinux" % s1,
-                               "%s: fix_console_loglevel: fixing console_loglevel" % s1]) +
-                 ["livepatch: enabling patch '%s'" % s2, init % (s2, "patching"),
-                  "%s: pre_patch_callback: vmlinux" % s2,
-                  "%s: allocate_loglevel_state: taking over the console_loglevel change" % s2,
-                  "livepatch: '%s': starting patching transition" % s2, done % (s2, "patching"),
-                  "%s: post_patch_callback: vmlinux" % s2,
-                  "%s: fix_console_loglevel: taking over the console_loglevel change" % s2,
-                  "livepatch: '%s': patching complete" % s2,
-                  init % (s2, "unpatching")] +
-                 disable_lines(s2, ["%s: pre_unpatch_callback: vmlinux" % s2,
-                                    "%s: restore_console_loglevel: restoring console_loglevel" % s2],
-                               ["%s: post_unpatch_callback: vmlinux" % s2,
-                                "%s: free_loglevel_state: freeing space for the stored "
-                                "console_loglevel" % s2]))
-
-    klp_ok(k, "load", blob("test_klp_state2"))
-    wait_complete(k, "test_klp_state2")
-    p1 = pos(k)
-    r = k.klpctl("load", blob("test_klp_state"))
-    assert r.returncode == 1 and "Invalid argument" in r.stderr, r.stderr
-    expect_lines(k, p1, ["livepatch: Livepatch patch (test_klp_state) is not compatible with the "
-                         "already installed livepatches."])
-    assert k.run("ls %s" % LP).split() == ["test_klp_state2/"]
-    disable_unload(k, "test_klp_state2")
+        k.run('echo "file livepatch/* -p" > %s' % DYNDBG)
