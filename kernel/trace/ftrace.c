@@ -58,6 +58,10 @@ static struct ftrace_rec *recs;
 static size_t nr_recs;
 static struct ftrace_ops *ftrace_ops_list;
 static spinlock_t ftrace_lock = SPINLOCK_INIT;
+/* kernel.ftrace_enabled (Linux's sysctl): off, every site is a NOP while
+ * the ops stay registered; ops that must stay on (PERMANENT: livepatch)
+ * cannot register, and their presence keeps it from being turned off. */
+static bool ftrace_enabled = true;
 
 static const u8 site_nop[MCOUNT_INSN_SIZE] = ARCH_FTRACE_NOP;
 
@@ -224,6 +228,8 @@ static int ftrace_apply(void)
 	}
 	if (conflict)
 		return -EBUSY;
+	if (!ftrace_enabled)
+		memset(st, 0, nr_recs * sizeof(*st));
 
 	size_t n = 0;
 	struct text_poke_loc *locs = apply_locs;
@@ -290,7 +296,8 @@ int register_ftrace_function(struct ftrace_ops *ops)
 	if (!ops || !ops->func || !recs)
 		return -EINVAL;
 	spin_lock(&ftrace_lock);
-	if (ops->flags & FTRACE_OPS_FL_ENABLED) {
+	if ((ops->flags & FTRACE_OPS_FL_ENABLED) ||
+	    (!ftrace_enabled && (ops->flags & FTRACE_OPS_FL_PERMANENT))) {
 		spin_unlock(&ftrace_lock);
 		return -EBUSY;
 	}
@@ -305,6 +312,29 @@ int register_ftrace_function(struct ftrace_ops *ops)
 		if (err != -EBUSY && err != -ENOMEM)
 			ftrace_apply(); /* put back whatever part of the batch happened */
 		tramp_free(ops);
+	}
+	spin_unlock(&ftrace_lock);
+	return err;
+}
+
+bool ftrace_is_enabled(void)
+{
+	return READ_ONCE(ftrace_enabled);
+}
+
+int ftrace_set_enabled(bool on)
+{
+	int err = 0;
+	spin_lock(&ftrace_lock);
+	if (!on)
+		for (struct ftrace_ops *o = ftrace_ops_list; o; o = o->next)
+			if (o->flags & FTRACE_OPS_FL_PERMANENT)
+				err = -EBUSY;
+	if (!err && on != ftrace_enabled) {
+		ftrace_enabled = on;
+		err = ftrace_apply();
+		if (err) /* the sites stay as they were: so does the setting */
+			ftrace_enabled = !on;
 	}
 	spin_unlock(&ftrace_lock);
 	return err;

@@ -613,3 +613,66 @@ def test_linux_test_state_sh(k):
             assert k.run("ls %s" % LP) == "", name
     finally:
         k.run('echo "file livepatch/* -p" > %s' % DYNDBG)
+
+
+FTRACE_ENABLED = "/proc/sys/kernel/ftrace_enabled"
+
+
+@pytest.mark.skipif(not os.path.isdir(LINUX_SELFTESTS), reason="Linux's sources not extracted")
+def test_linux_test_ftrace_sh(k):
+    """Linux 6.1's test-ftrace.sh, step by step: with kernel.ftrace_enabled
+    off a livepatch cannot register its ftrace handler (EBUSY); back on, it
+    patches; while it is enabled, ftrace_enabled cannot be turned off. The
+    log is judged against the script's check_result, minus the lines the
+    harness itself writes to /dev/kmsg ("livepatch: kernel.ftrace_enabled =
+    N", "livepatch: sysctl: ...")."""
+    (name, _, want), = linux_cases("test-ftrace.sh")
+    want = [l for l in want if not l.startswith(("livepatch: kernel.ftrace_enabled",
+                                                  "livepatch: sysctl:"))]
+    mod = "test_klp_livepatch"
+    k.run('echo "file livepatch/* +p; func klp_try_switch_task -p" > %s' % DYNDBG)
+    try:
+        k.run("dmesg -c")
+        assert k.run("cat %s" % FTRACE_ENABLED) == "1"
+        assert k.run("echo 0 > %s" % FTRACE_ENABLED) == ""
+        assert k.run("cat %s" % FTRACE_ENABLED) == "0"
+        r = k.klpctl("load", blob(mod))
+        assert r.returncode == 1 and "Device or resource busy" in r.stderr, r.stderr
+        assert k.run("echo 1 > %s" % FTRACE_ENABLED) == ""
+        klp_ok(k, "load", blob(mod))
+        wait_complete(k, mod)
+        assert k.run("cat /proc/cmdline") == "%s: this has been live patched" % mod
+        assert "Device or resource busy" in k.run("echo 0 > %s" % FTRACE_ENABLED)
+        assert k.run("cat %s" % FTRACE_ENABLED) == "1"
+        assert k.run("cat /proc/cmdline") == "%s: this has been live patched" % mod
+        klp_ok(k, "disable", mod)
+        wait_complete(k, mod)
+        klp_ok(k, "unload", mod)
+        assert linux_check_result(k) == want, name
+    finally:
+        k.run("echo 1 > %s" % FTRACE_ENABLED)
+        k.run('echo "file livepatch/* -p" > %s' % DYNDBG)
+
+
+def test_ftrace_enabled_off_silences_the_function_tracer(k):
+    """Off, every site is a NOP (the tracer's ops stay registered); back on,
+    tracing resumes."""
+    t = "/sys/kernel/tracing"
+    k.run("echo cmdline_proc_show > %s/set_ftrace_filter" % t)
+    k.run("echo function > %s/current_tracer" % t)
+    try:
+        k.run('echo "" > %s/trace' % t)
+        k.run("cat /proc/cmdline")
+        assert "cmdline_proc_show" in k.run("cat %s/trace" % t)
+        assert k.run("echo 0 > %s" % FTRACE_ENABLED) == ""
+        k.run('echo "" > %s/trace' % t)
+        k.run("cat /proc/cmdline")
+        assert "cmdline_proc_show" not in k.run("cat %s/trace" % t)
+        assert k.run("cat %s/enabled_functions" % t) == ""
+        assert k.run("echo 1 > %s" % FTRACE_ENABLED) == ""
+        k.run("cat /proc/cmdline")
+        assert "cmdline_proc_show" in k.run("cat %s/trace" % t)
+    finally:
+        k.run("echo 1 > %s" % FTRACE_ENABLED)
+        k.run("echo nop > %s/current_tracer" % t)
+        k.run('echo "" > %s/set_ftrace_filter' % t)
