@@ -1,5 +1,5 @@
-/* <linux/kthread.h>: kernel threads (kthread_create, kthread_run,
- * <kelp/sched.h>); stopping a thread from outside (kthread_stop) is not
- * provided. */
+/* <linux/kthread.h>: Kelp's kernel threads with Linux's names:
+ * kthread_create, kthread_run, kthread_stop, kthread_should_stop
+ * (<kelp/sched.h>). */
 #pragma once
 #include <kelp/sched.h>
