@@ -54,7 +54,7 @@ static void ddebug_modname(const struct ddebug *d, char *out, size_t size)
 struct ddebug_query {
 	const char *func, *file, *module, *format;
 	unsigned int first_line, last_line; /* 0: any */
-	char op;			    /* + - = */
+	char op; /* + - = */
 	unsigned int flags;
 };
 
@@ -297,8 +297,8 @@ static int ddebug_init(void)
 {
 	ddebug_boot_params();
 	struct pfs_node *d = pfs_mkdir_p("/sys/kernel/debug/dynamic_debug");
-	if (!d || !pfs_create_file(d, "control", 0644, ddebug_control_show, ddebug_control_store,
-				   NULL))
+	if (!d ||
+	    !pfs_create_file(d, "control", 0644, ddebug_control_show, ddebug_control_store, NULL))
 		return -ENOMEM;
 	return 0;
 }
