@@ -58,16 +58,39 @@ struct ddebug_query {
 	unsigned int flags;
 };
 
+/* Kelp's directories whose Linux counterparts sit elsewhere: a "file"
+ * glob also matches the site's path as Linux would name it, so Linux's own
+ * queries (its selftest harness matches "kernel/livepatch/" and a glob)
+ * find the same code. */
+static const struct {
+	const char *kelp, *linux_dir;
+} ddebug_linux_dirs[] = {
+	{ "livepatch/", "kernel/livepatch/" },
+};
+
+static bool ddebug_file_matches(const char *glob, const char *filename)
+{
+	const char *slash = strrchr(filename, '/');
+	if (glob_match(glob, filename) || glob_match(glob, slash ? slash + 1 : filename))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(ddebug_linux_dirs); i++) {
+		size_t n = strlen(ddebug_linux_dirs[i].kelp);
+		char path[128];
+		if (strncmp(filename, ddebug_linux_dirs[i].kelp, n))
+			continue;
+		snprintf(path, sizeof(path), "%s%s", ddebug_linux_dirs[i].linux_dir, filename + n);
+		if (glob_match(glob, path))
+			return true;
+	}
+	return false;
+}
+
 static bool ddebug_matches(const struct ddebug *d, const struct ddebug_query *q)
 {
 	if (q->func && !glob_match(q->func, d->function))
 		return false;
-	if (q->file) {
-		const char *slash = strrchr(d->filename, '/');
-		const char *base = slash ? slash + 1 : d->filename;
-		if (!glob_match(q->file, d->filename) && !glob_match(q->file, base))
-			return false;
-	}
+	if (q->file && !ddebug_file_matches(q->file, d->filename))
+		return false;
 	if (q->module) {
 		char mod[64];
 		ddebug_modname(d, mod, sizeof(mod));

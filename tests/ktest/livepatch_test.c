@@ -79,7 +79,7 @@ static bool log_contains(u64 seq, const char *needle)
  * expected sequences below are Linux's, so they hold those lines. */
 static void lp_debug_like_linux(struct ktest *t)
 {
-	KEXPECT_GT(ddebug_exec_queries("file livepatch/* +p; func klp_try_switch_task -p"), 0);
+	KEXPECT_GT(ddebug_exec_queries("file kernel/livepatch/* +p; func klp_try_switch_task -p"), 0);
 }
 
 static bool read_file(const char *path, char *out, size_t size)

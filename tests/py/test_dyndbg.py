@@ -106,6 +106,21 @@ def test_func_file_module_queries(k):
     assert "patchchan: received" not in k.run("dmesg")[n - 200:]
 
 
+def test_linux_harness_query(k):
+    """Linux's selftest harness (functions.sh, set_dynamic_debug) writes
+    these two lines; Kelp's livepatch/ answers to Linux's kernel/livepatch/
+    path, so they switch on the same lines as in Linux."""
+    k.run("echo \"file kernel/livepatch/* +p\" > %s" % CONTROL)
+    ctl(k, "func klp_try_switch_task -p")
+    try:
+        assert flags_of(k, "initializing %s transition") == ["p"]
+        assert set(flags_of(k, "is sleeping on function")) == {"_"}
+        assert flags_of(k, "received %s") == ["_"]
+    finally:
+        ctl(k, "file kernel/livepatch/* -p")
+    assert set(sites(k).values()) == {"_"}
+
+
 def test_bad_queries_refused(k):
     for q in ("frobnicate x +p", "func", "func x p", "func x +z", "line abc +p"):
         out = ctl(k, q)

@@ -604,7 +604,7 @@ def test_linux_test_state_sh(k):
     harness turns on livepatch's debug sites the same way (setup_config)."""
     cases = linux_cases("test-state.sh")
     assert len(cases) == 4, [c[0] for c in cases]
-    k.run('echo "file livepatch/* +p; func klp_try_switch_task -p" > %s' % DYNDBG)
+    k.run('echo "file kernel/livepatch/* +p; func klp_try_switch_task -p" > %s' % DYNDBG)
     try:
         for name, actions, want in cases:
             k.run("dmesg -c")
@@ -612,7 +612,7 @@ def test_linux_test_state_sh(k):
             assert linux_check_result(k) == want, name
             assert k.run("ls %s" % LP) == "", name
     finally:
-        k.run('echo "file livepatch/* -p" > %s' % DYNDBG)
+        k.run('echo "file kernel/livepatch/* -p" > %s' % DYNDBG)
 
 
 FTRACE_ENABLED = "/proc/sys/kernel/ftrace_enabled"
@@ -630,7 +630,7 @@ def test_linux_test_ftrace_sh(k):
     want = [l for l in want if not l.startswith(("livepatch: kernel.ftrace_enabled",
                                                   "livepatch: sysctl:"))]
     mod = "test_klp_livepatch"
-    k.run('echo "file livepatch/* +p; func klp_try_switch_task -p" > %s' % DYNDBG)
+    k.run('echo "file kernel/livepatch/* +p; func klp_try_switch_task -p" > %s' % DYNDBG)
     try:
         k.run("dmesg -c")
         assert k.run("cat %s" % FTRACE_ENABLED) == "1"
@@ -651,7 +651,7 @@ def test_linux_test_ftrace_sh(k):
         assert linux_check_result(k) == want, name
     finally:
         k.run("echo 1 > %s" % FTRACE_ENABLED)
-        k.run('echo "file livepatch/* -p" > %s' % DYNDBG)
+        k.run('echo "file kernel/livepatch/* -p" > %s' % DYNDBG)
 
 
 def test_ftrace_enabled_off_silences_the_function_tracer(k):
