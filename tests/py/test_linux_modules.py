@@ -126,3 +126,38 @@ def test_linux_shadow_vars_log_matches_linux(built):
         assert got == want
     finally:
         k.close()
+
+
+def test_module_param_named_uses_its_name(tmp_path):
+    """module_param_named(name, var, ...): the parameter is called name (at
+    load and in /sys/module), the variable var is what it sets."""
+    src = tmp_path / "param_named.c"
+    src.write_text(r'''#include <linux/module.h>
+static int hidden_var = 1;
+module_param_named(value, hidden_var, int, 0644);
+static int param_named_init(void)
+{
+	pr_info("param_named: value is %d\n", hidden_var);
+	return 0;
+}
+static void param_named_exit(void) { }
+module_init(param_named_init);
+module_exit(param_named_exit);
+MODULE_LICENSE("GPL");
+''')
+    r = make("module", "P=%s" % src)
+    assert r.returncode == 0, r.stdout[-3000:]
+    k = Kelp("", name="linux_modules_param_named")
+    k.boot()
+    k.wait_prompt()
+    try:
+        r = k.klpctl("load", os.path.join(BUILD, "patches", "param_named.klp"), "value=7")
+        assert r.returncode == 0, r.stderr
+        k.expect_exact("param_named: value is 7")
+        k.run("echo sync")  # the kernel line came after the prompt: resynchronise
+        prm = "/sys/module/param_named/parameters"
+        assert k.run("ls %s" % prm).split() == ["value"]
+        assert k.run("cat %s/value" % prm) == "7"
+        k.klpctl("unload", "param_named", check=True)
+    finally:
+        k.close()
