@@ -161,3 +161,39 @@ MODULE_LICENSE("GPL");
         k.klpctl("unload", "param_named", check=True)
     finally:
         k.close()
+
+
+def test_kstrto_conversions_from_linux_headers(tmp_path):
+    """<linux/kernel.h>'s kstrtol/kstrtoul/kstrtouint with Linux's results:
+    a trailing newline is accepted, junk is -EINVAL, too big is -ERANGE."""
+    src = tmp_path / "kstrto_mod.c"
+    src.write_text(r'''#include <linux/module.h>
+#include <linux/kernel.h>
+static int kstrto_mod_init(void)
+{
+	long l = 0;
+	unsigned long ul = 0;
+	unsigned int u = 0;
+	int a = kstrtol("-5", 10, &l), b = kstrtoul("12\n", 0, &ul);
+	int c = kstrtouint("4294967296", 10, &u), d = kstrtouint("abc", 10, &u);
+	int e = kstrtouint("0x10", 0, &u);
+	pr_info("kstrto_mod: %d %ld %d %lu %d %d %d %u\n", a, l, b, ul, c, d, e, u);
+	return 0;
+}
+static void kstrto_mod_exit(void) { }
+module_init(kstrto_mod_init);
+module_exit(kstrto_mod_exit);
+MODULE_LICENSE("GPL");
+''')
+    r = make("module", "P=%s" % src)
+    assert r.returncode == 0, r.stdout[-3000:]
+    k = Kelp("", name="linux_modules_kstrto")
+    k.boot()
+    k.wait_prompt()
+    try:
+        r = k.klpctl("load", os.path.join(BUILD, "patches", "kstrto_mod.klp"))
+        assert r.returncode == 0, r.stderr
+        k.expect_exact("kstrto_mod: 0 -5 0 12 -34 -22 0 16")
+        k.klpctl("unload", "kstrto_mod", check=True)
+    finally:
+        k.close()
