@@ -172,7 +172,8 @@ $(BUILD)/klpctl: $(KLPCTL_SRCS) drivers/patchchan/proto.h include/kelp/crypto/cr
 # Patches and modules (docs/BLOB-FORMAT.md): `make patch P=path/to/foo.c`
 # builds any source, inside the repository or not, into build/patches/foo.klp
 # against this kernel's build ID and signs it; `make module P=...` the same
-# for a plain module. The author's headers are include/linux-compat first.
+# for a plain module. The author's headers are include/linux/ (Linux's
+# names); -nostdinc keeps the host's /usr/include out (tools/mkpatch.sh).
 # Linux builds module sources without -Wunused-parameter (seq_file show
 # callbacks ignore v): samples port by changing includes only.
 PATCH_CFLAGS := $(filter-out -MMD -MP -I% $(CONFIG_DEFS),$(KCFLAGS)) $(FTRACE_FLAGS) -Wno-unused-parameter
@@ -203,6 +204,39 @@ livepatch: $(SIGN_KEY)
 klp-history: $(SIGN_KEY)
 	$(Q)$(PY) tools/klp-history $(KLP_HISTORY_ARGS)
 
+# Linux 6.1's livepatch samples and selftest modules, unchanged, from Debian's
+# linux-source-6.1 (tools/deps.sh linux): extracted into build/, never into
+# the tree. `make linux-modules` builds every one of them as a blob for this
+# kernel (build/linux-modules/*.klp, or build/test/...); the test blobs take
+# the ones Kelp's tests load from there too (samples/Kbuild, tests/modules/Kbuild).
+LINUX_TAR   := /usr/src/linux-source-6.1.tar.xz
+LINUX_DIR   := build/linux-source-6.1
+LINUX_STAMP := $(LINUX_DIR)/.extracted
+LINUX_PATHS := samples/livepatch lib/livepatch tools/testing/selftests/livepatch
+$(LINUX_STAMP):
+	@tools/deps.sh linux
+	@mkdir -p build
+	$(call say,UNTAR,$(LINUX_DIR))
+	$(Q)tar -xmJf $(LINUX_TAR) -C build --wildcards $(foreach d,$(LINUX_PATHS),'linux-source-6.1/$(d)/*')
+	$(Q)touch $@
+# The sources appear with the stamp (tar -m: dated now, so the blobs that
+# were built from other sources before are rebuilt).
+$(LINUX_DIR)/%.c: $(LINUX_STAMP)
+	@test -f $@
+LINUX_SAMPLES := livepatch-sample livepatch-shadow-mod livepatch-shadow-fix1 livepatch-shadow-fix2 \
+                 livepatch-callbacks-demo livepatch-callbacks-mod livepatch-callbacks-busymod
+LINUX_TESTMODS := test_klp_atomic_replace test_klp_callbacks_busy test_klp_callbacks_demo \
+                  test_klp_callbacks_demo2 test_klp_callbacks_mod test_klp_livepatch \
+                  test_klp_shadow_vars test_klp_state test_klp_state2 test_klp_state3
+$(foreach b,$(LINUX_SAMPLES),$(eval lx_$(b)-src := $(LINUX_DIR)/samples/livepatch/$(b).c))
+$(foreach b,$(LINUX_TESTMODS),$(eval lx_$(b)-src := $(LINUX_DIR)/lib/livepatch/$(b).c))
+# test_klp_state3.c includes test_klp_state2.c
+lx_test_klp_state3-deps := $(LINUX_DIR)/lib/livepatch/test_klp_state2.c
+LXB := $(BUILD)/linux-modules
+LINUX_BLOBS := $(addprefix $(LXB)/,$(addsuffix .klp,$(LINUX_SAMPLES) $(LINUX_TESTMODS)))
+.PHONY: linux-modules
+linux-modules: $(LINUX_BLOBS)
+
 # Test blobs (tests/modules/Kbuild, samples/Kbuild): one rule for all of
 # them. ktest-y are embedded in the test kernel (suite "module") with a fixed
 # build ID, since a blob inside the kernel cannot carry the ID of the image
@@ -214,7 +248,7 @@ ktest-y :=
 blob-y :=
 include tests/modules/Kbuild samples/Kbuild
 BLOB_DEPS := $(SIGN_KEY) tools/mkpatch.sh tools/klp-fixup.py tools/klp-sign \
-             include/linux-compat/module.h include/kelp/module.h include/kelp/livepatch.h
+             $(wildcard include/linux/*.h) include/kelp/module.h include/kelp/livepatch.h
 $(KTB)/build_id.bin:
 	@mkdir -p $(dir $@)
 	$(Q)printf 'kelp-ktest-build-id!' > $@
@@ -231,6 +265,12 @@ $(1)/$(2).klp: $$($(2)-src) $$($(2)-deps) $(4) $$(BLOB_DEPS) $$(if $$(findstring
 endef
 $(foreach b,$(ktest-y),$(eval $(call blob_rule,$(KTB),$(b),--build-id-file $(KTB)/build_id.bin,$(KTB)/build_id.bin)))
 $(foreach b,$(blob-y),$(eval $(call blob_rule,$(TB),$(b),--kernel $(BUILD)/kernel.elf,$(BUILD)/kernel.elf)))
+define linux_module_rule
+$(LXB)/$(1).klp: $$(lx_$(1)-src) $$(lx_$(1)-deps) $(BUILD)/kernel.elf $$(BLOB_DEPS)
+	$$(call say,KLP,$$@)
+	$$(Q)KCFLAGS="$$(PATCH_CFLAGS)" tools/mkpatch.sh $$< $(LXB) --kernel $(BUILD)/kernel.elf >/dev/null
+endef
+$(foreach b,$(LINUX_SAMPLES) $(LINUX_TESTMODS),$(eval $(call linux_module_rule,$(b))))
 KTEST_BLOBS := $(addprefix $(KTB)/,$(addsuffix .klp,$(ktest-y)))
 TEST_BLOBS  := $(addprefix $(TB)/,$(addsuffix .klp,$(blob-y)))
 # tests/ktest/ktest_blobs.asm embeds them: incbin finds them on nasm's include path.

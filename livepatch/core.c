@@ -167,6 +167,14 @@ static int replace_show(struct seq_file *m, void *data)
 	return 0;
 }
 
+/* Kelp's extension: how long the patch's last completed transition took. */
+static int transition_us_show(struct seq_file *m, void *data)
+{
+	struct klp_patch *patch = data;
+	seq_printf(m, "%llu\n", (unsigned long long)READ_ONCE(patch->transition_us));
+	return 0;
+}
+
 static int stack_order_show(struct seq_file *m, void *data)
 {
 	struct klp_patch *patch, *this = data;
@@ -219,7 +227,8 @@ static int klp_sysfs_patch(struct klp_patch *patch)
 	    !pfs_create_file(d, "transition", 0444, transition_show, NULL, patch) ||
 	    !pfs_create_file(d, "force", 0200, NULL, force_store, patch) ||
 	    !pfs_create_file(d, "replace", 0444, replace_show, NULL, patch) ||
-	    !pfs_create_file(d, "stack_order", 0444, stack_order_show, NULL, patch))
+	    !pfs_create_file(d, "stack_order", 0444, stack_order_show, NULL, patch) ||
+	    !pfs_create_file(d, "transition_us", 0444, transition_us_show, NULL, patch))
 		return -ENOMEM;
 	return 0;
 }

@@ -7,8 +7,10 @@
  * Unlike Linux, which retries stragglers once a second, Kelp retries when
  * something happens (a pending task switched itself: it went to sleep, hit
  * cond_resched, returned to user mode, or the idle loop ran) and on a
- * short timer, from a dedicated worker thread; after a few rounds it wakes
- * interruptible sleepers so they pass a switch point. */
+ * short timer, from a dedicated worker thread. Signalling keeps Linux's
+ * rule in time: interruptible sleepers are woken (and "signaling remaining
+ * tasks" logged) after SIGNALS_TIMEOUT seconds of timer retries, then
+ * again every SIGNALS_TIMEOUT seconds. */
 #define pr_fmt(fmt) "livepatch: " fmt
 #include "core.h"
 #include <kelp/sched.h>
@@ -24,9 +26,13 @@
 
 #define MAX_STACK_ENTRIES 100
 #define KLP_RETRY_MS 2		/* timer retry while tasks are pending */
-#define KLP_SIGNAL_ROUNDS 4	/* wake sleepers every this many retries */
+/* Linux signals every SIGNALS_TIMEOUT (15) retries of its 1 s cadence: the
+ * same 15 s in retries of ours. */
+#define KLP_SIGNALS_TIMEOUT_S 15
+#define KLP_SIGNAL_ROUNDS (KLP_SIGNALS_TIMEOUT_S * 1000 / KLP_RETRY_MS)
 
-/* Start-to-completion time of the last transition, as logged (benches read it). */
+/* Start-to-completion time of the last transition (benches and self-tests
+ * read it; each patch's is in its sysfs transition_us, Linux logs none). */
 u64 klp_last_transition_us;
 struct klp_patch *klp_transition_patch;
 static int klp_target_state = KLP_UNDEFINED;
@@ -39,6 +45,9 @@ static DECLARE_WAIT_QUEUE_HEAD(klp_worker_wq);
 static volatile bool klp_work_pending;
 static volatile bool klp_kick;
 static volatile u64 klp_next_retry; /* jiffies */
+/* The tick's wake-up was the retry timer, not a switch point's kick: only
+ * those count toward signalling, so it keeps to time. */
+static volatile bool klp_timer_round;
 
 static void klp_worker_start(void);
 
@@ -196,12 +205,47 @@ static int klp_check_and_switch_task(struct task *task, const char **oldname)
 	return ret == -EAGAIN ? -EBUSY : ret;
 }
 
-/* Try to switch one task; true when it is (now) in the target state. */
+/* The retry diagnostics name each task once per transition: at 2 ms a
+ * stalled transition would otherwise fill the log in seconds. Tasks past
+ * the table, and every repeat, are counted for the summary. */
+#define KLP_NAMED_MAX 32
+static int klp_named_pids[KLP_NAMED_MAX];
+static unsigned int klp_nr_named;
+static unsigned int klp_diag_repeats;
+
+/* True the first time this transition asks about task. */
+static bool klp_diag_first(struct task *task)
+{
+	for (unsigned int i = 0; i < klp_nr_named; i++)
+		if (klp_named_pids[i] == task->pid) {
+			klp_diag_repeats++;
+			return false;
+		}
+	if (klp_nr_named == KLP_NAMED_MAX) {
+		klp_diag_repeats++;
+		return false;
+	}
+	klp_named_pids[klp_nr_named++] = task->pid;
+	return true;
+}
+
+/* Try to switch one task; true when it is (now) in the target state.
+ * task == NULL: the summary of the transition that ends, then a clean
+ * slate. It is printed here so that the same site switch
+ * ("func klp_try_switch_task") governs it and the lines it summarises. */
 static bool klp_try_switch_task(struct task *task)
 {
 	const char *old_name = NULL;
 	int ret;
 
+	if (!task) {
+		if (klp_diag_repeats)
+			pr_debug("%s: repeated diagnostics of %u task%s not logged (%u)\n", __func__,
+				 klp_nr_named, klp_nr_named == 1 ? "" : "s", klp_diag_repeats);
+		klp_nr_named = 0;
+		klp_diag_repeats = 0;
+		return true;
+	}
 	if (task->patch_state == klp_target_state)
 		return true;
 	if (task == current) {
@@ -211,13 +255,13 @@ static bool klp_try_switch_task(struct task *task)
 	} else {
 		ret = klp_check_and_switch_task(task, &old_name);
 	}
-	switch (ret) {
-	case 0:
-		break;
-	case -ESRCH: /* exited: it will never run patched code again */
+	if (ret == -ESRCH) { /* exited: it will never run patched code again */
 		klp_switch_task_state(task); /* tasklist_lock held, irqs off */
-		ret = 0;
-		break;
+		return true;
+	}
+	if (!ret || !klp_diag_first(task))
+		return !ret;
+	switch (ret) {
 	case -EBUSY:
 		pr_debug("%s: %s:%d is running\n", __func__, task->comm, task->pid);
 		break;
@@ -290,8 +334,11 @@ void klp_try_complete_transition(void)
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 
 	if (!complete) {
-		if (++klp_signals_cnt % KLP_SIGNAL_ROUNDS == 0)
-			klp_send_signals();
+		if (klp_timer_round) {
+			klp_timer_round = false;
+			if (++klp_signals_cnt % KLP_SIGNAL_ROUNDS == 0)
+				klp_send_signals();
+		}
 		klp_next_retry = jiffies + msecs_to_jiffies(KLP_RETRY_MS);
 		return;
 	}
@@ -317,7 +364,9 @@ void klp_complete_transition(void)
 	unsigned long flags;
 	u64 us = (ktime_get_ns() - patch->start_ns) / 1000;
 	WRITE_ONCE(klp_last_transition_us, us);
+	WRITE_ONCE(patch->transition_us, us);
 
+	klp_try_switch_task(NULL);
 	pr_debug("'%s': completing %s transition\n", klp_patch_name(patch),
 		 klp_state_word(klp_target_state));
 
@@ -359,7 +408,6 @@ void klp_complete_transition(void)
 	}
 
 	pr_notice("'%s': %s complete\n", klp_patch_name(patch), klp_state_word(klp_target_state));
-	pr_info("'%s': transition took %llu us\n", klp_patch_name(patch), (unsigned long long)us);
 
 	klp_target_state = KLP_UNDEFINED;
 	WRITE_ONCE(klp_transition_patch, NULL);
@@ -419,6 +467,7 @@ void klp_reverse_transition(void)
 	struct task *task;
 	unsigned long flags;
 
+	klp_try_switch_task(NULL);
 	pr_debug("'%s': reversing transition from %s\n", klp_patch_name(klp_transition_patch),
 		 klp_target_state == KLP_PATCHED ? "patching to unpatching" : "unpatching to patching");
 
@@ -457,6 +506,7 @@ void klp_start_transition(void)
 			set_tsk_thread_flag(task, TIF_PATCH_PENDING);
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	klp_signals_cnt = 0;
+	klp_timer_round = false;
 	klp_next_retry = jiffies + msecs_to_jiffies(KLP_RETRY_MS);
 }
 
@@ -504,6 +554,8 @@ static void klp_tick(void)
 	if (!READ_ONCE(klp_transition_patch) || !klp_worker)
 		return;
 	if (klp_kick || jiffies >= klp_next_retry) {
+		if (jiffies >= klp_next_retry)
+			klp_timer_round = true;
 		klp_kick = false;
 		klp_next_retry = jiffies + msecs_to_jiffies(KLP_RETRY_MS);
 		klp_work_pending = true;

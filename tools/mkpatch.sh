@@ -34,7 +34,7 @@ modname=$(basename "$src" .c | tr -c 'A-Za-z0-9_\n' '_')
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-gcc $KCFLAGS -I"$root/include/linux-compat" -I"$root/include/kelp" -I"$root/include" -I"$root/arch/x86_64/include" -DKBUILD_MODNAME="\"$modname\"" \
+gcc $KCFLAGS -nostdinc -isystem "$(gcc -print-file-name=include)" -I"$root/include" -I"$root/arch/x86_64/include" -DKBUILD_MODNAME="\"$modname\"" \
 	-c "$src" -o "$tmp/$name.o"
 ld -r -o "$tmp/$name.lo" "$tmp/$name.o" ${extra:+"$extra"}
 if [ -z "$bidfile" ]; then

@@ -443,7 +443,8 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 	kfree(addr);
 	kfree(copy);
 	kfree(lay.off);
-	pr_info("loaded %s (%zu bytes, %u symbols, %u fentry sites%s)\n", mod->name, mod->size,
+	/* Kelp's own line: a debug site, Linux logs nothing on a load */
+	pr_debug("loaded %s (%zu bytes, %u symbols, %u fentry sites%s)\n", mod->name, mod->size,
 		mod->nsyms, mod->nr_sites, mod->klp ? ", livepatch" : "");
 	WHY("loaded %s", mod->name);
 	if (out)

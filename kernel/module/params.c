@@ -7,6 +7,7 @@
 #include <kelp/errno.h>
 #include <kelp/pseudofs.h>
 #include <kelp/seq_file.h>
+#include <kelp/printk.h>
 
 #define WHY(...) snprintf(why, whylen, __VA_ARGS__)
 
@@ -109,8 +110,9 @@ static int set_one(struct module *mod, const char *name, const char *val, char *
 		    type_name(kp->type));
 		return -EINVAL;
 	}
-	WHY("unknown parameter '%s'", name);
-	return -ENOENT;
+	/* as Linux: a parameter the module does not declare is not an error */
+	pr_warn("%s: unknown parameter '%s' ignored\n", mod->name, name);
+	return 0;
 }
 
 int module_parse_params(struct module *mod, const char *args, char *why, size_t whylen)

@@ -78,7 +78,8 @@ int module_unload(const char *name, char *why, size_t whylen)
 	if (mod->builtin) {
 		mod->state = MODULE_STATE_UNFORMED;
 		module_nr_loaded--;
-		pr_info("unloaded %s (built-in: its code stays)\n", name);
+		/* a debug site, as for a blob below */
+		pr_debug("unloaded %s\n", name);
 		WHY("unloaded %s", name);
 		goto out;
 	}
@@ -87,7 +88,8 @@ int module_unload(const char *name, char *why, size_t whylen)
 		pr_err("%s: cannot remove its fentry sites (%d); leaking it\n", name, err);
 	else {
 		module_list_remove(mod);
-		pr_info("unloaded %s\n", name);
+		/* Kelp's own line, so a debug site: Linux's rmmod is quiet */
+		pr_debug("unloaded %s\n", name);
 		module_free(mod);
 	}
 	WHY("unloaded %s", name);

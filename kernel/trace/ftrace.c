@@ -65,6 +65,10 @@ static struct ftrace_ops *ftrace_ops_list;
  * ftrace_lock is: its sections allocate and rewrite every site in a batch,
  * far too long to hold off preemption. The fast path never takes it. */
 static DEFINE_MUTEX(ftrace_lock);
+/* kernel.ftrace_enabled (Linux's sysctl): off, every site is a NOP while
+ * the ops stay registered; ops that must stay on (PERMANENT: livepatch)
+ * cannot register, and their presence keeps it from being turned off. */
+static bool ftrace_enabled = true;
 
 static const u8 site_nop[MCOUNT_INSN_SIZE] = ARCH_FTRACE_NOP;
 
@@ -269,6 +273,8 @@ static int ftrace_apply(void)
 	}
 	if (conflict)
 		return -EBUSY;
+	if (!ftrace_enabled)
+		memset(st, 0, nr_recs * sizeof(*st));
 
 	size_t n = 0;
 	struct text_poke_loc *locs = apply_locs;
@@ -335,7 +341,8 @@ int register_ftrace_function(struct ftrace_ops *ops)
 	if (!ops || !ops->func || !recs)
 		return -EINVAL;
 	mutex_lock(&ftrace_lock);
-	if (ops->flags & FTRACE_OPS_FL_ENABLED) {
+	if ((ops->flags & FTRACE_OPS_FL_ENABLED) ||
+	    (!ftrace_enabled && (ops->flags & FTRACE_OPS_FL_PERMANENT))) {
 		mutex_unlock(&ftrace_lock);
 		return -EBUSY;
 	}
@@ -350,6 +357,29 @@ int register_ftrace_function(struct ftrace_ops *ops)
 		if (err != -EBUSY && err != -ENOMEM)
 			ftrace_apply(); /* put back whatever part of the batch happened */
 		tramp_free(ops);
+	}
+	mutex_unlock(&ftrace_lock);
+	return err;
+}
+
+bool ftrace_is_enabled(void)
+{
+	return READ_ONCE(ftrace_enabled);
+}
+
+int ftrace_set_enabled(bool on)
+{
+	int err = 0;
+	mutex_lock(&ftrace_lock);
+	if (!on)
+		for (struct ftrace_ops *o = ftrace_ops_list; o; o = o->next)
+			if (o->flags & FTRACE_OPS_FL_PERMANENT)
+				err = -EBUSY;
+	if (!err && on != ftrace_enabled) {
+		ftrace_enabled = on;
+		err = ftrace_apply();
+		if (err) /* the sites stay as they were: so does the setting */
+			ftrace_enabled = !on;
 	}
 	mutex_unlock(&ftrace_lock);
 	return err;

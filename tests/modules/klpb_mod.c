@@ -2,9 +2,9 @@
  * module.patch, tests/py/test_klp_build.py): /sys/kernel/klpb_mod/value
  * shows klpb_mod_value(), a static function reading the module's own
  * static parameter, so a generated patch needs .klp.sym.klpb_mod.* symbols. */
-#include <module.h>
-#include <pseudofs.h>
-#include <seq_file.h>
+#include <linux/module.h>
+#include <kelp/pseudofs.h>
+#include <kelp/seq_file.h>
 
 static int base = 40;
 module_param(base, int, 0644);

@@ -1,9 +1,9 @@
 /* A patch that names the same function twice (tests/py/test_pfs_errors.py):
  * its second func's sysfs directory collides with the first's, so enabling
  * it fails with -EEXIST and a message naming the path, not -ENOMEM. */
-#include <module.h>
-#include <livepatch.h>
-#include <seq_file.h>
+#include <linux/module.h>
+#include <linux/livepatch.h>
+#include <linux/seq_file.h>
 
 static int dup_cmdline_proc_show(struct seq_file *m, void *v)
 {

@@ -2,8 +2,8 @@
  * (tests/py/test_pfs_errors.py): a later atomic-replace patch adds a nop
  * object of that name beside its own vmlinux object, whose directories
  * collide: -EEXIST naming the path, not -ENOMEM. */
-#include <module.h>
-#include <livepatch.h>
+#include <linux/module.h>
+#include <linux/livepatch.h>
 
 static int vmlinux_mod_replacement(void)
 {

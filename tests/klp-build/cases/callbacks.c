@@ -1,7 +1,7 @@
 /* Hand-written callbacks for cases/callbacks.patch: tools/klp-build
  * --callbacks adds this file to the generated patch (tests/py/test_klp_build.py
  * checks that both ran). */
-#include <printk.h>
+#include <linux/printk.h>
 
 static int klpb_case_pre_patch(struct klp_object *obj)
 {

@@ -1,16 +1,20 @@
-/* The patch author's <module.h>: Linux's module vocabulary on top of Kelp's
- * module layer (include/kelp/module.h, found with #include_next). Patch and
- * module sources are built with -Iinclude/linux-compat first and
- * -DKBUILD_MODNAME='"name"' (make patch / make module). */
+/* <linux/module.h>: Linux's module vocabulary on top of Kelp's module layer
+ * (include/kelp/module.h), and what Linux's module.h brings in
+ * transitively (kernel.h, printk, list, stat, mutex, workqueue, jiffies),
+ * since Linux's samples rely on it. Patch and module sources are built by
+ * `make patch`/`make module` with -nostdinc, Kelp's include paths only and
+ * -DKBUILD_MODNAME='"name"'. */
 #pragma once
-#include_next <module.h>
-#include <kelp/compiler.h>
-#include <kelp/printk.h>
-#include <kelp/string.h>
-
-#ifndef __maybe_unused
-#define __maybe_unused __attribute__((unused))
-#endif
+#include <kelp/module.h>
+#include <linux/kernel.h>
+#include <linux/init.h>
+#include <linux/export.h>
+#include <linux/list.h>
+#include <linux/stat.h>
+#include <linux/mutex.h>
+#include <linux/workqueue.h>
+#include <linux/jiffies.h>
+#include <linux/sched.h>
 
 #ifndef KBUILD_MODNAME
 #error "module sources are built by `make patch` or `make module` (KBUILD_MODNAME)"
@@ -44,26 +48,26 @@ typedef void (*exitcall_t)(void);
 #define module_exit(fn)                                                                            \
 	static inline exitcall_t __maybe_unused __exittest(void) { return fn; }                    \
 	void cleanup_module(void) __attribute__((alias(#fn)))
-#define __init
-#define __exit
-#define __initdata
-#define EXPORT_SYMBOL(sym)
-#define EXPORT_SYMBOL_GPL(sym)
 
-/* module_param(name, int|bool|charp, perm): set from "name=value" at load. */
+/* module_param_named(name, var, int|bool|charp, perm): the parameter
+ * "name" sets the variable var at load (and in
+ * /sys/module/NAME/parameters/name); module_param(var, ...) is the same
+ * with name == var. */
 #define __kelp_param_type_int MODULE_PARAM_INT
 #define __kelp_param_type_bool MODULE_PARAM_BOOL
 #define __kelp_param_type_charp MODULE_PARAM_CHARP
 #define __kelp_param_ctype_int int
 #define __kelp_param_ctype_bool bool
 #define __kelp_param_ctype_charp char *
-#define module_param(name, type, perm)                                                             \
-	_Static_assert(__builtin_types_compatible_p(__typeof__(name),                              \
+/* module_param passes its type on, expanded: <stdbool.h>'s bool is _Bool */
+#define __kelp_param_type__Bool MODULE_PARAM_BOOL
+#define __kelp_param_ctype__Bool bool
+#define module_param_named(name, var, type, perm)                                                  \
+	_Static_assert(__builtin_types_compatible_p(__typeof__(var),                               \
 						    __kelp_param_ctype_##type),                    \
 		       "module_param " #name ": variable is not of type " #type);                  \
 	static const char __param_str_##name[] = #name;                                            \
 	static struct kernel_param __param_##name __used __section("__param") __aligned(8) = {     \
-		__param_str_##name, &name, __kelp_param_type_##type, perm                          \
+		__param_str_##name, &var, __kelp_param_type_##type, perm                           \
 	}
-#define module_param_named(pname, var, type, perm) module_param(var, type, perm)
-
+#define module_param(var, type, perm) module_param_named(var, var, type, perm)
