@@ -48,6 +48,15 @@ Q := @
 say = @printf '  %-7s %s\n' '$(1)' '$(patsubst build/%,%,$(2))'
 endif
 
+# Reproducible: the same tree gives the same kernel.elf bytes and build ID
+# wherever it is checked out (no absolute paths in DWARF, __FILE__ or the
+# symbol table; nothing reads the clock), so tools/klp-build can rebuild the
+# running kernel's objects in a copy and a patch matches the image it targets.
+REPRO_FLAGS := -ffile-prefix-map=$(CURDIR)=.
+# One section per function and per data object (.text.NAME, .data.NAME):
+# tools/klp-build compares objects section by section. linker.ld gathers
+# .text.* etc. in input order, so the layout stays that of one section per file.
+SECTION_FLAGS := -ffunction-sections -fdata-sections
 # Kernel C: freestanding, no red zone, no SSE, frame pointers, kernel code model,
 # and every function carries a 5-byte fentry site recorded in __mcount_loc.
 # include/ holds the public headers (<kelp/...>, <arch/...>); tests/include the
@@ -56,15 +65,15 @@ KCFLAGS  := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -fno-pic -fn
             -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
             -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-toplevel-reorder -fno-asynchronous-unwind-tables \
             -Wall -Wextra -Werror -Iinclude -Iarch/x86_64/include $(if $(CONFIG_KTEST)$(CONFIG_BENCH),-Itests/include) \
-            $(CONFIG_DEFS) -MMD -MP
+            $(CONFIG_DEFS) $(REPRO_FLAGS) $(SECTION_FLAGS) -MMD -MP
 FTRACE_FLAGS := -pg -mfentry -mrecord-mcount
 LDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack --build-id=sha1 -T linker.ld
 
 # The kernel's directories, in link order (initcalls of one level, self-test
 # suites and benches run in this order). Each has a Kbuild fragment.
-KDIRS := boot arch/x86_64 kernel kernel/sched kernel/user kernel/trace kernel/module kernel/shell \
+KDIRS := boot arch/x86_64 kernel kernel/locking kernel/sched kernel/user kernel/trace kernel/module kernel/shell \
          mm fs lib lib/crypto drivers/patchchan livepatch \
-         tests/ktest tests/builtin tests/bench tests/stress
+         tests/ktest tests/builtin tests/bench tests/stress tests/klp-build
 KOBJS :=
 define kbuild_dir
 obj-y :=
@@ -81,15 +90,26 @@ all: $(BUILD)/kernel.elf $(BUILD)/os.iso $(BUILD)/klpctl
 deps:
 	@tools/deps.sh build
 
-$(BUILD)/%.o: %.c
+# The compiler flags are a prerequisite of every object: changing them in this
+# file rebuilds the kernel (the file is rewritten only when they change).
+FLAGS_FILE := $(BUILD)/kcflags
+$(FLAGS_FILE): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(KCFLAGS) $(FTRACE_FLAGS)' | cmp -s - $@ || \
+	  echo '$(CC) $(KCFLAGS) $(FTRACE_FLAGS)' > $@
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(KCFLAGS) $(FTRACE_FLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.asm
+$(BUILD)/%.o: %.asm $(FLAGS_FILE) tools/asm-repro.py
 	@mkdir -p $(dir $@)
 	$(call say,AS,$@)
 	$(Q)$(NASM) -f elf64 -g -F dwarf -Iinclude/ $(NASMFLAGS) $< -o $@
+	$(Q)$(PY) tools/asm-repro.py $(CURDIR) $@
 # nasm 2.16 does not list %include files in its dependency output: every
 # asm object depends on every shared .inc instead.
 $(KASMOBJS): $(wildcard arch/x86_64/*.inc)
@@ -136,14 +156,14 @@ $(BUILD)/gen/module_sig_keys.c: $(SIGN_KEY) tools/klp-sign
 	$(Q)tools/klp-sign --key $(SIGN_KEY) --pubkey-c > $@.tmp && mv $@.tmp $@
 
 # -iquote .: the generated file includes the loader's private header by path.
-$(BUILD)/gen/module_sig_keys.o: $(BUILD)/gen/module_sig_keys.c
+$(BUILD)/gen/module_sig_keys.o: $(BUILD)/gen/module_sig_keys.c $(FLAGS_FILE)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(KCFLAGS) $(FTRACE_FLAGS) -iquote . -c $< -o $@
 
 # The host side of the serial patch channel (docs/PROTOCOL.md): the frame
 # codec is the kernel's own source, built for the host. -idirafter: libc's
 # headers win, Kelp's fill in the rest.
-KLPCTL_SRCS := tools/klpctl.c drivers/patchchan/frame.c lib/crypto/crc32.c
+KLPCTL_SRCS := tools/klpctl.c drivers/patchchan/frame.c lib/crypto/crc32.c lib/kstrtox.c
 $(BUILD)/klpctl: $(KLPCTL_SRCS) drivers/patchchan/proto.h include/kelp/crypto/crc32.h
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$@)
@@ -152,7 +172,8 @@ $(BUILD)/klpctl: $(KLPCTL_SRCS) drivers/patchchan/proto.h include/kelp/crypto/cr
 # Patches and modules (docs/BLOB-FORMAT.md): `make patch P=path/to/foo.c`
 # builds any source, inside the repository or not, into build/patches/foo.klp
 # against this kernel's build ID and signs it; `make module P=...` the same
-# for a plain module. The author's headers are include/linux-compat first.
+# for a plain module. The author's headers are include/linux/ (Linux's
+# names); -nostdinc keeps the host's /usr/include out (tools/mkpatch.sh).
 # Linux builds module sources without -Wunused-parameter (seq_file show
 # callbacks ignore v): samples port by changing includes only.
 PATCH_CFLAGS := $(filter-out -MMD -MP -I% $(CONFIG_DEFS),$(KCFLAGS)) $(FTRACE_FLAGS) -Wno-unused-parameter
@@ -163,6 +184,58 @@ patch module: $(BUILD)/kernel.elf $(SIGN_KEY)
 	@if [ $@ = patch ] && ! grep -q 'MODULE_INFO(livepatch' "$(P)"; then \
 	  echo "make patch: $(P) has no MODULE_INFO(livepatch, \"Y\") (use make module?)" >&2; fi
 	$(Q)$(MKPATCH) "$(P)" $(BUILD)/patches --kernel $(BUILD)/kernel.elf
+
+# A live patch from a source patch (tools/klp-build, issue 15):
+# `make livepatch PATCH=fix.patch [NAME=name]` -> build/patches/NAME.klp for
+# the kernel in $(BUILD) (the one `make run` boots). No dependency on
+# kernel.elf: the tree may already carry the fix, and rebuilding would make
+# the fixed kernel; klp-build checks that the objects it touches match it.
+# KLPB_ARGS='--debug --show-first-changed' explains its choices; CALLBACKS=cb.c
+# adds hand-written callbacks (#define KLPB_PRE_PATCH fn, ...).
+.PHONY: livepatch
+livepatch: $(SIGN_KEY)
+	@test -n "$(PATCH)" || { echo "usage: make livepatch PATCH=fix.patch [NAME=name]" >&2; exit 2; }
+	$(Q)tools/klp-build "$(PATCH)" --build-dir $(BUILD) $(if $(NAME),--name "$(NAME)") \
+	  $(if $(CALLBACKS),--callbacks "$(CALLBACKS)") $(KLPB_ARGS)
+
+# Kelp's own fixes replayed as live patches (tools/klp-history; not part of
+# `make test`): prints the table commit / outcome and the fraction.
+.PHONY: klp-history
+klp-history: $(SIGN_KEY)
+	$(Q)$(PY) tools/klp-history $(KLP_HISTORY_ARGS)
+
+# Linux 6.1's livepatch samples and selftest modules, unchanged, from Debian's
+# linux-source-6.1 (tools/deps.sh linux): extracted into build/, never into
+# the tree. `make linux-modules` builds every one of them as a blob for this
+# kernel (build/linux-modules/*.klp, or build/test/...); the test blobs take
+# the ones Kelp's tests load from there too (samples/Kbuild, tests/modules/Kbuild).
+LINUX_TAR   := /usr/src/linux-source-6.1.tar.xz
+LINUX_DIR   := build/linux-source-6.1
+LINUX_STAMP := $(LINUX_DIR)/.extracted
+LINUX_PATHS := samples/livepatch lib/livepatch tools/testing/selftests/livepatch
+$(LINUX_STAMP):
+	@tools/deps.sh linux
+	@mkdir -p build
+	$(call say,UNTAR,$(LINUX_DIR))
+	$(Q)tar -xmJf $(LINUX_TAR) -C build --wildcards $(foreach d,$(LINUX_PATHS),'linux-source-6.1/$(d)/*')
+	$(Q)touch $@
+# The sources appear with the stamp (tar -m: dated now, so the blobs that
+# were built from other sources before are rebuilt).
+$(LINUX_DIR)/%.c: $(LINUX_STAMP)
+	@test -f $@
+LINUX_SAMPLES := livepatch-sample livepatch-shadow-mod livepatch-shadow-fix1 livepatch-shadow-fix2 \
+                 livepatch-callbacks-demo livepatch-callbacks-mod livepatch-callbacks-busymod
+LINUX_TESTMODS := test_klp_atomic_replace test_klp_callbacks_busy test_klp_callbacks_demo \
+                  test_klp_callbacks_demo2 test_klp_callbacks_mod test_klp_livepatch \
+                  test_klp_shadow_vars test_klp_state test_klp_state2 test_klp_state3
+$(foreach b,$(LINUX_SAMPLES),$(eval lx_$(b)-src := $(LINUX_DIR)/samples/livepatch/$(b).c))
+$(foreach b,$(LINUX_TESTMODS),$(eval lx_$(b)-src := $(LINUX_DIR)/lib/livepatch/$(b).c))
+# test_klp_state3.c includes test_klp_state2.c
+lx_test_klp_state3-deps := $(LINUX_DIR)/lib/livepatch/test_klp_state2.c
+LXB := $(BUILD)/linux-modules
+LINUX_BLOBS := $(addprefix $(LXB)/,$(addsuffix .klp,$(LINUX_SAMPLES) $(LINUX_TESTMODS)))
+.PHONY: linux-modules
+linux-modules: $(LINUX_BLOBS)
 
 # Test blobs (tests/modules/Kbuild, samples/Kbuild): one rule for all of
 # them. ktest-y are embedded in the test kernel (suite "module") with a fixed
@@ -175,7 +248,7 @@ ktest-y :=
 blob-y :=
 include tests/modules/Kbuild samples/Kbuild
 BLOB_DEPS := $(SIGN_KEY) tools/mkpatch.sh tools/klp-fixup.py tools/klp-sign \
-             include/linux-compat/module.h include/kelp/module.h include/kelp/livepatch.h
+             $(wildcard include/linux/*.h) include/kelp/module.h include/kelp/livepatch.h
 $(KTB)/build_id.bin:
 	@mkdir -p $(dir $@)
 	$(Q)printf 'kelp-ktest-build-id!' > $@
@@ -192,6 +265,12 @@ $(1)/$(2).klp: $$($(2)-src) $$($(2)-deps) $(4) $$(BLOB_DEPS) $$(if $$(findstring
 endef
 $(foreach b,$(ktest-y),$(eval $(call blob_rule,$(KTB),$(b),--build-id-file $(KTB)/build_id.bin,$(KTB)/build_id.bin)))
 $(foreach b,$(blob-y),$(eval $(call blob_rule,$(TB),$(b),--kernel $(BUILD)/kernel.elf,$(BUILD)/kernel.elf)))
+define linux_module_rule
+$(LXB)/$(1).klp: $$(lx_$(1)-src) $$(lx_$(1)-deps) $(BUILD)/kernel.elf $$(BLOB_DEPS)
+	$$(call say,KLP,$$@)
+	$$(Q)KCFLAGS="$$(PATCH_CFLAGS)" tools/mkpatch.sh $$< $(LXB) --kernel $(BUILD)/kernel.elf >/dev/null
+endef
+$(foreach b,$(LINUX_SAMPLES) $(LINUX_TESTMODS),$(eval $(call linux_module_rule,$(b))))
 KTEST_BLOBS := $(addprefix $(KTB)/,$(addsuffix .klp,$(ktest-y)))
 TEST_BLOBS  := $(addprefix $(TB)/,$(addsuffix .klp,$(blob-y)))
 # tests/ktest/ktest_blobs.asm embeds them: incbin finds them on nasm's include path.
@@ -220,11 +299,12 @@ $(BUILD)/kernel.elf: $(KLINK) linker.ld tools/gensyms.py
 	$(Q)$(LD) $(LDFLAGS) -o $(KSYMTMP)/kernel2.elf $(KLINK) $(KSYMTMP)/table1.o
 	$(Q)$(GENSYMS) gen $(KSYMTMP)/kernel2.elf $(KASMOBJS) -o $(KSYMTMP)/table2.S
 	$(Q)$(CC) -c $(KSYMTMP)/table2.S -o $(KSYMTMP)/table2.o
-	$(Q)$(LD) $(LDFLAGS) -o $(KSYMTMP)/kernel3.elf $(KLINK) $(KSYMTMP)/table2.o
+	$(Q)$(LD) $(LDFLAGS) -Map=$(KSYMTMP)/kernel3.map -o $(KSYMTMP)/kernel3.elf $(KLINK) $(KSYMTMP)/table2.o
 	$(Q)$(GENSYMS) verify $(KSYMTMP)/kernel1.elf $(KSYMTMP)/kernel3.elf
 	$(Q)$(GENSYMS) gen $(KSYMTMP)/kernel3.elf $(KASMOBJS) -o $(KSYMTMP)/table3.S
 	$(Q)cmp -s $(KSYMTMP)/table2.S $(KSYMTMP)/table3.S || \
 	  { echo "gensyms: the embedded table does not match the final link" >&2; exit 1; }
+	$(Q)mv $(KSYMTMP)/kernel3.map $(BUILD)/kernel.map
 	$(Q)mv $(KSYMTMP)/kernel3.elf $@
 	$(Q)nm -n $@ > $(BUILD)/kernel.sym
 	$(Q)$(OBJDUMP) -d -S $@ > $(BUILD)/kernel.asm 2>/dev/null
@@ -282,6 +362,16 @@ test:
 	@$(TEST_MAKE) all testblobs
 	$(PY) -m pytest -q $(PYTEST_ARGS) $(if $(filter tests/%,$(PYTEST_ARGS)),,tests/py/)
 
+# Linux 6.1's own livepatch selftests, unchanged, against the test kernel
+# (tools/linux-selftests/: the sources come from Debian's linux-source-6.1 into
+# build/linux-6.1/, the scripts run on the host through the FUSE bridge and
+# shims in a private mount namespace). Not part of `make test` until they pass.
+.PHONY: linux-selftests
+linux-selftests:
+	@tools/deps.sh test
+	@$(TEST_MAKE) all testblobs
+	$(PY) tools/linux-selftests/selftests.py $(LINUX_SELFTESTS)
+
 # The bad-blob storm (tests/py/test_blob_storm.py) at full length: STORM_COUNT
 # mutated blobs (500 inside `make test`), STORM_SEED to replay a run.
 STORM_COUNT ?= 5000
@@ -317,7 +407,8 @@ clean:
 HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
               -fno-sanitize-recover=all -Iinclude
 HOST_TESTS := $(BUILD)/host/sha512_test $(BUILD)/host/ed25519_test $(BUILD)/host/elf_test \
-              $(BUILD)/host/module_sig_test $(BUILD)/host/patchchan_test $(BUILD)/klpctl
+              $(BUILD)/host/module_sig_test $(BUILD)/host/patchchan_test $(BUILD)/host/kstrtox_test \
+              $(BUILD)/klpctl
 define host_cc
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$@)
@@ -335,9 +426,13 @@ $(BUILD)/host/ed25519_test: tests/host/ed25519_test.c tests/host/testutil.h lib/
 
 $(BUILD)/host/elf_test: tests/host/elf_test.c tests/host/testutil.h kernel/module/elf_check.c \
                         kernel/module/reloc.c include/kelp/elf.h kernel/module/elf_check.h kernel/module/reloc.h \
-                        lib/reason.c include/kelp/reason.h
+                        lib/reason.c include/kelp/reason.h lib/kstrtox.c include/kelp/kstrtox.h
 	$(call host_cc,$(HOSTCFLAGS),tests/host/elf_test.c kernel/module/elf_check.c kernel/module/reloc.c \
-	  lib/reason.c)
+	  lib/reason.c lib/kstrtox.c)
+
+$(BUILD)/host/kstrtox_test: tests/host/kstrtox_test.c tests/host/testutil.h lib/kstrtox.c \
+                            include/kelp/kstrtox.h
+	$(call host_cc,$(HOSTCFLAGS),tests/host/kstrtox_test.c lib/kstrtox.c)
 
 $(BUILD)/host/module_sig_test: tests/host/module_sig_test.c tests/host/testutil.h kernel/module/signature.c \
                                kernel/module/signature.h lib/crypto/ed25519.c lib/crypto/sha512.c \

@@ -1,4 +1,4 @@
-/* The /proc files (cmdline, meminfo, uptime, version), the /sys/kernel
+/* The /proc files (cmdline, meminfo, uptime, version, tty/driver/serial), the /sys/kernel
  * skeleton, and in the test kernel /sys/kernel/kelp/test_int, an attribute
  * that exists for the shell's end-to-end tests (it stores an int and
  * rejects anything else).
@@ -15,6 +15,7 @@
 #include <kelp/printk.h>
 #include <kelp/string.h>
 #include <kelp/errno.h>
+#include <kelp/serial.h>
 
 #define KELP_VERSION_LINE "Kelp version 0.1 (x86_64) (gcc " __VERSION__ ") live-patching kernel\n"
 
@@ -64,6 +65,26 @@ noinline int version_proc_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+/* Per UART: what was sent, and what was dropped because a peer stopped
+ * reading (tx) or a receive ring was full (rx). */
+static int tty_serial_show(struct seq_file *m, void *v)
+{
+	(void)v;
+	seq_puts(m, "serinfo:1.0 driver revision:\n");
+	for (int i = 0; i < SERIAL_PORTS; i++) {
+		struct serial_stats st;
+		if (serial_get_stats(i, &st)) {
+			seq_printf(m, "%d: uart:unknown\n", i);
+			continue;
+		}
+		seq_printf(m, "%d: uart:16550A port:%08X irq:%d tx:%llu txdrop:%llu txstall:%llu oe:%llu\n",
+			   i, st.io_base, st.irq, (unsigned long long)st.tx,
+			   (unsigned long long)st.tx_dropped, (unsigned long long)st.tx_stalls,
+			   (unsigned long long)st.rx_overruns);
+	}
+	return 0;
+}
+
 #ifdef CONFIG_KTEST
 /* Test attribute: an int, written in any base kstrtoint accepts. */
 static int proc_test_int;
@@ -93,6 +114,9 @@ static int proc_init(void)
 	    !pfs_create_file(proc, "meminfo", 0444, meminfo_proc_show, NULL, NULL) ||
 	    !pfs_create_file(proc, "uptime", 0444, uptime_proc_show, NULL, NULL) ||
 	    !pfs_create_file(proc, "version", 0444, version_proc_show, NULL, NULL))
+		return -ENOMEM;
+	struct pfs_node *tty = pfs_mkdir_p("/proc/tty/driver");
+	if (!tty || !pfs_create_file(tty, "serial", 0444, tty_serial_show, NULL, NULL))
 		return -ENOMEM;
 #ifdef CONFIG_KTEST
 	/* /sys/kernel/kelp holds the test kernel's knobs (this one,

@@ -1,14 +1,18 @@
-/* The pseudo-filesystem tree (see pseudofs.h). One spinlock guards the tree
+/* The pseudo-filesystem tree (see pseudofs.h). One mutex guards the tree
  * shape and the per-file "active" counts; show/store run without it, pinned
  * by their active count so a concurrent pfs_remove only defers the free. */
 #include <kelp/pseudofs.h>
-#include <kelp/spinlock.h>
+#include <kelp/mutex.h>
 #include <kelp/string.h>
 #include <kelp/errno.h>
 #include <kelp/mm.h>
+#include <kelp/printk.h>
 #include <kelp/module.h>
 
 #define PFS_DIR_MODE 0555
+/* Directories below /sys are 0755 as sysfs's are (Linux's test-sysfs.sh
+ * checks it); /sys itself and /proc's stay 0555, as in Linux. */
+#define PFS_SYSFS_DIR_MODE 0755
 
 struct pfs_node {
 	struct pfs_node *parent;
@@ -26,7 +30,10 @@ struct pfs_node {
 };
 
 static struct pfs_node pfs_root = { .is_dir = true, .mode = PFS_DIR_MODE };
-static spinlock_t pfs_lock = SPINLOCK_INIT;
+/* The tree's shape and the pin counts. A sleeping lock: walks are as long
+ * as the path and removal frees a whole subtree; every user runs in task
+ * context (show/store callbacks run outside it, pinned by `active`). */
+static DEFINE_MUTEX(pfs_lock);
 
 static bool pfs_name_ok(const char *name)
 {
@@ -84,17 +91,17 @@ static int pfs_walk(const char *path, struct pfs_node **out)
 
 static struct pfs_node *pfs_child_get(struct pfs_node *dir, const char *name, size_t len)
 {
-	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	mutex_lock(&pfs_lock);
 	struct pfs_node *n = dir->is_dir ? pfs_child(dir, name, len) : NULL;
-	spin_unlock_irqrestore(&pfs_lock, flags);
+	mutex_unlock(&pfs_lock);
 	return n;
 }
 
 int pfs_resolve(const char *path, struct pfs_node **out)
 {
-	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	mutex_lock(&pfs_lock);
 	int err = pfs_walk(path, out);
-	spin_unlock_irqrestore(&pfs_lock, flags);
+	mutex_unlock(&pfs_lock);
 	return err;
 }
 
@@ -109,17 +116,35 @@ bool pfs_is_dir(const struct pfs_node *node)
 	return node->is_dir;
 }
 
-static struct pfs_node *pfs_add(struct pfs_node *parent, const char *name, bool is_dir,
-				unsigned int mode, pfs_show_t show, pfs_store_t store, void *data)
+/* parent's path + "/" + name, for messages. Called with pfs_lock held. */
+static void pfs_path_of(const struct pfs_node *parent, const char *name, char *buf, size_t size)
 {
+	const struct pfs_node *chain[PFS_PATH_MAX / 2];
+	int n = 0;
+	size_t pos = 0;
+	for (const struct pfs_node *d = parent; d && d != &pfs_root && n < (int)ARRAY_SIZE(chain);
+	     d = d->parent)
+		chain[n++] = d;
+	buf[0] = 0;
+	while (n--)
+		pos += scnprintf(buf + pos, size - pos, "/%s", chain[n]->name);
+	scnprintf(buf + pos, size - pos, "/%s", name);
+}
+
+static int pfs_add(struct pfs_node *parent, const char *name, bool is_dir, unsigned int mode,
+		   pfs_show_t show, pfs_store_t store, void *data, struct pfs_node **out)
+{
+	char path[PFS_PATH_MAX + 1];
+	int err = 0;
+	*out = NULL;
 	if (!parent)
 		parent = &pfs_root;
 	if (!pfs_name_ok(name))
-		return NULL;
+		return -EINVAL;
 	size_t len = strlen(name);
 	struct pfs_node *n = kzalloc(sizeof(*n) + len + 1);
 	if (!n)
-		return NULL;
+		return -ENOMEM;
 	memcpy(n->name, name, len + 1);
 	n->is_dir = is_dir;
 	n->mode = mode;
@@ -127,30 +152,64 @@ static struct pfs_node *pfs_add(struct pfs_node *parent, const char *name, bool 
 	n->store = store;
 	n->data = data;
 
-	unsigned long flags = spin_lock_irqsave(&pfs_lock);
-	if (!parent->is_dir || parent->removed || pfs_child(parent, name, len)) {
-		spin_unlock_irqrestore(&pfs_lock, flags);
+	mutex_lock(&pfs_lock);
+	if (!parent->is_dir)
+		err = -ENOTDIR;
+	else if (parent->removed)
+		err = -ENOENT;
+	else if (pfs_child(parent, name, len))
+		err = -EEXIST;
+	if (err) {
+		if (err == -EEXIST)
+			pfs_path_of(parent, name, path, sizeof(path));
+		mutex_unlock(&pfs_lock);
 		kfree(n);
-		return NULL;
+		/* as Linux's sysfs: a duplicate name is the creator's bug */
+		if (err == -EEXIST)
+			pr_err("pseudofs: cannot create duplicate filename '%s'\n", path);
+		return err;
 	}
 	n->parent = parent;
+	if (is_dir) {
+		const struct pfs_node *top = parent;
+		while (top->parent && top->parent != &pfs_root)
+			top = top->parent;
+		if (top != &pfs_root && !strcmp(top->name, "sys"))
+			n->mode = PFS_SYSFS_DIR_MODE;
+	}
 	struct pfs_node **link = &parent->children;
 	while (*link)
 		link = &(*link)->next;
 	*link = n;
-	spin_unlock_irqrestore(&pfs_lock, flags);
-	return n;
+	mutex_unlock(&pfs_lock);
+	*out = n;
+	return 0;
+}
+
+int pfs_mkdir_err(struct pfs_node *parent, const char *name, struct pfs_node **out)
+{
+	return pfs_add(parent, name, true, PFS_DIR_MODE, NULL, NULL, NULL, out);
+}
+
+int pfs_create_file_err(struct pfs_node *parent, const char *name, unsigned int mode,
+			pfs_show_t show, pfs_store_t store, void *data, struct pfs_node **out)
+{
+	return pfs_add(parent, name, false, mode & 0777, show, store, data, out);
 }
 
 struct pfs_node *pfs_mkdir(struct pfs_node *parent, const char *name)
 {
-	return pfs_add(parent, name, true, PFS_DIR_MODE, NULL, NULL, NULL);
+	struct pfs_node *n;
+	pfs_mkdir_err(parent, name, &n);
+	return n;
 }
 
 struct pfs_node *pfs_create_file(struct pfs_node *parent, const char *name, unsigned int mode,
 				 pfs_show_t show, pfs_store_t store, void *data)
 {
-	return pfs_add(parent, name, false, mode & 0777, show, store, data);
+	struct pfs_node *n;
+	pfs_create_file_err(parent, name, mode, show, store, data, &n);
+	return n;
 }
 
 struct pfs_node *pfs_mkdir_p(const char *path)
@@ -182,7 +241,9 @@ struct pfs_node *pfs_mkdir_p(const char *path)
 		}
 		struct pfs_node *next = pfs_child_get(cur, name, len);
 		/* Another CPU may create it between the two steps: look again. */
-		if (!next && !(next = pfs_mkdir(cur, name)) && !(next = pfs_child_get(cur, name, len)))
+		/* a directory made meanwhile is what we wanted */
+		if (!next && pfs_add(cur, name, true, PFS_DIR_MODE, NULL, NULL, NULL, &next) &&
+		    !(next = pfs_child_get(cur, name, len)))
 			return NULL;
 		if (!next->is_dir)
 			return NULL;
@@ -210,7 +271,7 @@ void pfs_remove(struct pfs_node *node)
 {
 	if (!node || node == &pfs_root)
 		return;
-	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	mutex_lock(&pfs_lock);
 	if (!node->removed) {
 		struct pfs_node **link = &node->parent->children;
 		while (*link && *link != node)
@@ -220,7 +281,7 @@ void pfs_remove(struct pfs_node *node)
 		node->next = NULL;
 		pfs_free_tree(node);
 	}
-	spin_unlock_irqrestore(&pfs_lock, flags);
+	mutex_unlock(&pfs_lock);
 }
 
 static bool pfs_points_into(const struct pfs_node *n, unsigned long start, unsigned long end)
@@ -256,9 +317,9 @@ static size_t pfs_prune(struct pfs_node *dir, unsigned long start, unsigned long
 
 size_t pfs_remove_within(unsigned long start, unsigned long end)
 {
-	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	mutex_lock(&pfs_lock);
 	size_t n = pfs_prune(&pfs_root, start, end);
-	spin_unlock_irqrestore(&pfs_lock, flags);
+	mutex_unlock(&pfs_lock);
 	return n;
 }
 
@@ -288,7 +349,7 @@ static struct module *pfs_owner(const struct pfs_node *n)
 static int pfs_get_file(const char *path, unsigned int need_mode, struct pfs_node **out)
 {
 	struct pfs_node *n;
-	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	mutex_lock(&pfs_lock);
 	int err = pfs_walk(path, &n);
 	if (!err && n->is_dir)
 		err = -EISDIR;
@@ -300,17 +361,17 @@ static int pfs_get_file(const char *path, unsigned int need_mode, struct pfs_nod
 		n->active++;
 		*out = n;
 	}
-	spin_unlock_irqrestore(&pfs_lock, flags);
+	mutex_unlock(&pfs_lock);
 	return err;
 }
 
 static void pfs_put(struct pfs_node *n)
 {
 	module_put(pfs_owner(n));
-	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	mutex_lock(&pfs_lock);
 	if (--n->active == 0 && n->removed)
 		kfree(n);
-	spin_unlock_irqrestore(&pfs_lock, flags);
+	mutex_unlock(&pfs_lock);
 }
 
 int pfs_read(const char *path, struct seq_file *m)
@@ -321,7 +382,10 @@ int pfs_read(const char *path, struct seq_file *m)
 		return err;
 	err = n->show ? n->show(m, n->data) : -EACCES;
 	pfs_put(n);
-	if (!err && seq_has_overflowed(m))
+	/* a buffer that could not grow is not output that was too long */
+	if (!err && m->nomem)
+		err = -ENOMEM;
+	else if (!err && seq_has_overflowed(m))
 		err = -EOVERFLOW;
 	return err;
 }
@@ -370,7 +434,7 @@ void pfs_set_append(struct pfs_node *file, pfs_store_t append)
 int pfs_readdir(const char *path, size_t index, struct pfs_dirent *de)
 {
 	struct pfs_node *dir;
-	unsigned long flags = spin_lock_irqsave(&pfs_lock);
+	mutex_lock(&pfs_lock);
 	int ret = pfs_walk(path, &dir);
 	if (!ret && !dir->is_dir)
 		ret = -ENOTDIR;
@@ -385,6 +449,6 @@ int pfs_readdir(const char *path, size_t index, struct pfs_dirent *de)
 			ret = 1;
 		}
 	}
-	spin_unlock_irqrestore(&pfs_lock, flags);
+	mutex_unlock(&pfs_lock);
 	return ret;
 }

@@ -27,6 +27,8 @@ static bool seq_reserve(struct seq_file *m, size_t len)
 			kfree(m->buf);
 			m->buf = nbuf;
 			m->size = nsize;
+		} else if (need > m->size) {
+			m->nomem = true;
 		}
 	}
 	return need <= m->size;
@@ -90,6 +92,7 @@ void seq_file_reset(struct seq_file *m)
 {
 	m->count = 0;
 	m->overflow = false;
+	m->nomem = false;
 	if (m->buf)
 		m->buf[0] = 0;
 }

@@ -8,6 +8,7 @@
 #include <kelp/module.h>
 #include <kelp/string.h>
 #include <kelp/errno.h>
+#include <kelp/rcupdate.h>
 
 /* Layout written by tools/gensyms.py (keep the two in step). */
 #define KSYM_FLAG_SIZE_GUESSED 1
@@ -118,10 +119,17 @@ static bool module_fill(unsigned long addr, struct ksym *sym, unsigned long *off
 	return true;
 }
 
+/* A module symbol's name lives as long as its module: callers that keep
+ * sym->name past the lookup hold an RCU read section around both (or the
+ * module_mutex, or a reference on the module). */
 bool ksym_lookup_addr(unsigned long addr, struct ksym *sym, unsigned long *off)
 {
-	if (is_module_address(addr))
-		return module_fill(addr, sym, off);
+	if (is_module_address(addr)) {
+		rcu_read_lock();
+		bool found = module_fill(addr, sym, off);
+		rcu_read_unlock_no_resched();
+		return found;
+	}
 	long i = find_addr(addr);
 	if (i < 0)
 		return false;
@@ -135,7 +143,10 @@ bool ksym_is_text(unsigned long addr)
 {
 	if (is_module_address(addr)) {
 		struct ksym s;
-		return is_module_text_address(addr) && module_fill(addr, &s, NULL);
+		rcu_read_lock();
+		bool text = is_module_text_address(addr) && module_fill(addr, &s, NULL);
+		rcu_read_unlock_no_resched();
+		return text;
 	}
 	long i = find_addr(addr);
 	return i >= 0 && (ksym_flags[i] & KSYM_FLAG_EXEC);
@@ -171,6 +182,7 @@ int ksym_lookup_name(const char *name, unsigned long sympos, struct ksym *sym)
 	if (!n) {
 		/* Not a kernel symbol: a loaded module's, if any. */
 		const struct module_sym *ms;
+		rcu_read_lock();
 		int err = module_lookup_name(NULL, name, sympos, &ms);
 		if (!err && sym) {
 			sym->addr = ms->addr;
@@ -179,6 +191,7 @@ int ksym_lookup_name(const char *name, unsigned long sympos, struct ksym *sym)
 			sym->type = ms->type;
 			sym->global = ms->type >= 'A' && ms->type <= 'Z';
 		}
+		rcu_read_unlock();
 		return err;
 	}
 	if (sympos == 0) {
@@ -207,8 +220,10 @@ static const char *mod_suffix(unsigned long addr, char *buf, size_t size)
 	const char *modname;
 
 	buf[0] = 0;
+	rcu_read_lock();
 	if (is_module_address(addr) && module_lookup_addr(addr, &ms, &modname))
 		snprintf(buf, size, " [%s]", modname);
+	rcu_read_unlock_no_resched();
 	return buf;
 }
 
@@ -217,11 +232,17 @@ int ksym_snprint(char *buf, size_t size, unsigned long addr)
 	struct ksym s;
 	unsigned long off;
 	char mod[MODULE_NAME_LEN + 3];
+	int n;
 
+	/* s.name may be a module's: the read section covers its use. */
+	rcu_read_lock();
 	if (!ksym_lookup_addr(addr, &s, &off))
-		return snprintf(buf, size, "0x%lx", addr);
-	return snprintf(buf, size, "%s+0x%lx/0x%lx%s", s.name, off, s.size,
-			mod_suffix(addr, mod, sizeof(mod)));
+		n = snprintf(buf, size, "0x%lx", addr);
+	else
+		n = snprintf(buf, size, "%s+0x%lx/0x%lx%s", s.name, off, s.size,
+			     mod_suffix(addr, mod, sizeof(mod)));
+	rcu_read_unlock_no_resched();
+	return n;
 }
 
 /* A return address may sit just past the function's end when the call was
@@ -233,9 +254,14 @@ int ksym_snprint_ret(char *buf, size_t size, unsigned long addr)
 	unsigned long off;
 
 	char mod[MODULE_NAME_LEN + 3];
+	int n;
 
+	rcu_read_lock();
 	if (!addr || !ksym_lookup_addr(addr - 1, &s, &off))
-		return snprintf(buf, size, "0x%lx", addr);
-	return snprintf(buf, size, "%s+0x%lx/0x%lx%s", s.name, off + 1, s.size,
-			mod_suffix(addr - 1, mod, sizeof(mod)));
+		n = snprintf(buf, size, "0x%lx", addr);
+	else
+		n = snprintf(buf, size, "%s+0x%lx/0x%lx%s", s.name, off + 1, s.size,
+			     mod_suffix(addr - 1, mod, sizeof(mod)));
+	rcu_read_unlock_no_resched();
+	return n;
 }

@@ -1,9 +1,13 @@
 /* vsnprintf: the kernel's formatter. Supports flags "-0+ #", width and
  * precision (also '*'), length modifiers hh h l ll z t j, conversions
- * d i u x X o c s p %, and %pS / %ps / %pB for symbolised code addresses
- * (%pB: a return address, see ksym_snprint_ret). */
+ * d i u x X o c s p %, and Linux's pointer extensions: %pS / %ps / %pB for
+ * symbolised code addresses (%pB: a return address, see ksym_snprint_ret),
+ * %px for the raw pointer (16 hex digits, as Linux prints it), %pGg for the
+ * names of the gfp flags a gfp_t * points to. */
 #include <kelp/string.h>
 #include <kelp/ksyms.h>
+#include <kelp/gfp.h>
+#include <kelp/compiler.h>
 
 struct out {
 	char *buf;
@@ -30,6 +34,28 @@ static void put_str(struct out *o, const char *s, int width, int prec, bool left
 		for (int i = len; i < width; i++)
 			put(o, ' ');
 }
+
+/* Linux's order: masks with the most bits first, so GFP_KERNEL|__GFP_ZERO
+ * reads that way rather than as its single bits. */
+static const struct {
+	gfp_t mask;
+	const char *name;
+} gfp_names[] = {
+#define GFP_NAME(f) { f, #f }
+	GFP_NAME(GFP_TRANSHUGE),	GFP_NAME(GFP_TRANSHUGE_LIGHT), GFP_NAME(GFP_HIGHUSER_MOVABLE),
+	GFP_NAME(GFP_HIGHUSER),		GFP_NAME(GFP_USER),	       GFP_NAME(GFP_KERNEL_ACCOUNT),
+	GFP_NAME(GFP_KERNEL),		GFP_NAME(GFP_NOFS),	       GFP_NAME(GFP_ATOMIC),
+	GFP_NAME(GFP_NOIO),		GFP_NAME(GFP_NOWAIT),	       GFP_NAME(GFP_DMA),
+	GFP_NAME(__GFP_HIGHMEM),	GFP_NAME(GFP_DMA32),	       GFP_NAME(__GFP_HIGH),
+	GFP_NAME(__GFP_ATOMIC),		GFP_NAME(__GFP_IO),	       GFP_NAME(__GFP_FS),
+	GFP_NAME(__GFP_NOWARN),		GFP_NAME(__GFP_RETRY_MAYFAIL), GFP_NAME(__GFP_NOFAIL),
+	GFP_NAME(__GFP_NORETRY),	GFP_NAME(__GFP_COMP),	       GFP_NAME(__GFP_ZERO),
+	GFP_NAME(__GFP_NOMEMALLOC),	GFP_NAME(__GFP_MEMALLOC),      GFP_NAME(__GFP_HARDWALL),
+	GFP_NAME(__GFP_THISNODE),	GFP_NAME(__GFP_RECLAIMABLE),   GFP_NAME(__GFP_MOVABLE),
+	GFP_NAME(__GFP_ACCOUNT),	GFP_NAME(__GFP_WRITE),	       GFP_NAME(__GFP_RECLAIM),
+	GFP_NAME(__GFP_DIRECT_RECLAIM), GFP_NAME(__GFP_KSWAPD_RECLAIM), GFP_NAME(__GFP_ZEROTAGS),
+#undef GFP_NAME
+};
 
 #define F_LEFT 1
 #define F_ZERO 2
@@ -86,6 +112,22 @@ static void put_num(struct out *o, unsigned long long v, bool neg, unsigned base
 	if (flags & F_LEFT)
 		while (pad-- > 0)
 			put(o, ' ');
+}
+
+/* Names joined by '|', whatever no name covers as hex, as Linux's %pGg. */
+static void put_gfp(struct out *o, gfp_t flags)
+{
+	for (size_t i = 0; flags && i < ARRAY_SIZE(gfp_names); i++) {
+		if ((flags & gfp_names[i].mask) != gfp_names[i].mask)
+			continue;
+		for (const char *c = gfp_names[i].name; *c; c++)
+			put(o, *c);
+		flags &= ~gfp_names[i].mask;
+		if (flags)
+			put(o, '|');
+	}
+	if (flags)
+		put_num(o, flags, false, 16, 0, -1, F_ALT);
 }
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
@@ -217,6 +259,16 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 						*plus = 0;
 				}
 				put_str(&o, sym, width, prec, flags & F_LEFT);
+				break;
+			}
+			if (fmt[1] == 'x') {
+				fmt++;
+				put_num(&o, v, false, 16, 2 * sizeof(void *), -1, F_ZERO);
+				break;
+			}
+			if (fmt[1] == 'G' && fmt[2] == 'g') {
+				fmt += 2;
+				put_gfp(&o, v ? *(const gfp_t *)v : 0);
 				break;
 			}
 			put_num(&o, v, false, 16, width < 0 ? 0 : width, prec, flags | F_ALT);

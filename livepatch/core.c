@@ -5,6 +5,7 @@
  * (klp_module_coming/going). */
 #define pr_fmt(fmt) "livepatch: " fmt
 #include "core.h"
+#include <kelp/rcupdate.h>
 #include <kelp/pseudofs.h>
 #include <kelp/seq_file.h>
 #include <kelp/ksyms.h>
@@ -124,12 +125,15 @@ struct klp_patch *klp_find_patch(const char *name)
 	return NULL;
 }
 
+/* Without klp_mutex: an RCU reader of the patch stack. */
 int klp_nr_patches(void)
 {
 	struct klp_patch *patch;
 	int n = 0;
-	klp_for_each_patch(patch)
+	rcu_read_lock();
+	list_for_each_entry_rcu(patch, &klp_patches, list)
 		n++;
+	rcu_read_unlock();
 	return n;
 }
 
@@ -171,6 +175,14 @@ static int replace_show(struct seq_file *m, void *data)
 {
 	struct klp_patch *patch = data;
 	seq_printf(m, "%d\n", patch->replace);
+	return 0;
+}
+
+/* Kelp's extension: how long the patch's last completed transition took. */
+static int transition_us_show(struct seq_file *m, void *data)
+{
+	struct klp_patch *patch = data;
+	seq_printf(m, "%llu\n", (unsigned long long)READ_ONCE(patch->transition_us));
 	return 0;
 }
 
@@ -226,7 +238,8 @@ static int klp_sysfs_patch(struct klp_patch *patch)
 	    !pfs_create_file(d, "transition", 0444, transition_show, NULL, patch) ||
 	    !pfs_create_file(d, "force", 0200, NULL, force_store, patch) ||
 	    !pfs_create_file(d, "replace", 0444, replace_show, NULL, patch) ||
-	    !pfs_create_file(d, "stack_order", 0444, stack_order_show, NULL, patch))
+	    !pfs_create_file(d, "stack_order", 0444, stack_order_show, NULL, patch) ||
+	    !pfs_create_file(d, "transition_us", 0444, transition_us_show, NULL, patch))
 		return -ENOMEM;
 	return 0;
 }
@@ -282,7 +295,8 @@ static void __klp_free_objects(struct klp_patch *patch, bool nops_only)
  * reference unless the patch was forced (its code may still run). */
 void klp_free_patch_now(struct klp_patch *patch)
 {
-	list_del_init(&patch->list);
+	/* klp_nr_patches() and other lock-free readers may stand on it */
+	list_del_rcu(&patch->list);
 	__klp_free_objects(patch, false);
 	if (patch->kobj)
 		pfs_remove(patch->kobj);
@@ -314,10 +328,13 @@ void klp_free_replaced_patches(struct klp_patch *new_patch)
 
 /* The nops did their job during the transition: drop them (and their
  * dynamic objects) at once, so functions that the cumulative patch leaves
- * alone lose their handler and site entirely. */
+ * alone lose their handler and site entirely. A handler may still stand on
+ * a nop it took from the top of a func stack: free them only after a
+ * grace period. */
 void klp_discard_nops(struct klp_patch *new_patch)
 {
 	klp_unpatch_objects_dynamic(new_patch);
+	klp_synchronize_transition();
 	__klp_free_objects(new_patch, true);
 }
 
@@ -430,8 +447,8 @@ static int klp_init_func(struct klp_object *obj, struct klp_func *func)
 	func->transition = false;
 	snprintf(name, sizeof(name), "%s,%lu", func->old_name,
 		 func->old_sympos ? func->old_sympos : 1);
-	func->kobj = pfs_mkdir(obj->kobj, name);
-	return func->kobj ? 0 : -ENOMEM;
+	/* -EEXIST (logged with the path) for the same function twice */
+	return pfs_mkdir_err(obj->kobj, name, &func->kobj);
 }
 
 static int klp_init_object_loaded(struct klp_patch *patch, struct klp_object *obj)
@@ -473,8 +490,11 @@ static int klp_init_object(struct klp_patch *patch, struct klp_object *obj)
 	obj->patched = false;
 	obj->mod = NULL;
 	klp_find_object_module(obj);
-	obj->kobj = pfs_mkdir(patch->kobj, klp_obj_name(obj));
-	if (!obj->kobj || !pfs_create_file(obj->kobj, "patched", 0444, patched_show, NULL, obj))
+	/* -EEXIST for two objects of one name (a module called "vmlinux") */
+	ret = pfs_mkdir_err(patch->kobj, klp_obj_name(obj), &obj->kobj);
+	if (ret)
+		return ret;
+	if (!pfs_create_file(obj->kobj, "patched", 0444, patched_show, NULL, obj))
 		return -ENOMEM;
 	klp_for_each_func(obj, func) {
 		ret = klp_init_func(obj, func);
@@ -535,7 +555,7 @@ static int klp_init_patch(struct klp_patch *patch)
 		if (ret)
 			return ret;
 	}
-	list_add_tail(&patch->list, &klp_patches);
+	list_add_tail_rcu(&patch->list, &klp_patches);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <kelp/errno.h>
 #include <kelp/panic.h>
 #include <kelp/barrier.h>
+#include <kelp/rcupdate.h>
 
 struct klp_ops {
 	struct list_head node;		/* in klp_ops_list */
@@ -21,12 +22,15 @@ struct klp_ops {
 	unsigned long jmp;		/* fast path target installed, or 0 */
 };
 
+/* Written under klp_mutex; also read without it by the stack checks of
+ * klp_sched_try_switch (interrupts off: an RCU reader). Entries leave with
+ * list_del_rcu and are freed after a grace period. */
 static LIST_HEAD(klp_ops_list);
 
 struct klp_ops *klp_find_ops(void *old_func)
 {
 	struct klp_ops *ops;
-	list_for_each_entry(ops, &klp_ops_list, node)
+	list_for_each_entry_rcu(ops, &klp_ops_list, node)
 		if (ops->old_func == old_func)
 			return ops;
 	return NULL;
@@ -57,9 +61,9 @@ struct klp_func *klp_ops_next(struct klp_ops *ops, struct klp_func *func)
 
 /* Runs at the start of every call to a patched function (on the trampoline
  * path), in any context: notrace, and nothing here may sleep or schedule.
- * Preemption is held off so that klp_synchronize_transition() can treat
- * "every CPU has been through a schedule point" as "no handler is still
- * looking at the old state". The tracer's recursion guard is held around
+ * An RCU reader (preemption off): klp_synchronize_transition() is a grace
+ * period, after which no handler still looks at the old state, and func
+ * stack entries and klp_ops are freed only after one. The tracer's recursion guard is held around
  * us, so the task must not switch out here (the guard is per CPU): hence
  * the no-resched enable. */
 static notrace void klp_ftrace_handler(unsigned long ip, unsigned long parent_ip,
@@ -71,8 +75,8 @@ static notrace void klp_ftrace_handler(unsigned long ip, unsigned long parent_ip
 	(void)ip;
 	(void)parent_ip;
 
-	preempt_disable();
-	first = READ_ONCE(ops->func_stack.next);
+	rcu_read_lock();
+	first = rcu_dereference(ops->func_stack.next);
 	if (unlikely(first == &ops->func_stack))
 		goto out; /* the stack emptied under a late call: run the original */
 	func = list_entry(first, struct klp_func, stack_node);
@@ -92,7 +96,7 @@ static notrace void klp_ftrace_handler(unsigned long ip, unsigned long parent_ip
 		if (state == KLP_UNPATCHED) {
 			/* This task still runs the previous code: the next
 			 * entry, or the original function when there is none. */
-			struct list_head *next = READ_ONCE(func->stack_node.next);
+			struct list_head *next = rcu_dereference(func->stack_node.next);
 			if (next == &ops->func_stack)
 				goto out;
 			func = list_entry(next, struct klp_func, stack_node);
@@ -105,7 +109,7 @@ static notrace void klp_ftrace_handler(unsigned long ip, unsigned long parent_ip
 		goto out;
 	ftrace_regs_set_ip(fregs, (unsigned long)func->new_func);
 out:
-	preempt_enable_no_resched();
+	rcu_read_unlock_no_resched();
 }
 
 static void klp_unpatch_func(struct klp_func *func)
@@ -121,9 +125,11 @@ static void klp_unpatch_func(struct klp_func *func)
 		unsigned long ip = (unsigned long)func->old_func;
 		if (ops->jmp)
 			ftrace_site_clear_jmp(ip);
+		list_del_rcu(&ops->node);
+		/* Waits a grace period once the site no longer calls the
+		 * handler: nothing reads ops or its stack afterwards. */
 		unregister_ftrace_function(&ops->fops);
-		list_del_init(&func->stack_node);
-		list_del_init(&ops->node);
+		INIT_LIST_HEAD(&func->stack_node);
 		kfree(ops);
 	} else {
 		/* The jmp may target func itself: back to the handler path
@@ -132,7 +138,10 @@ static void klp_unpatch_func(struct klp_func *func)
 			ftrace_site_clear_jmp((unsigned long)ops->old_func);
 			ops->jmp = 0;
 		}
-		list_del_init(&func->stack_node);
+		/* A handler standing on func still finds the entries below;
+		 * func itself is freed (nops, a freed patch) only after a
+		 * klp_synchronize_transition(). */
+		list_del_rcu(&func->stack_node);
 	}
 	func->patched = false;
 }
@@ -174,13 +183,13 @@ static int klp_patch_func(struct klp_func *func)
 			ftrace_free_filter(&ops->fops);
 			goto err;
 		}
-		list_add(&ops->node, &klp_ops_list);
+		list_add_rcu(&ops->node, &klp_ops_list);
 	} else {
 		/* Publish at the head: func (and its transition flag) is
-		 * fully written before the handler can reach it. Pairs with
-		 * the handler's first smp_rmb(). */
-		smp_wmb();
-		list_add(&func->stack_node, &ops->func_stack);
+		 * fully written before the handler can reach it; the
+		 * smp_wmb() in list_add_rcu() pairs with the handler's first
+		 * smp_rmb(). */
+		list_add_rcu(&func->stack_node, &ops->func_stack);
 	}
 	func->patched = true;
 	return 0;

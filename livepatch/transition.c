@@ -7,8 +7,10 @@
  * Unlike Linux, which retries stragglers once a second, Kelp retries when
  * something happens (a pending task switched itself: it went to sleep, hit
  * cond_resched, returned to user mode, or the idle loop ran) and on a
- * short timer, from a dedicated worker thread; after a few rounds it wakes
- * interruptible sleepers so they pass a switch point. */
+ * short timer, from a dedicated worker thread. Signalling keeps Linux's
+ * rule in time: interruptible sleepers are woken (and "signaling remaining
+ * tasks" logged) after SIGNALS_TIMEOUT seconds of timer retries, then
+ * again every SIGNALS_TIMEOUT seconds. */
 #define pr_fmt(fmt) "livepatch: " fmt
 #include "core.h"
 #include <kelp/sched.h>
@@ -20,12 +22,17 @@
 #include <kelp/panic.h>
 #include <kelp/init.h>
 #include <kelp/barrier.h>
+#include <kelp/rcupdate.h>
 
 #define MAX_STACK_ENTRIES 100
 #define KLP_RETRY_MS 2		/* timer retry while tasks are pending */
-#define KLP_SIGNAL_ROUNDS 4	/* wake sleepers every this many retries */
+/* Linux signals every SIGNALS_TIMEOUT (15) retries of its 1 s cadence: the
+ * same 15 s in retries of ours. */
+#define KLP_SIGNALS_TIMEOUT_S 15
+#define KLP_SIGNAL_ROUNDS (KLP_SIGNALS_TIMEOUT_S * 1000 / KLP_RETRY_MS)
 
-/* Start-to-completion time of the last transition, as logged (benches read it). */
+/* Start-to-completion time of the last transition (benches and self-tests
+ * read it; each patch's is in its sysfs transition_us, Linux logs none). */
 u64 klp_last_transition_us;
 struct klp_patch *klp_transition_patch;
 static int klp_target_state = KLP_UNDEFINED;
@@ -38,6 +45,9 @@ static DECLARE_WAIT_QUEUE_HEAD(klp_worker_wq);
 static volatile bool klp_work_pending;
 static volatile bool klp_kick;
 static volatile u64 klp_next_retry; /* jiffies */
+/* The tick's wake-up was the retry timer, not a switch point's kick: only
+ * those count toward signalling, so it keeps to time. */
+static volatile bool klp_timer_round;
 
 static void klp_worker_start(void);
 
@@ -48,29 +58,49 @@ static const char *klp_state_word(int state)
 	return state == KLP_PATCHED ? "patching" : "unpatching";
 }
 
-/* Every CPU has passed a point where no livepatch handler can be running
- * with a stale view. Handlers run with preemption off and this CPU is the
- * caller's, so with one CPU a full fence is that point; with more, this
- * must also run an empty function on every other CPU (Linux's
- * schedule_on_each_cpu) before returning. */
+/* Every CPU has passed a point where no livepatch handler, and no switch
+ * point (klp_update_patch_state, klp_sched_try_switch), can be running with
+ * a stale view: a grace period, since all of them run with preemption or
+ * interrupts off (RCU readers). The full fences on both sides of the wait
+ * order the caller's writes (TIF flags, func->transition, the target state,
+ * unlinked stack entries) before every later reader and pair with the
+ * handler's smp_rmb()s in patch.c. */
 void klp_synchronize_transition(void)
 {
-	/* Orders the caller's writes (TIF flags, func->transition, the
-	 * target state) before what follows; pairs with the handler's
-	 * smp_rmb()s in patch.c. */
-	smp_mb();
+	synchronize_rcu();
+}
+
+/* A task's switch to the target state: TIF_PATCH_PENDING cleared and
+ * patch_state set as one step with respect to the transition code and to
+ * the handler. Every caller holds the task still: current with interrupts
+ * off (or preemption off, so the step is an RCU read section that
+ * klp_reverse_transition()'s and klp_complete_transition()'s
+ * klp_synchronize_transition() waits for), any other task under
+ * task_call_func() or with every task's flags under tasklist_lock.
+ *
+ * Barrier pairs (Linux's klp_update_patch_state/klp_init_transition/
+ * klp_complete_transition): the caller read TIF_PATCH_PENDING set, then
+ * klp_target_state; that read order (the atomic test-and-clear in
+ * klp_update_patch_state, the smp_rmb() in klp_sched_try_switch) pairs with
+ * the smp_wmb() that orders klp_target_state before the flag writes in
+ * klp_init_transition()/klp_reverse_transition(). The flag is cleared before
+ * the state is stored; the worker reads patch_state first and only counts a
+ * task switched when patch_state is the target, so it never finishes on a
+ * task whose flag is still set. */
+static notrace void klp_switch_task_state(struct task *task)
+{
+	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	WRITE_ONCE(task->patch_state, READ_ONCE(klp_target_state));
 }
 
 /* Switch a task (current, or one that cannot run) if it is pending. The
- * test-and-clear is the read barrier pairing with the smp_wmb() that
- * orders klp_target_state before the TIF_PATCH_PENDING writes in
- * klp_init_transition()/klp_reverse_transition(). */
+ * test-and-clear is the read barrier of the pair described above. */
 notrace void klp_update_patch_state(struct task *task)
 {
 	preempt_disable();
 	if (__atomic_fetch_and(&task->thread_flags, ~(1UL << TIF_PATCH_PENDING), __ATOMIC_SEQ_CST) &
 	    (1UL << TIF_PATCH_PENDING)) {
-		task->patch_state = READ_ONCE(klp_target_state);
+		WRITE_ONCE(task->patch_state, READ_ONCE(klp_target_state));
 		klp_kick = true;
 	}
 	preempt_enable_no_resched();
@@ -143,8 +173,7 @@ static int klp_switch_if_unchanged(struct task *task, void *data)
 	struct klp_switch_arg *arg = data;
 	if (klp_task_switches(task) != arg->switches)
 		return -EAGAIN;
-	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
-	task->patch_state = klp_target_state;
+	klp_switch_task_state(task);
 	return 0;
 }
 
@@ -158,11 +187,12 @@ static int klp_check_and_switch_task(struct task *task, const char **oldname)
 	int ret;
 
 	if (task == current) {
+		/* Interrupts are off (both callers): the check and the
+		 * switch are one step for this CPU. */
 		ret = klp_check_stack(task, oldname);
 		if (ret)
 			return ret;
-		clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
-		task->patch_state = klp_target_state;
+		klp_switch_task_state(task);
 		return 0;
 	}
 	if (task_curr(task))
@@ -175,12 +205,47 @@ static int klp_check_and_switch_task(struct task *task, const char **oldname)
 	return ret == -EAGAIN ? -EBUSY : ret;
 }
 
-/* Try to switch one task; true when it is (now) in the target state. */
+/* The retry diagnostics name each task once per transition: at 2 ms a
+ * stalled transition would otherwise fill the log in seconds. Tasks past
+ * the table, and every repeat, are counted for the summary. */
+#define KLP_NAMED_MAX 32
+static int klp_named_pids[KLP_NAMED_MAX];
+static unsigned int klp_nr_named;
+static unsigned int klp_diag_repeats;
+
+/* True the first time this transition asks about task. */
+static bool klp_diag_first(struct task *task)
+{
+	for (unsigned int i = 0; i < klp_nr_named; i++)
+		if (klp_named_pids[i] == task->pid) {
+			klp_diag_repeats++;
+			return false;
+		}
+	if (klp_nr_named == KLP_NAMED_MAX) {
+		klp_diag_repeats++;
+		return false;
+	}
+	klp_named_pids[klp_nr_named++] = task->pid;
+	return true;
+}
+
+/* Try to switch one task; true when it is (now) in the target state.
+ * task == NULL: the summary of the transition that ends, then a clean
+ * slate. It is printed here so that the same site switch
+ * ("func klp_try_switch_task") governs it and the lines it summarises. */
 static bool klp_try_switch_task(struct task *task)
 {
 	const char *old_name = NULL;
 	int ret;
 
+	if (!task) {
+		if (klp_diag_repeats)
+			pr_debug("%s: repeated diagnostics of %u task%s not logged (%u)\n", __func__,
+				 klp_nr_named, klp_nr_named == 1 ? "" : "s", klp_diag_repeats);
+		klp_nr_named = 0;
+		klp_diag_repeats = 0;
+		return true;
+	}
 	if (task->patch_state == klp_target_state)
 		return true;
 	if (task == current) {
@@ -190,14 +255,13 @@ static bool klp_try_switch_task(struct task *task)
 	} else {
 		ret = klp_check_and_switch_task(task, &old_name);
 	}
+	if (ret == -ESRCH) { /* exited: it will never run patched code again */
+		klp_switch_task_state(task); /* tasklist_lock held, irqs off */
+		return true;
+	}
+	if (!ret || !klp_diag_first(task))
+		return !ret;
 	switch (ret) {
-	case 0:
-		break;
-	case -ESRCH: /* exited: it will never run patched code again */
-		clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
-		task->patch_state = klp_target_state;
-		ret = 0;
-		break;
 	case -EBUSY:
 		pr_debug("%s: %s:%d is running\n", __func__, task->comm, task->pid);
 		break;
@@ -225,8 +289,11 @@ void klp_sched_try_switch(void)
 	struct task *cur = current;
 	unsigned long flags = arch_irq_save();
 	const char *old_name;
-	if (test_tsk_thread_flag(cur, TIF_PATCH_PENDING) && READ_ONCE(klp_transition_patch) &&
-	    !klp_check_and_switch_task(cur, &old_name))
+	bool pending = test_tsk_thread_flag(cur, TIF_PATCH_PENDING);
+	/* The flag before klp_transition_patch and klp_target_state: pairs
+	 * with the smp_wmb() in klp_init_transition()/klp_reverse_transition(). */
+	smp_rmb();
+	if (pending && READ_ONCE(klp_transition_patch) && !klp_check_and_switch_task(cur, &old_name))
 		klp_kick = true;
 	arch_irq_restore(flags);
 }
@@ -267,8 +334,11 @@ void klp_try_complete_transition(void)
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 
 	if (!complete) {
-		if (++klp_signals_cnt % KLP_SIGNAL_ROUNDS == 0)
-			klp_send_signals();
+		if (klp_timer_round) {
+			klp_timer_round = false;
+			if (++klp_signals_cnt % KLP_SIGNAL_ROUNDS == 0)
+				klp_send_signals();
+		}
 		klp_next_retry = jiffies + msecs_to_jiffies(KLP_RETRY_MS);
 		return;
 	}
@@ -294,7 +364,9 @@ void klp_complete_transition(void)
 	unsigned long flags;
 	u64 us = (ktime_get_ns() - patch->start_ns) / 1000;
 	WRITE_ONCE(klp_last_transition_us, us);
+	WRITE_ONCE(patch->transition_us, us);
 
+	klp_try_switch_task(NULL);
 	pr_debug("'%s': completing %s transition\n", klp_patch_name(patch),
 		 klp_state_word(klp_target_state));
 
@@ -336,7 +408,6 @@ void klp_complete_transition(void)
 	}
 
 	pr_notice("'%s': %s complete\n", klp_patch_name(patch), klp_state_word(klp_target_state));
-	pr_info("'%s': transition took %llu us\n", klp_patch_name(patch), (unsigned long long)us);
 
 	klp_target_state = KLP_UNDEFINED;
 	WRITE_ONCE(klp_transition_patch, NULL);
@@ -396,10 +467,14 @@ void klp_reverse_transition(void)
 	struct task *task;
 	unsigned long flags;
 
+	klp_try_switch_task(NULL);
 	pr_debug("'%s': reversing transition from %s\n", klp_patch_name(klp_transition_patch),
 		 klp_target_state == KLP_PATCHED ? "patching to unpatching" : "unpatching to patching");
 
-	/* No switch point may act on the old target while it flips. */
+	/* No switch point may act on the old target while it flips: with
+	 * every flag clear, the grace period waits out any switch point
+	 * (interrupts or preemption off) that saw a flag set and may still
+	 * store the old target (Linux's klp_reverse_transition order). */
 	flags = spin_lock_irqsave(&tasklist_lock);
 	for_each_task(task)
 		clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
@@ -431,6 +506,7 @@ void klp_start_transition(void)
 			set_tsk_thread_flag(task, TIF_PATCH_PENDING);
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	klp_signals_cnt = 0;
+	klp_timer_round = false;
 	klp_next_retry = jiffies + msecs_to_jiffies(KLP_RETRY_MS);
 }
 
@@ -478,6 +554,8 @@ static void klp_tick(void)
 	if (!READ_ONCE(klp_transition_patch) || !klp_worker)
 		return;
 	if (klp_kick || jiffies >= klp_next_retry) {
+		if (jiffies >= klp_next_retry)
+			klp_timer_round = true;
 		klp_kick = false;
 		klp_next_retry = jiffies + msecs_to_jiffies(KLP_RETRY_MS);
 		klp_work_pending = true;

@@ -3,7 +3,7 @@
  *   make module P=samples/hello_module.c
  *   build/klpctl load build/patches/hello_module.klp whom=Kelp times=2 */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-#include <module.h>
+#include <linux/module.h>
 
 static char *whom = "world";
 static int times = 1;

@@ -6,7 +6,7 @@ and reports wall time per load and the kernel's own figure (guest time from
 the first byte of the transfer to the blob handed to the loader).
 
 Then the end-to-end apply latency of the cmdline sample
-(samples/livepatch-sample.c): from the first byte klpctl sends to the
+(Linux's samples/livepatch/livepatch-sample.c): from the first byte klpctl sends to the
 kernel's "livepatch: 'livepatch_sample': patching complete" line, as wall
 time (klpctl started -> the line read on the console) and as guest time
 (that line's printk timestamp minus the transfer's start, which is the
@@ -84,14 +84,16 @@ def main():
     ap.add_argument("--icount", action="store_true", help="deterministic guest clock")
     ap.add_argument("--no-apply", action="store_true", help="skip the apply latency bench")
     a = ap.parse_args()
-    sample = os.path.join(BUILD, "patches", "livepatch-sample.klp")
+    sample = os.path.join(BUILD, "linux-modules", "livepatch-sample.klp")
     if not a.no_apply:
-        subprocess.run(["make", "-s", "-C", ROOT, "VARIANT=test", "patch", "P=samples/livepatch-sample.c"],
+        subprocess.run(["make", "-s", "-C", ROOT, "VARIANT=test", os.path.relpath(sample, ROOT)],
                        check=True, stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory() as d:
         path = build_blob(a.size, d)
     size = os.path.getsize(path)
-    with Kelp("", name="bench_serial", icount=a.icount) as k:
+    # the channel's "received" line is a debug site: on from boot, and on
+    # the console (loglevel=8), where the apply latency is read
+    with Kelp("patchchan.dyndbg=+p loglevel=8", name="bench_serial", icount=a.icount) as k:
         k.wait_prompt()
         walls, guests = [], []
         for _ in range(a.runs):

@@ -1,9 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages Kelp needs when any is missing: as root it runs
 # apt-get itself, otherwise it prints the exact command and fails.
-# usage: tools/deps.sh [build|test|format|fuzz]
+# usage: tools/deps.sh [build|test|linux|format|fuzz]
 #   build: compile the kernel, make ISOs, boot QEMU (make, make run/selftest/debug)
 #   test:  build + the pytest harness (make test), which replays the fuzz corpora
+#          and builds Linux's livepatch samples and selftest modules
+#   linux: build + Linux 6.1's sources, from which `make linux-modules` and the
+#          test blobs take Linux's samples and selftest modules unchanged
 #   fuzz:  clang, libFuzzer and OpenSSL's headers for tests/fuzz/ (make fuzz)
 #   format: clang-format (make format)
 set -eu
@@ -37,9 +40,17 @@ check() {
   chk qemu-system-x86_64 qemu-system-x86
   chk openssl openssl
   chk /usr/bin/python3 python3
+  # tools/klp-build (make livepatch) applies source patches.
+  chk patch patch
+  if [ "$mode" = test ] || [ "$mode" = linux ]; then
+    [ -f /usr/src/linux-source-6.1.tar.xz ] || need="$need linux-source-6.1"
+  fi
   if [ "$mode" = test ]; then
     pymod pytest python3-pytest
     pymod pexpect python3-pexpect
+    # the host bridge (klpctl mount, tools/klpfs.py) and make linux-selftests
+    pymod fusepy python3-fusepy
+    chk fusermount3 fuse3
   fi
 }
 check

@@ -10,6 +10,7 @@
  * every Nth frame) is applied. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../drivers/patchchan/proto.h"
+#include <kelp/kstrtox.h>
 #include <kelp/crypto/crc32.h>
 
 struct fault {
@@ -36,7 +38,8 @@ struct link {
 	unsigned int retries;
 	struct fault fault;
 	struct patchchan_frame_decoder dec;
-	bool progress;
+	bool progress;	/* a progress line while sending, on a terminal */
+	bool quiet;	/* -q: neither that nor what a long request waits for */
 	unsigned long retransmits;
 };
 
@@ -131,10 +134,22 @@ struct answer {
 	char text[PATCHCHAN_TEXT_MAX + 1];
 };
 
+static int take_answer(const struct patchchan_frame *f, struct answer *a)
+{
+	a->type = f->type;
+	a->status = (int)patchchan_get32(f->payload + 2);
+	memcpy(a->text, f->payload + 6, f->len - 6);
+	a->text[f->len - 6] = 0;
+	if (f->type == PATCHCHAN_T_NAK && !a->status)
+		return -EPROTO;
+	return a->status;
+}
+
 /* Sends one request and waits for its answer: ACK (when want_result is
  * false), NAK or RESULT. An ACK of a request that wants a RESULT means the
- * kernel is working on it: keep waiting, retransmitting now and then so a
- * lost RESULT is sent again. */
+ * kernel is working on it, and says for how long at most and on what: wait
+ * that long, re-sending now and then so that a lost RESULT is sent again;
+ * only then fall back to the usual retransmissions. */
 static int request(struct link *l, u8 type, const void *payload, u32 len, bool want_result,
 		   struct answer *a)
 {
@@ -142,48 +157,72 @@ static int request(struct link *l, u8 type, const void *payload, u32 len, bool w
 	u16 seq = l->seq++;
 	size_t flen = patchchan_frame_encode(frame, sizeof(frame), type, 0, seq, payload, len);
 	unsigned int tries = 0;
+	u64 work_until = 0, work_start = 0;	/* set by the "working on it" ACK */
+	char what[PATCHCHAN_TEXT_MAX + 1] = "the request";
 
 	if (!flen)
 		die("frame too large");
 	for (;;) {
-		u64 deadline;
+		u64 now = now_ms(), deadline;
 		const struct patchchan_frame *f;
 
-		if (tries > l->retries) {
-			snprintf(a->text, sizeof(a->text), "no answer from the kernel after %u tries",
-				 tries);
-			a->type = 0;
-			a->status = -ETIMEDOUT;
-			return a->status;
+		if (work_until > now) {
+			deadline = work_until < now + PATCHCHAN_WORK_RESEND_MS ?
+					   work_until : now + PATCHCHAN_WORK_RESEND_MS;
+		} else {
+			if (tries > l->retries) {
+				if (work_start)
+					snprintf(a->text, sizeof(a->text),
+						 "no answer from the kernel after waiting %llu s for %s",
+						 (unsigned long long)(now - work_start) / 1000, what);
+				else
+					snprintf(a->text, sizeof(a->text),
+						 "no answer from the kernel after %u tries", tries);
+				a->type = 0;
+				a->status = -ETIMEDOUT;
+				return a->status;
+			}
+			tries++;
+			deadline = now + l->timeout_ms;
 		}
-		if (tries++)
+		if (tries > 1 || work_start)
 			l->retransmits++;
 		link_send(l, frame, flen);
-		deadline = now_ms() + l->timeout_ms;
 		while ((f = link_recv(l, deadline))) {
 			if (f->len < 2 || patchchan_get16(f->payload) != seq)
 				continue;	/* an answer to an older request */
-			if (f->type == PATCHCHAN_T_ACK) {
-				if (!want_result) {
-					a->type = PATCHCHAN_T_ACK;
-					a->status = 0;
-					a->text[0] = 0;
-					return 0;
-				}
-				tries = 1;	/* alive and busy: wait on */
-				deadline = now_ms() + l->timeout_ms;
-				continue;
-			}
 			if ((f->type == PATCHCHAN_T_NAK || f->type == PATCHCHAN_T_RESULT) &&
-			    f->len >= 6) {
-				a->type = f->type;
-				a->status = (int)patchchan_get32(f->payload + 2);
-				memcpy(a->text, f->payload + 6, f->len - 6);
-				a->text[f->len - 6] = 0;
-				if (f->type == PATCHCHAN_T_NAK && !a->status)
-					return -EPROTO;
-				return a->status;
+			    f->len >= 6)
+				return take_answer(f, a);
+			if (f->type != PATCHCHAN_T_ACK)
+				continue;
+			if (!want_result) {
+				a->type = PATCHCHAN_T_ACK;
+				a->status = 0;
+				a->text[0] = 0;
+				return 0;
 			}
+			/* alive and busy: wait as long as it says it may take */
+			u32 ms = PATCHCHAN_WORK_DEFAULT_MS;
+
+			if (f->len >= 6) {
+				ms = patchchan_get32(f->payload + 2);
+				if (f->len > 6) {
+					memcpy(what, f->payload + 6, f->len - 6);
+					what[f->len - 6] = 0;
+				}
+			}
+			now = now_ms();
+			if (!work_start) {
+				work_start = now;
+				if (!l->quiet)
+					fprintf(stderr, "klpctl: waiting for %s (up to %u s)\n", what,
+						(ms + 999) / 1000);
+			}
+			work_until = now + ms + PATCHCHAN_WORK_SLACK_MS;
+			tries = 1;
+			deadline = now + PATCHCHAN_WORK_RESEND_MS < work_until ?
+					   now + PATCHCHAN_WORK_RESEND_MS : work_until;
 		}
 	}
 }
@@ -299,12 +338,13 @@ static void parse_fault(struct fault *f, char *spec)
 {
 	for (char *tok = strtok(spec, ","); tok; tok = strtok(NULL, ",")) {
 		char *eq = strchr(tok, '=');
-		unsigned long v;
+		unsigned int v;
 
 		if (!eq)
 			die("--fault: expected key=value, got '%s'", tok);
 		*eq = 0;
-		v = strtoul(eq + 1, NULL, 0);
+		if (kstrtouint(eq + 1, 0, &v))
+			die("--fault: %s=%s: not a number of 0 to %u", tok, eq + 1, UINT32_MAX);
 		if (!strcmp(tok, "drop"))
 			f->drop = v;
 		else if (!strcmp(tok, "dup"))
@@ -320,6 +360,46 @@ static void parse_fault(struct fault *f, char *spec)
 	}
 }
 
+static void usage(void);
+
+/* klpctl mount: runs the FUSE bridge, tools/klpfs.py, found from klpctl's
+ * own path (build/klpctl or build/test/klpctl) unless $KLPFS names it. */
+static int mount_bridge(const char *sock, int argc, char **argv)
+{
+	static const char *const rel[] = { "/../tools/klpfs.py", "/../../tools/klpfs.py" };
+	char exe[PATH_MAX], path[PATH_MAX + 32];
+	const char *fs = getenv("KLPFS");
+	char *args[8];
+	int n = 0;
+
+	if (argc < 1 || argc > 2 || (argc == 2 && strcmp(argv[0], "-f")))
+		usage();
+	if (!fs) {
+		ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (len < 0)
+			die("/proc/self/exe: %s", strerror(errno));
+		exe[len] = 0;
+		*strrchr(exe, '/') = 0;
+		for (size_t k = 0; k < sizeof(rel) / sizeof(rel[0]) && !fs; k++) {
+			snprintf(path, sizeof(path), "%s%s", exe, rel[k]);
+			if (!access(path, R_OK))
+				fs = path;
+		}
+		if (!fs)
+			die("tools/klpfs.py not found next to %s (set KLPFS)", exe);
+	}
+	args[n++] = "python3";
+	args[n++] = (char *)fs;
+	args[n++] = "-s";
+	args[n++] = (char *)sock;
+	for (int k = 0; k < argc; k++)
+		args[n++] = argv[k];
+	args[n] = NULL;
+	execv("/usr/bin/python3", args);
+	die("/usr/bin/python3: %s", strerror(errno));
+	return 2;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -327,6 +407,7 @@ static void usage(void)
 		"  load FILE.klp [param=value ...]\n"
 		"  unload NAME | enable NAME | disable NAME | wait NAME\n"
 		"  list | dmesg\n"
+		"  mount [-f] DIR   (the guest's /proc and /sys under DIR: tools/klpfs.py)\n"
 		"SPEC: drop=N,dup=N,flip=N,stall=MS,disconnect=N (every Nth frame)\n");
 	exit(2);
 }
@@ -344,10 +425,13 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-s") && i + 1 < argc)
 			sock = argv[++i];
-		else if (!strcmp(argv[i], "-t") && i + 1 < argc)
-			l.timeout_ms = strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
+			if (kstrtouint(argv[++i], 0, &l.timeout_ms) || !l.timeout_ms ||
+			    l.timeout_ms > 3600000)
+				die("-t %s: a timeout of 1 to 3600000 ms", argv[i]);
+		}
 		else if (!strcmp(argv[i], "-q"))
-			l.progress = false;
+			l.progress = false, l.quiet = true;
 		else if (!strcmp(argv[i], "--fault") && i + 1 < argc)
 			parse_fault(&l.fault, argv[++i]);
 		else
@@ -355,10 +439,16 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		usage();
+	if (!strcmp(argv[i], "mount"))
+		return mount_bridge(sock, argc - i - 1, argv + i + 1);
 
 	/* A socket fd passed as "fd:N" lets tests hand over one end of a socketpair. */
 	if (!strncmp(sock, "fd:", 3)) {
-		l.fd = atoi(sock + 3);
+		unsigned int fd;
+
+		if (kstrtouint(sock + 3, 10, &fd) || fd > INT32_MAX)
+			die("-s %s: not a file descriptor", sock);
+		l.fd = (int)fd;
 	} else {
 		if (strlen(sock) >= sizeof(sa.sun_path))
 			die("socket path too long");

@@ -9,11 +9,12 @@
 #   --key PEM           sign with another key        --unsigned   do not sign
 #   --mutate KIND       a deliberately bad object (tools/klp-fixup.py)
 #   --name NAME         output name (default: the file name)
+#   --extra-obj OBJ     link OBJ in too (tools/klp-build: the patch's code)
 set -euo pipefail
 src=$1 out=$2
 shift 2
 name=$(basename "$src" .c)
-bidfile= key= unsigned= mutate= kernel=
+bidfile= key= unsigned= mutate= kernel= extra=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -22,6 +23,7 @@ while [ $# -gt 0 ]; do
 	--unsigned) unsigned=1 ;;
 	--mutate) mutate=$2; shift ;;
 	--name) name=$2; shift ;;
+	--extra-obj) extra=$2; shift ;;
 	*) echo "mkpatch: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -32,9 +34,9 @@ modname=$(basename "$src" .c | tr -c 'A-Za-z0-9_\n' '_')
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-gcc $KCFLAGS -I"$root/include/linux-compat" -I"$root/include/kelp" -I"$root/include" -I"$root/arch/x86_64/include" -DKBUILD_MODNAME="\"$modname\"" \
+gcc $KCFLAGS -nostdinc -isystem "$(gcc -print-file-name=include)" -I"$root/include" -I"$root/arch/x86_64/include" -DKBUILD_MODNAME="\"$modname\"" \
 	-c "$src" -o "$tmp/$name.o"
-ld -r -o "$tmp/$name.lo" "$tmp/$name.o"
+ld -r -o "$tmp/$name.lo" "$tmp/$name.o" ${extra:+"$extra"}
 if [ -z "$bidfile" ]; then
 	# The descriptor of the kernel's NT_GNU_BUILD_ID note: skip the
 	# 16-byte header (namesz, descsz, type, "GNU\0").

@@ -32,9 +32,11 @@ static notrace void poke_sync_core(void)
 	__asm__ __volatile__("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d)::"memory");
 }
 
+/* The one place where CPUs are brought in step with changed text. One CPU:
+ * a serialising instruction. SMP: an IPI making every other CPU run
+ * poke_sync_core() (and so leave any #BP handler) before this returns. */
 notrace void text_poke_sync(void)
 {
-	/* SMP: this becomes an IPI making every CPU run poke_sync_core. */
 	poke_sync_core();
 }
 
@@ -164,11 +166,9 @@ notrace int text_poke_batch(struct text_poke_loc *locs, size_t n)
 	__atomic_store_n(&poke_batch, locs, __ATOMIC_RELEASE);
 
 	static const u8 int3 = INT3_INSN;
-	/* No task switch while int3s are in place: another task hitting one
-	 * would get only the emulation below, which skips a new call
-	 * instead of making it (for livepatch, the old body would run at a
-	 * site that is going from `jmp new` to the handler). Interrupt
-	 * handlers still can; emulating the call is the SMP-grade fix. */
+	/* Whoever meets an int3 (an interrupt handler, or another task) gets
+	 * the new instruction emulated, calls included; preemption stays off
+	 * only to keep the window, and the batch table's life, short. */
 	preempt_disable();
 	for (size_t i = 0; i < n; i++)
 		poke_write(locs[i].addr, &int3, 1);
@@ -185,8 +185,11 @@ notrace int text_poke_batch(struct text_poke_loc *locs, size_t n)
 	text_poke_sync();
 	preempt_enable();
 
-	/* SMP: wait here until no CPU is still inside poke_int3_handler. */
+	/* The #BP handler runs with interrupts off, so once every CPU has
+	 * been through text_poke_sync() after this store none is still
+	 * reading the table (the release pairs with the handler's acquire). */
 	__atomic_store_n(&poke_batch, NULL, __ATOMIC_RELEASE);
+	text_poke_sync();
 	poke_batch_n = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!poke_equal((u8 *)locs[i].addr, locs[i].new, POKE_INSN_SIZE)) {
@@ -201,6 +204,19 @@ notrace u64 text_poke_int3_hits(void)
 	return poke_int3_hits;
 }
 
+/* A call's push, below the interrupted stack pointer: trap_entry.asm's
+ * #BP stub left a gap there (kernel-mode frames only). */
+static notrace void int3_emulate_push(struct trap_frame *tf, unsigned long val)
+{
+	tf->rsp -= sizeof(unsigned long);
+	*(unsigned long *)tf->rsp = val;
+}
+
+/* Emulate the instruction being written, so that code meeting the int3
+ * runs either the old instruction's effect or the new one's and never a
+ * third: a `call` is made (for livepatch, going from `jmp new` back to the
+ * trampoline, skipping it would run the old body), a `jmp` jumps, a NOP
+ * goes on after the site. */
 static notrace void poke_int3_handler(struct trap_frame *tf)
 {
 	struct text_poke_loc *v = __atomic_load_n(&poke_batch, __ATOMIC_ACQUIRE);
@@ -213,10 +229,15 @@ static notrace void poke_int3_handler(struct trap_frame *tf)
 			if (v[mid].addr == ip) {
 				const u8 *insn = v[mid].new;
 				__atomic_fetch_add(&poke_int3_hits, 1, __ATOMIC_RELAXED);
-				if (insn[0] == JMP32_INSN)
-					tf->rip = ip + POKE_INSN_SIZE + *(const s32 *)(insn + 1);
-				else /* NOP5 or a tracer call: go on after the site */
-					tf->rip = ip + POKE_INSN_SIZE;
+				unsigned long next = ip + POKE_INSN_SIZE;
+				if (insn[0] == JMP32_INSN) {
+					tf->rip = next + *(const s32 *)(insn + 1);
+				} else if (insn[0] == CALL_INSN) {
+					int3_emulate_push(tf, next);
+					tf->rip = next + *(const s32 *)(insn + 1);
+				} else { /* NOP5 */
+					tf->rip = next;
+				}
 				return;
 			}
 			if (v[mid].addr < ip)

@@ -23,9 +23,33 @@ trap_stub_%1:
     jmp trap_common
 %endmacro
 
+; int3 from kernel mode: copy the five-word iret frame 40 bytes down before
+; the usual entry. The old copy becomes a gap below the interrupted stack
+; pointer, so the #BP handler of text poking can emulate a call (push the
+; return address at the interrupted rsp - 8, lower the saved rsp) without
+; writing over the frame iretq will pop. The gate is an interrupt gate:
+; nothing can nest before the copy is made.
+%macro STUB_BP 1
+align 16
+trap_stub_%1:
+    test qword [rsp + 8], 3             ; CS of the interrupted context
+    jnz %%frame_done
+    push qword [rsp + 32]               ; SS
+    push qword [rsp + 32]               ; RSP
+    push qword [rsp + 32]               ; RFLAGS
+    push qword [rsp + 32]               ; CS
+    push qword [rsp + 32]               ; RIP
+%%frame_done:
+    push qword 0
+    push qword %1
+    jmp trap_common
+%endmacro
+
 %assign v 0
 %rep 256
-%if v == 8 || v == 10 || v == 11 || v == 12 || v == 13 || v == 14 || v == 17 || v == 21 || v == 29 || v == 30
+%if v == 3
+    STUB_BP v
+%elif v == 8 || v == 10 || v == 11 || v == 12 || v == 13 || v == 14 || v == 17 || v == 21 || v == 29 || v == 30
     STUB_ERR v
 %else
     STUB_NOERR v

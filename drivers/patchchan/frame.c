@@ -128,6 +128,19 @@ static enum patchchan_dec_status step(struct patchchan_frame_decoder *dec, u8 by
 	return dec_error(dec, "decoder state corrupted");
 }
 
+bool patchchan_frame_decoder_in_frame(const struct patchchan_frame_decoder *dec)
+{
+	return dec->state != S_MAGIC0;
+}
+
+enum patchchan_dec_status patchchan_frame_decoder_abort(struct patchchan_frame_decoder *dec,
+							const char *why)
+{
+	if (dec->state == S_MAGIC0)
+		return PATCHCHAN_DEC_NEED_MORE;
+	return dec_error(dec, why);
+}
+
 enum patchchan_dec_status patchchan_frame_decoder_drain(struct patchchan_frame_decoder *dec)
 {
 	bool err = false;

@@ -22,7 +22,8 @@ enum patchchan_frame_type {
 	PATCHCHAN_T_DATA = 3,	/* u32 offset, bytes */
 	PATCHCHAN_T_END = 4,	/* u32 crc32 of the whole blob */
 	PATCHCHAN_T_CMD = 5,	/* text */
-	PATCHCHAN_T_ACK = 6,	/* u16 seq */
+	/* ACK: u16 seq; to END/CMD also u32 ms the kernel may take, text what it does */
+	PATCHCHAN_T_ACK = 6,
 	PATCHCHAN_T_NAK = 7,	/* u16 seq, s32 -errno, text */
 	PATCHCHAN_T_RESULT = 8,	/* u16 seq, s32 status, text */
 };
@@ -36,6 +37,19 @@ enum patchchan_frame_type {
 #define PATCHCHAN_ACK_TIMEOUT_MS 500	/* sender retransmits after this */
 #define PATCHCHAN_RETRIES 8		/* ... this many times, then gives up */
 #define PATCHCHAN_XFER_IDLE_MS 10000	/* receiver drops a transfer idle this long */
+/* A frame still incomplete this long after its magic lost bytes (a whole
+ * 4 KiB frame takes 0.36 s at 115200 baud): the receiver gives it up and
+ * looks for the next frame in what came after it, rather than waiting for
+ * its announced length to fill up with the frames that follow. */
+#define PATCHCHAN_FRAME_TIMEOUT_MS 1000
+/* After a "working on it" ACK the sender waits for the time it announces,
+ * plus this, re-sending the request this often (a lost RESULT is then sent
+ * again; the receiver answers re-sent requests at most once per
+ * PATCHCHAN_DUP_QUIET_MS, so copies queued while it worked cost nothing). */
+#define PATCHCHAN_WORK_SLACK_MS 2000
+#define PATCHCHAN_WORK_RESEND_MS 5000
+#define PATCHCHAN_DUP_QUIET_MS 250
+#define PATCHCHAN_WORK_DEFAULT_MS 10000	/* when ops->budget is NULL */
 
 static inline u16 patchchan_get16(const u8 *p)
 {
@@ -101,6 +115,13 @@ void patchchan_frame_decoder_init(struct patchchan_frame_decoder *dec);
 enum patchchan_dec_status patchchan_frame_decoder_feed(struct patchchan_frame_decoder *dec,
 						       u8 byte);
 enum patchchan_dec_status patchchan_frame_decoder_drain(struct patchchan_frame_decoder *dec);
+/* Whether a frame has begun and not ended. */
+bool patchchan_frame_decoder_in_frame(const struct patchchan_frame_decoder *dec);
+/* Gives up the frame in progress as an error (its bytes after the magic are
+ * decoded again: drain() next), e.g. one cut short by lost bytes whose
+ * length would otherwise swallow the frames after it. */
+enum patchchan_dec_status patchchan_frame_decoder_abort(struct patchchan_frame_decoder *dec,
+							const char *why);
 
 /* Reassembly of one blob from BEGIN / DATA / END. */
 struct patchchan_xfer {
@@ -139,6 +160,10 @@ struct patchchan_session_ops {
 	int (*load)(void *ctx, const u8 *blob, u32 len, const char *name, const char *params,
 		    char *out, size_t outlen);
 	int (*cmd)(void *ctx, const char *cmd, char *out, size_t outlen);
+	/* Before load (cmd NULL) or cmd runs: the longest it may take, in ms,
+	 * and what it does ("the transition of X"), for the ACK that says the
+	 * request is being worked on. NULL: PATCHCHAN_WORK_DEFAULT_MS. */
+	u32 (*budget)(void *ctx, const char *name, const char *cmd, char *what, size_t whatlen);
 };
 
 struct patchchan_session {
@@ -149,6 +174,8 @@ struct patchchan_session {
 	u16 tx_seq;
 	bool have_last;
 	u16 last_seq;
+	u64 last_sent;		/* now_ms of the feed that last sent last[] */
+	u64 frame_start;	/* now_ms when the decoder's current frame began */
 	size_t last_len;
 	u8 last[PATCHCHAN_FRAME_MAX];	/* the answer to last_seq, for retransmissions */
 	char text[PATCHCHAN_TEXT_MAX + 1];

@@ -187,6 +187,29 @@ static void reply(struct patchchan_session *s, u8 type, u16 seq, int status, con
 	s->ops->send(s->ctx, s->last, s->last_len);
 }
 
+/* ACK to END/CMD before running it: how long it may take and what it does,
+ * so the sender waits that long instead of giving up (not kept as the
+ * answer: a re-sent request gets the RESULT once there is one). */
+static void ack_working(struct patchchan_session *s, u16 seq, const char *name, const char *cmd)
+{
+	u8 *p = s->txbuf, frame[PATCHCHAN_FRAME_HDR + 6 + 128 + PATCHCHAN_FRAME_CRC];
+	char what[128] = "";
+	u32 ms = PATCHCHAN_WORK_DEFAULT_MS;
+
+	if (s->ops->budget)
+		ms = s->ops->budget(s->ctx, name, cmd, what, sizeof(what));
+	if (!what[0])
+		snprintf(what, sizeof(what), "%s", cmd ? cmd : "the load");
+	size_t tl = strnlen(what, sizeof(what) - 1);
+
+	patchchan_put16(p, seq);
+	patchchan_put32(p + 2, ms);
+	memcpy(p + 6, what, tl);
+	size_t n = patchchan_frame_encode(frame, sizeof(frame), PATCHCHAN_T_ACK, 0, s->tx_seq++, p,
+					  6 + tl);
+	s->ops->send(s->ctx, frame, n);
+}
+
 static void handle(struct patchchan_session *s, const struct patchchan_frame *f, u64 now)
 {
 	char *t = s->text;
@@ -197,9 +220,15 @@ static void handle(struct patchchan_session *s, const struct patchchan_frame *f,
 
 	/* HELLO starts a conversation: a new client may reuse old sequence numbers. */
 	if (f->type != PATCHCHAN_T_HELLO && s->have_last && f->seq == s->last_seq) {
-		s->ops->send(s->ctx, s->last, s->last_len);
+		/* Copies queued while a long request ran, or a duplicated frame:
+		 * one answer per quiet period, not one per copy. */
+		if (now - s->last_sent >= PATCHCHAN_DUP_QUIET_MS) {
+			s->last_sent = now;
+			s->ops->send(s->ctx, s->last, s->last_len);
+		}
 		return;
 	}
+	s->last_sent = now;
 	t[0] = 0;
 	switch (f->type) {
 	case PATCHCHAN_T_HELLO:
@@ -226,6 +255,7 @@ static void handle(struct patchchan_session *s, const struct patchchan_frame *f,
 			break;
 		/* take() leaves name and params in place until the next BEGIN */
 		blob = patchchan_xfer_take(&s->xfer, &len);
+		ack_working(s, f->seq, s->xfer.name, NULL);
 		ret = s->ops->load(s->ctx, blob, len, s->xfer.name, s->xfer.params, t, tl);
 		s->xfer.free(blob, len);
 		reply(s, PATCHCHAN_T_RESULT, f->seq, ret, t);
@@ -237,6 +267,7 @@ static void handle(struct patchchan_session *s, const struct patchchan_frame *f,
 		}
 		memcpy(s->cmd, f->payload, f->len);
 		s->cmd[f->len] = 0;
+		ack_working(s, f->seq, NULL, s->cmd);
 		ret = s->ops->cmd(s->ctx, s->cmd, t, tl);
 		reply(s, PATCHCHAN_T_RESULT, f->seq, ret, t);
 		return;
@@ -251,19 +282,45 @@ static void handle(struct patchchan_session *s, const struct patchchan_frame *f,
 		reply(s, PATCHCHAN_T_ACK, f->seq, 0, NULL);
 }
 
+static void handle_ready(struct patchchan_session *s, enum patchchan_dec_status st, u64 now_ms)
+{
+	while (st == PATCHCHAN_DEC_FRAME_READY) {
+		handle(s, &s->dec.frame, now_ms);
+		st = patchchan_frame_decoder_drain(&s->dec);
+	}
+}
+
+/* A frame cut short (bytes lost to an overrun) must not swallow the frames
+ * after it until its announced length is reached: give it up after
+ * PATCHCHAN_FRAME_TIMEOUT_MS and decode what followed its magic again. */
+static void expire_frame(struct patchchan_session *s, u64 now_ms)
+{
+	if (!patchchan_frame_decoder_in_frame(&s->dec) ||
+	    now_ms - s->frame_start <= PATCHCHAN_FRAME_TIMEOUT_MS)
+		return;
+	enum patchchan_dec_status st = patchchan_frame_decoder_abort(&s->dec, "frame timed out");
+	if (st == PATCHCHAN_DEC_ERROR)
+		st = patchchan_frame_decoder_drain(&s->dec);
+	handle_ready(s, st, now_ms);
+	s->frame_start = now_ms;
+}
+
 void patchchan_session_feed(struct patchchan_session *s, const u8 *buf, size_t len, u64 now_ms)
 {
 	for (size_t i = 0; i < len; i++) {
-		enum patchchan_dec_status st = patchchan_frame_decoder_feed(&s->dec, buf[i]);
-
-		while (st == PATCHCHAN_DEC_FRAME_READY) {
-			handle(s, &s->dec.frame, now_ms);
-			st = patchchan_frame_decoder_drain(&s->dec);
-		}
+		expire_frame(s, now_ms);
+		/* a frame begins when none was in progress, or one just ended */
+		bool was_in = patchchan_frame_decoder_in_frame(&s->dec);
+		u32 ended = s->dec.frames + s->dec.errors;
+		handle_ready(s, patchchan_frame_decoder_feed(&s->dec, buf[i]), now_ms);
+		if (patchchan_frame_decoder_in_frame(&s->dec) &&
+		    (!was_in || s->dec.frames + s->dec.errors != ended))
+			s->frame_start = now_ms;
 	}
 }
 
 void patchchan_session_tick(struct patchchan_session *s, u64 now_ms)
 {
+	expire_frame(s, now_ms);
 	patchchan_xfer_expire(&s->xfer, now_ms, PATCHCHAN_XFER_IDLE_MS);
 }

@@ -49,6 +49,12 @@ struct ftrace_ops {
 int register_ftrace_function(struct ftrace_ops *ops);
 /* Puts the sites back (NOP or the remaining ops) and frees the filter. */
 int unregister_ftrace_function(struct ftrace_ops *ops);
+/* kernel.ftrace_enabled (/proc/sys/kernel/ftrace_enabled, Linux's
+ * semantics): off makes every site a NOP and refuses to register a
+ * PERMANENT ops (-EBUSY); turning it off is refused (-EBUSY) while a
+ * PERMANENT ops is registered, as livepatch's are. */
+int ftrace_set_enabled(bool on);
+bool ftrace_is_enabled(void);
 /* Add (remove=0) or drop (remove=1) one site, ip being a function's
  * address; reset=1 empties the filter first. -ENOENT when ip is no site,
  * -EBUSY when this would put a second IPMODIFY ops on a site (nothing

@@ -11,6 +11,7 @@
 #include <kelp/list.h>
 #include <kelp/module.h>
 #include <kelp/livepatch_sched.h>
+#include <kelp/gfp.h>
 
 struct pfs_node;
 struct klp_object;
@@ -75,6 +76,8 @@ struct klp_patch {
 	bool enabled;
 	bool forced;
 	u64 start_ns;		/* when the current transition started */
+	u64 transition_us;	/* the last completed transition's duration
+				 * (Kelp's sysfs transition_us), 0 before */
 };
 
 #define klp_for_each_object_static(patch, obj) \
@@ -96,8 +99,6 @@ int klp_module_coming(struct module *mod);
 void klp_module_going(struct module *mod);
 
 /* Shadow variables: data attached to an existing object (obj, id). */
-#define GFP_KERNEL 0
-typedef unsigned int gfp_t;
 typedef int (*klp_shadow_ctor_t)(void *obj, void *shadow_data, void *ctor_data);
 typedef void (*klp_shadow_dtor_t)(void *obj, void *shadow_data);
 void *klp_shadow_get(void *obj, unsigned long id);

@@ -1,7 +1,7 @@
 /* Loadable modules (kernel/module/): the loaded
  * image of a signed patch blob, its symbols, parameters and lifetime, plus
  * the declarations a module's own source uses (module_init, THIS_MODULE,
- * module_param; see include/linux-compat for the author's headers).
+ * module_param; include/linux/ has the author's headers).
  *
  * Two kinds of module share one list and one set of lookups: loaded blobs
  * (kernel/module/main.c) and built-in modules compiled into the kernel
@@ -200,8 +200,10 @@ void module_notify_going(struct module *mod);
 
 /* ---- parameters (kernel/module/params.c) ---- */
 
-/* Applies "a=1 b=x c" to the module's kernel_params: -ENOENT "unknown
- * parameter 'x'", -EINVAL "bad value 'v' for parameter 'p' (int)". */
+/* Applies "a=1 b=x c" to the module's kernel_params: -EINVAL "bad value
+ * 'v' for parameter 'p' (int)". A name the module does not declare is
+ * warned about ("NAME: unknown parameter 'x' ignored") and skipped, as in
+ * Linux. */
 int module_parse_params(struct module *mod, const char *args, char *why, size_t whylen);
 void module_free_params(struct module *mod);
 /* /sys/module/<name>/parameters/<param>, one file per parameter declared

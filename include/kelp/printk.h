@@ -1,6 +1,7 @@
 /* printk with Linux's levels, pr_fmt prefixes and a log ring (kernel/printk.c). */
 #pragma once
 #include <kelp/compiler.h>
+#include <kelp/dynamic_debug.h>
 
 #define KERN_SOH "\001"
 #define KERN_EMERG KERN_SOH "0"
@@ -29,7 +30,14 @@ int vprintk(const char *fmt, va_list ap);
 #define pr_warn(fmt, ...) printk(KERN_WARNING pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_notice(fmt, ...) printk(KERN_NOTICE pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_info(fmt, ...) printk(KERN_INFO pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_debug(fmt, ...) printk(KERN_DEBUG pr_fmt(fmt), ##__VA_ARGS__)
+/* A dynamic-debug site (<kelp/dynamic_debug.h>): off until enabled
+ * through /sys/kernel/debug/dynamic_debug/control, then KERN_DEBUG. */
+#define pr_debug(fmt, ...)                                                                         \
+	do {                                                                                       \
+		__dynamic_debug_site(__ddebug_site, pr_fmt(fmt));                                  \
+		if (dynamic_debug_enabled(__ddebug_site))                                          \
+			printk(KERN_DEBUG pr_fmt(fmt), ##__VA_ARGS__);                             \
+	} while (0)
 #define pr_cont(fmt, ...) printk(KERN_CONT fmt, ##__VA_ARGS__)
 
 /* Console verbosity: records with a level below this reach the console. */

@@ -31,8 +31,13 @@ struct pfs_dirent {
 };
 
 /* NULL parent means the root. These return NULL when the name is invalid or
- * taken, the parent is not a directory, or memory runs out. */
+ * taken, the parent is not a directory, or memory runs out; the _err forms
+ * say which: -EINVAL (bad name), -EEXIST (taken: logged with the path, as
+ * Linux's sysfs does), -ENOTDIR, -ENOENT (parent removed), -ENOMEM. */
 struct pfs_node *pfs_mkdir(struct pfs_node *parent, const char *name);
+int pfs_mkdir_err(struct pfs_node *parent, const char *name, struct pfs_node **out);
+int pfs_create_file_err(struct pfs_node *parent, const char *name, unsigned int mode,
+			pfs_show_t show, pfs_store_t store, void *data, struct pfs_node **out);
 /* Create every missing directory on path; returns the last (existing or new). */
 struct pfs_node *pfs_mkdir_p(const char *path);
 /* mode: 0444 read-only, 0644 read-write, 0200 write-only. */
@@ -55,7 +60,7 @@ bool pfs_is_dir(const struct pfs_node *node);
 
 /* Run the file's show() into m. -ENOENT, -ENOTDIR, -ENAMETOOLONG, -EISDIR,
  * -EACCES (not readable), -EOVERFLOW (output exceeded SEQ_BUF_MAX; m holds
- * what fitted) or show's own error. */
+ * what fitted), -ENOMEM (the buffer could not grow) or show's own error. */
 int pfs_read(const char *path, struct seq_file *m);
 /* Pass buf to the file's store(). Errors as pfs_read, -EACCES when the file
  * is not writable, -EINVAL beyond PFS_WRITE_MAX, or store's own error. */

@@ -10,6 +10,7 @@
 #include <kelp/compiler.h>
 #include <kelp/list.h>
 #include <kelp/percpu.h>
+#include <kelp/preempt.h>
 #include <kelp/spinlock.h>
 #include <kelp/wait.h>
 #include <kelp/livepatch_sched.h>
@@ -40,6 +41,7 @@ struct mm_struct; /* user address space, defined by the user-mode layer */
 #define PF_IDLE 0x1
 #define PF_KTHREAD 0x2
 #define PF_EXITING 0x4
+#define PF_SIGNALS 0x8 /* a kernel thread that takes kills (Linux's allow_signal) */
 
 #define SCHED_PRIO_MAX 40     /* priorities 0 (most urgent) .. 39 */
 #define SCHED_PRIO_DEFAULT 20
@@ -54,7 +56,8 @@ struct task {
 	unsigned int flags;         /* PF_* */
 	int pid;
 	char comm[TASK_COMM_LEN];
-	int prio;
+	int prio;        /* effective: normal_prio, or higher while boosted (PI) */
+	int normal_prio; /* what sched_set_prio asked for */
 	int cpu;
 	int on_cpu;   /* running on cpu right now (or switching away) */
 	int on_rq;    /* queued on the runqueue */
@@ -97,8 +100,15 @@ struct task {
 	struct mm_struct *mm;     /* NULL for kernel threads */
 	unsigned long user_rsp;   /* user stack pointer while in the kernel */
 
+	/* Priority inheritance (kernel/sched/mutex.c, under its pi_lock) */
+	struct mutex *pi_blocked_on; /* the mutex this task sleeps on */
+	struct list_head pi_mutexes; /* held mutexes that have waiters */
+
 	struct pfs_node *proc_dir; /* /proc/<pid> */
 	struct fault_catch *fault_catch; /* percpu's, saved while switched out */
+#ifdef CONFIG_KTEST
+	struct lockdep_task lockdep; /* locks held, for the validator (last: blobs don't see it) */
+#endif
 };
 
 static __always_inline struct task *get_current(void)
@@ -129,26 +139,10 @@ static inline void set_current_state(long state)
 }
 #define __set_current_state(s) WRITE_ONCE(current->state, (s))
 
-/* Preemption: a per-CPU count; schedule from preempt_enable() when it
- * drops to 0 with a reschedule pending and interrupts on. */
-void preempt_schedule(void);
-static __always_inline void preempt_disable(void)
-{
-	this_cpu()->preempt_count++;
-	barrier();
-}
-static __always_inline void preempt_enable_no_resched(void)
-{
-	barrier();
-	this_cpu()->preempt_count--;
-}
-static __always_inline void preempt_enable(void)
-{
-	barrier();
-	if (--this_cpu()->preempt_count == 0 && unlikely(need_resched()))
-		preempt_schedule();
-}
-static inline int preempt_count(void) { return READ_ONCE(this_cpu()->preempt_count); }
+/* Preemption (preempt_disable/enable, preempt_count) is <kelp/preempt.h>,
+ * which reads TIF_NEED_RESCHED by offset. */
+BUILD_BUG_ON(offsetof(struct task, thread_flags) != TASK_THREAD_FLAGS_OFFSET);
+BUILD_BUG_ON(TIF_NEED_RESCHED != PREEMPT_TIF_NEED_RESCHED);
 
 /* The scheduler */
 void sched_init(void);          /* make the boot context the idle task of CPU 0 */
@@ -172,10 +166,16 @@ __noreturn void cpu_idle_loop(void);
 /* Called from the idle loop every time round: livepatch switches the idle
  * task here (it is never inside a patched function at this point). */
 void sched_idle_hook(void);
+/* Set t's normal priority; its effective one stays boosted while a more
+ * urgent task waits on a mutex t holds. */
 void sched_set_prio(struct task *t, int prio);
+/* The effective priority alone (the PI code of kernel/sched/mutex.c). */
+void sched_pi_set_prio(struct task *t, int prio);
 /* Runnable tasks on this CPU's runqueue (not counting the running one). */
 int sched_nr_running(void);
 u64 sched_nr_switches(void);
+/* CPU cpu's context switches so far (grace periods count them). */
+u64 sched_cpu_nr_switches(int cpu);
 const char *task_state_name(const struct task *t);
 char task_state_char(const struct task *t);
 
@@ -216,8 +216,13 @@ bool kthread_should_stop(void);
  * the caller's reference. (kthread_stop on a thread that has not run yet
  * stops it before its function starts, as in Linux.) */
 int kthread_join(struct task *t);
-/* Ask t to stop and wake it, without waiting (the shell's kill). */
-void kthread_kill(struct task *t);
+/* The shell's kill of a kernel thread: ask t to stop and end its
+ * interruptible sleeps, without waiting. As in Linux, kernel threads ignore
+ * signals: -EPERM, and t is left alone, unless it opted in. */
+int kthread_kill(struct task *t);
+/* Opt in to kthread_kill (Linux's allow_signal), for t = current or a
+ * thread not started yet: only threads whose loop ends on a kill. */
+void kthread_allow_signals(struct task *t);
 /* Wait until t has exited (t referenced by the caller); its exit code. */
 int task_wait_exit(struct task *t);
 __noreturn void do_exit(int code);

@@ -14,9 +14,10 @@ struct seq_file {
 	size_t count;	/* bytes of text in buf */
 	bool overflow;	/* some output did not fit */
 	void *private;	/* for the show function's owner */
+	bool nomem;	/* ... because the buffer could not grow (overflow is set too) */
 };
 
-#define SEQ_FILE_INIT { NULL, 0, 0, false, NULL }
+#define SEQ_FILE_INIT { NULL, 0, 0, false, NULL, false }
 
 void seq_printf(struct seq_file *m, const char *fmt, ...) __printf(2, 3);
 void seq_vprintf(struct seq_file *m, const char *fmt, va_list ap);

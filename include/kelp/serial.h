@@ -10,12 +10,28 @@
  * 4 KiB + headers), arriving while the channel thread is not running: the
  * ring must hold that, or bytes are dropped and the channel stalls. */
 #define SERIAL_RX_RING 16384
+/* Bytes of transmit buffer per port: a few patch-channel answers (4 KiB
+ * frames) or screens of console output. When it is full and the port's
+ * peer does not read, that port's output is dropped (serial_tx_dropped). */
+#define SERIAL_TX_RING 16384
 
 void serial_early_init(void); /* polled output on both ports */
-void serial_irq_init(void);   /* interrupt-driven receive into ring buffers */
+void serial_irq_init(void);   /* interrupt-driven receive and transmit */
 /* False when the machine has no UART at that port (QEMU without -serial). */
 bool serial_present(int port);
+/* Queues s for the transmit interrupt and returns; waits (bounded) only when
+ * the ring is full. Polled while panicking and before serial_irq_init(). */
 void serial_write(int port, const char *s, size_t len);
+struct serial_stats {
+	u16 io_base;
+	int irq;
+	u64 tx;          /* bytes handed to the UART */
+	u64 tx_dropped;  /* output dropped: the port's peer stopped reading */
+	u64 tx_stalls;   /* times the port was found stalled */
+	u64 rx_overruns; /* input dropped: the receive ring was full */
+};
+/* -ENODEV if the port is absent (/proc/tty/driver/serial shows these). */
+int serial_get_stats(int port, struct serial_stats *st);
 /* Next received byte, or -1 when the receive ring is empty. Before the
  * receive interrupt is on, or with interrupts off, this polls the UART
  * into the ring first. */

@@ -18,12 +18,7 @@ char *strstr(const char *hay, const char *needle);
 char *strim(char *s);
 bool glob_match(const char *pat, const char *str);
 
-/* Parse a whole string as an integer (base 0: 0x/0 prefixes); -EINVAL if it is
- * not entirely a number, -ERANGE if it does not fit. */
-int kstrtoll(const char *s, unsigned int base, long long *res);
-int kstrtoull(const char *s, unsigned int base, unsigned long long *res);
-int kstrtoint(const char *s, unsigned int base, int *res);
-int kstrtobool(const char *s, bool *res);
+#include <kelp/kstrtox.h> /* the number parsers, kstrto*() */
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

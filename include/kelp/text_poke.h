@@ -7,9 +7,11 @@
  * with the int3 protocol: int3 on every first byte, sync, the tail bytes,
  * sync, the new first bytes, sync (three rounds per batch, not per site).
  * A CPU that hits one of the int3s meanwhile has the new instruction
- * emulated by the #BP handler: a NOP or a call is skipped (correct for
- * NOP <-> call, where skipping a tracer call is as good as the NOP), a
- * `jmp rel32` jumps. */
+ * emulated by the #BP handler: a NOP is skipped, a `call rel32` is made
+ * (return address pushed into the gap the #BP entry leaves below the
+ * interrupted stack), a `jmp rel32` jumps. So code meeting a site under
+ * change, an interrupt handler included, sees the old or the new
+ * instruction's effect, never a third. */
 #pragma once
 #include <kelp/compiler.h>
 
@@ -32,7 +34,8 @@ int text_poke(void *addr, const void *new, const void *old, size_t len);
  * checked first; on any mismatch nothing is written (-EINVAL). Sites must
  * not overlap. The array is sorted in place by address. */
 int text_poke_batch(struct text_poke_loc *locs, size_t n);
-/* Serialise instruction fetch on every CPU (one CPU today: a CPUID here). */
+/* Serialise instruction fetch on every CPU: the one place other CPUs will
+ * be synced (one CPU today: a CPUID here). */
 void text_poke_sync(void);
 /* Self-tests only (CONFIG_KTEST): called by text_poke_batch while the int3s
  * are in place. */

@@ -47,6 +47,7 @@ bool waitqueue_active(struct wait_queue_head *wq);
 #define wait_event(wq, cond)                                                                       \
 	do {                                                                                       \
 		DEFINE_WAIT(__w);                                                                  \
+		might_sleep();                                                                     \
 		for (;;) {                                                                         \
 			prepare_to_wait(&(wq), &__w, TASK_UNINTERRUPTIBLE);                        \
 			if (cond)                                                                  \
@@ -61,6 +62,7 @@ bool waitqueue_active(struct wait_queue_head *wq);
 	({                                                                                         \
 		int __ret = 0;                                                                     \
 		DEFINE_WAIT(__w);                                                                  \
+		might_sleep();                                                                     \
 		for (;;) {                                                                         \
 			prepare_to_wait(&(wq), &__w, TASK_INTERRUPTIBLE);                          \
 			if (cond)                                                                  \

@@ -58,6 +58,9 @@ static inline struct delayed_work *to_delayed_work(struct work_struct *w)
 bool schedule_work(struct work_struct *w);
 /* Queue dw after `delay` jiffies (0: at once); false if already pending. */
 bool schedule_delayed_work(struct delayed_work *dw, unsigned long delay);
+/* Wait until w, queued or running, has run to the end; false if it was
+ * idle. May sleep. */
+bool flush_work(struct work_struct *w);
 /* Take dw off the queue (or its timer) and wait for a running dw to return;
  * true if it was pending. May sleep. */
 bool cancel_delayed_work_sync(struct delayed_work *dw);

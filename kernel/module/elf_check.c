@@ -366,11 +366,14 @@ int klp_parse_sym_name(const char *s, char *obj, size_t objlen, char *name, size
 	comma = strrchr(o, ',');
 	if (!dot || !comma || dot == o || comma <= dot + 1 || !comma[1])
 		return -EINVAL;
-	for (p = comma + 1; *p; p++) {
-		if (*p < '0' || *p > '9' || pos > 100000000ul)
+	for (p = comma + 1; *p; p++)
+		if (*p < '0' || *p > '9')
 			return -EINVAL;
-		pos = pos * 10 + (*p - '0');
-	}
+	/* a position among same-named symbols: far below 2^32 */
+	unsigned int upos;
+	if (kstrtouint(comma + 1, 10, &upos))
+		return -EINVAL;
+	pos = upos;
 	if ((size_t)(dot - o) >= objlen || (size_t)(comma - dot - 1) >= namelen)
 		return -EINVAL;
 	memcpy(obj, o, dot - o);

@@ -6,6 +6,7 @@
 #include <kelp/mm.h>
 #include <kelp/string.h>
 #include <kelp/errno.h>
+#include <kelp/rcupdate.h>
 
 bool module_lookup_addr(unsigned long addr, const struct module_sym **sym, const char **modname)
 {
@@ -36,7 +37,11 @@ bool module_lookup_addr(unsigned long addr, const struct module_sym **sym, const
 /* sympos counts symbols of that name in address order, within one module
  * (mod) or over all LIVE modules (mod NULL, newest module first): a module
  * still in its init or already in its exit is not there for lookups by
- * name (livepatch names its module explicitly, COMING included). */
+ * name (livepatch names its module explicitly, COMING included). The walk is
+ * an RCU read section (callers such as livepatch's hold only their own
+ * module, not module_mutex); *sym stays valid while the caller keeps its
+ * module (a reference, module_mutex, or a read section of its own around
+ * both). */
 int module_lookup_name(struct module *mod, const char *name, unsigned long sympos,
 		       const struct module_sym **sym)
 {
@@ -44,8 +49,9 @@ int module_lookup_name(struct module *mod, const char *name, unsigned long sympo
 	unsigned long n = 0;
 	struct module *m;
 
-	list_for_each_entry(m, &module_list, list) {
-		if (mod ? m != mod : m->state != MODULE_STATE_LIVE)
+	rcu_read_lock();
+	list_for_each_entry_rcu(m, &module_list, list) {
+		if (mod ? m != mod : READ_ONCE(m->state) != MODULE_STATE_LIVE)
 			continue;
 		for (unsigned int i = 0; i < m->nsyms; i++)
 			if (!strcmp(m->syms[i].name, name)) {
@@ -54,6 +60,7 @@ int module_lookup_name(struct module *mod, const char *name, unsigned long sympo
 					found = &m->syms[i];
 			}
 	}
+	rcu_read_unlock();
 	if (!n || !found)
 		return -ENOENT;
 	if (!sympos && n > 1)

@@ -29,6 +29,7 @@
 #include <kelp/ftrace.h>
 #include <kelp/mm.h>
 #include <kelp/mutex.h>
+#include <kelp/rcupdate.h>
 #include <kelp/printk.h>
 #include <kelp/string.h>
 #include <kelp/errno.h>
@@ -83,14 +84,15 @@ static bool region_has(const struct module_region *r, unsigned long addr)
 	       addr - (unsigned long)r->base < r->pages * PAGE_SIZE;
 }
 
-/* Readers may be interrupt handlers or the panic path: the list only
- * changes with interrupts off (one CPU; SMP needs RCU here). */
+/* Readers may be interrupt handlers or the panic path: the caller is an
+ * RCU reader (preemption or interrupts off) for as long as it uses the
+ * module it got. */
 notrace struct module *module_of_addr(unsigned long addr)
 {
 	struct module *m;
 	if (addr < MODULES_VADDR || addr >= MODULES_VADDR + MODULES_SIZE)
 		return NULL;
-	list_for_each_entry(m, &module_list, list)
+	list_for_each_entry_rcu(m, &module_list, list)
 		for (int i = 0; i < MOD_NR_REGIONS; i++)
 			if (region_has(&m->region[i], addr))
 				return m;
@@ -99,13 +101,19 @@ notrace struct module *module_of_addr(unsigned long addr)
 
 notrace bool is_module_address(unsigned long addr)
 {
-	return module_of_addr(addr) != NULL;
+	rcu_read_lock();
+	bool yes = module_of_addr(addr) != NULL;
+	rcu_read_unlock_no_resched();
+	return yes;
 }
 
 notrace bool is_module_text_address(unsigned long addr)
 {
+	rcu_read_lock();
 	struct module *m = module_of_addr(addr);
-	return m && region_has(&m->region[MOD_TEXT], addr);
+	bool yes = m && region_has(&m->region[MOD_TEXT], addr);
+	rcu_read_unlock_no_resched();
+	return yes;
 }
 
 void module_for_each(bool (*fn)(struct module *mod, void *arg), void *arg)
@@ -194,20 +202,23 @@ static bool valid_name(const char *s)
 
 /* ---- load ---- */
 
+/* The list's writers hold module_mutex; its readers (symbol lookups for
+ * %pS and backtraces, module_of_addr from any context) walk it as RCU
+ * readers, without the mutex. */
 static void list_insert(struct module *mod)
 {
-	unsigned long flags = arch_irq_save();
-	list_add(&mod->list, &module_list);
-	module_nr_loaded++;
-	arch_irq_restore(flags);
+	list_add_rcu(&mod->list, &module_list);
+	WRITE_ONCE(module_nr_loaded, module_nr_loaded + 1);
 }
 
+/* Unlisted, and no lookup still walks the module: its symbols, its text
+ * and struct module itself (in its data region) may be freed on return. */
 void module_list_remove(struct module *mod)
 {
-	unsigned long flags = arch_irq_save();
-	list_del_init(&mod->list);
-	module_nr_loaded--;
-	arch_irq_restore(flags);
+	list_del_rcu(&mod->list);
+	WRITE_ONCE(module_nr_loaded, module_nr_loaded - 1);
+	synchronize_rcu();
+	INIT_LIST_HEAD(&mod->list);
 }
 
 int module_load_opts(const void *blob, size_t len, const char *params,
@@ -476,7 +487,8 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 	kfree(addr);
 	kfree(copy);
 	kfree(lay.off);
-	pr_info("loaded %s (%zu bytes, %u symbols, %u fentry sites%s)\n", mod->name, mod->size,
+	/* Kelp's own line: a debug site, Linux logs nothing on a load */
+	pr_debug("loaded %s (%zu bytes, %u symbols, %u fentry sites%s)\n", mod->name, mod->size,
 		mod->nsyms, mod->nr_sites, mod->klp ? ", livepatch" : "");
 	WHY("loaded %s", mod->name);
 	if (out)

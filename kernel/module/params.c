@@ -7,6 +7,7 @@
 #include <kelp/errno.h>
 #include <kelp/pseudofs.h>
 #include <kelp/seq_file.h>
+#include <kelp/printk.h>
 
 #define WHY(...) snprintf(why, whylen, __VA_ARGS__)
 
@@ -67,6 +68,10 @@ static int set_one(struct module *mod, const char *name, const char *val, char *
 		switch (kp->type) {
 		case MODULE_PARAM_INT: {
 			int v;
+			if (val && kstrtoint(val, 0, &v) == -ERANGE) {
+				WHY("value '%s' for parameter '%s' out of range (int)", val, name);
+				return -ERANGE;
+			}
 			if (!val || kstrtoint(val, 0, &v))
 				break;
 			*(int *)kp->arg = v;
@@ -105,8 +110,9 @@ static int set_one(struct module *mod, const char *name, const char *val, char *
 		    type_name(kp->type));
 		return -EINVAL;
 	}
-	WHY("unknown parameter '%s'", name);
-	return -ENOENT;
+	/* as Linux: a parameter the module does not declare is not an error */
+	pr_warn("%s: unknown parameter '%s' ignored\n", mod->name, name);
+	return 0;
 }
 
 int module_parse_params(struct module *mod, const char *args, char *why, size_t whylen)
@@ -201,9 +207,9 @@ static ssize_t param_store(void *data, const char *buf, size_t len)
 	while (n && (val[n - 1] == '\n' || val[n - 1] == ' '))
 		val[--n] = 0;
 	if (kp->type == MODULE_PARAM_INT) {
-		int v;
-		if (kstrtoint(val, 0, &v))
-			return -EINVAL;
+		int v, err = kstrtoint(val, 0, &v);
+		if (err)
+			return err;
 		WRITE_ONCE(*(int *)kp->arg, v);
 	} else {
 		bool v;

@@ -96,15 +96,16 @@ int module_unload(const char *name, char *why, size_t whylen)
 	if (mod->builtin) {
 		mod->state = MODULE_STATE_UNFORMED;
 		module_nr_loaded--;
-		/* quiet, as Linux's rmmod: the livepatch selftests compare
-		 * the log line by line */
+		/* a debug site, as for a blob below */
+		pr_debug("unloaded %s\n", name);
 		WHY("unloaded %s", name);
 		goto out;
 	}
 	/* Sites before the list: their records name the module's symbols. */
 	ftrace_release_module_sites(mod);
 	module_list_remove(mod);
-	pr_info("unloaded %s\n", name);
+	/* Kelp's own line, so a debug site: Linux's rmmod is quiet */
+	pr_debug("unloaded %s\n", name);
 	module_free(mod);
 	WHY("unloaded %s", name);
 out:

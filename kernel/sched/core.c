@@ -4,6 +4,7 @@
  * global task list and task_call_func(). */
 #define pr_fmt(fmt) "sched: " fmt
 #include <kelp/sched.h>
+#include <kelp/mutex.h>
 #include <kelp/ftrace.h>
 #include <kelp/stacktrace.h>
 #include <kelp/errno.h>
@@ -13,6 +14,7 @@
 #include <kelp/ksyms.h>
 #include <kelp/time.h>
 #include <kelp/mm.h>
+#include <kelp/rcupdate.h>
 #include <arch/cpu.h>
 #include <arch/switch.h>
 #include <arch/trap.h>
@@ -112,6 +114,7 @@ void finish_task_switch(struct task *prev)
 	struct task *cur = pc->current_task;
 	void *dead_stack = NULL;
 
+	lockdep_switch_in(&rq->lock); /* taken by prev, released here */
 	pc->preempt_count = cur->preempt_count;
 	WRITE_ONCE(prev->on_cpu, 0);
 	if (prev->state == TASK_DEAD) {
@@ -143,6 +146,7 @@ static void context_switch(struct rq *rq, struct task *prev, struct task *next)
 		arch_set_kernel_stack(next->stack_top);
 	sched_switch_mm(prev, next);
 	rq->nr_switches++;
+	lockdep_switch_out(&rq->lock);
 	prev = arch_switch_to(prev, next);
 	finish_task_switch(prev);
 }
@@ -180,6 +184,7 @@ static void __schedule(bool preempt)
 void schedule(void)
 {
 	static bool warned;
+	might_sleep();
 	if (unlikely(preempt_count()) && !warned) {
 		warned = true;
 		printk(KERN_ERR "BUG: scheduling while atomic: %s/%d/%#x\n", current->comm,
@@ -279,6 +284,12 @@ void sched_set_prio(struct task *t, int prio)
 		prio = 0;
 	if (prio >= SCHED_PRIO_MAX)
 		prio = SCHED_PRIO_MAX - 1;
+	WRITE_ONCE(t->normal_prio, prio);
+	mutex_pi_update(t);
+}
+
+void sched_pi_set_prio(struct task *t, int prio)
+{
 	struct rq *rq = task_rq(t);
 	unsigned long flags = spin_lock_irqsave(&rq->lock);
 	if (t->on_rq) {
@@ -301,6 +312,15 @@ int sched_nr_running(void)
 u64 sched_nr_switches(void)
 {
 	return READ_ONCE(this_rq()->nr_switches);
+}
+
+/* Grace periods count a CPU's context switches as quiescent states (no
+ * reader spans one: readers run with preemption or interrupts off). The
+ * count moves under the runqueue lock, whose release orders the switched-
+ * out task's accesses before it. */
+notrace u64 sched_cpu_nr_switches(int cpu)
+{
+	return READ_ONCE(runqueues[cpu].nr_switches);
 }
 
 /* The tick: time slices. In interrupt context, interrupts off. */
@@ -380,6 +400,7 @@ void cpu_idle_loop(void)
 	preempt_disable();
 	for (;;) {
 		sched_idle_hook();
+		rcu_idle_qs();
 		/* Test and halt with interrupts off: a wake-up from an
 		 * interrupt between the two would otherwise be slept through. */
 		arch_irq_disable();
@@ -429,6 +450,24 @@ void put_task_struct(struct task *t)
 void task_list_add(struct task *t)
 {
 	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
+	list_add_tail(&t->tasks, &task_list);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	__atomic_fetch_add(&task_count, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A new task joins the list as its creator's child, in the creator's patch
+ * state with its pending switch (Linux's fork rule), all in one
+ * tasklist_lock section: the transition code sets and resets every listed
+ * task's state under this lock, so none starts or ends between the copy
+ * and the listing. */
+void task_list_add_child(struct task *t, struct task *parent)
+{
+	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
+	t->patch_state = parent->patch_state;
+	if (test_tsk_thread_flag(parent, TIF_PATCH_PENDING))
+		set_tsk_thread_flag(t, TIF_PATCH_PENDING);
+	t->parent = parent;
+	list_add_tail(&t->sibling, &parent->children);
 	list_add_tail(&t->tasks, &task_list);
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	__atomic_fetch_add(&task_count, 1, __ATOMIC_SEQ_CST);
@@ -523,7 +562,8 @@ void sched_init(void)
 	idle->flags = PF_IDLE | PF_KTHREAD;
 	idle->pid = 0;
 	strlcpy(idle->comm, "idle", sizeof(idle->comm));
-	idle->prio = SCHED_PRIO_MAX - 1;
+	idle->prio = idle->normal_prio = SCHED_PRIO_MAX - 1;
+	INIT_LIST_HEAD(&idle->pi_mutexes);
 	idle->cpu = pc->cpu_id;
 	idle->on_cpu = 1;
 	idle->refcount = 1;

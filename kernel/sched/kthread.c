@@ -14,7 +14,7 @@
 #include <arch/switch.h>
 
 extern void finish_task_switch(struct task *prev);
-extern void task_list_add(struct task *t);
+extern void task_list_add_child(struct task *t, struct task *parent);
 extern void task_list_del(struct task *t);
 extern __noreturn void sched_exit_schedule(void);
 
@@ -35,7 +35,8 @@ struct task *task_alloc(const char *name)
 	t->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_SEQ_CST);
 	strlcpy(t->comm, name, sizeof(t->comm));
 	t->state = TASK_NEW;
-	t->prio = SCHED_PRIO_DEFAULT;
+	t->prio = t->normal_prio = SCHED_PRIO_DEFAULT;
+	INIT_LIST_HEAD(&t->pi_mutexes);
 	t->cpu = this_cpu()->cpu_id;
 	t->refcount = 1; /* the task's own, dropped after its last switch */
 	INIT_LIST_HEAD(&t->run_list);
@@ -45,17 +46,8 @@ struct task *task_alloc(const char *name)
 	init_completion(&t->exited);
 
 	/* Linux's fork rule: a child starts in its parent's patch state,
-	 * with the parent's pending switch. */
-	struct task *parent = current;
-	t->patch_state = parent->patch_state;
-	if (test_tsk_thread_flag(parent, TIF_PATCH_PENDING))
-		set_tsk_thread_flag(t, TIF_PATCH_PENDING);
-	t->parent = parent;
-	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
-	list_add_tail(&t->sibling, &parent->children);
-	spin_unlock_irqrestore(&tasklist_lock, flags);
-
-	task_list_add(t);
+	 * with the parent's pending switch (copied as it is listed). */
+	task_list_add_child(t, current);
 	task_proc_add(t); /* best effort: a task works without /proc */
 	return t;
 }
@@ -87,7 +79,9 @@ struct task *kthread_create(int (*fn)(void *data), void *data, const char *fmt, 
 	t->threadfn = fn;
 	t->data = data;
 	arch_kthread_init(t);
-	t->preempt_count = 1; /* as inside schedule(); kthread_start_c drops it */
+	/* As inside a switch: schedule()'s count and the rq lock's, which
+	 * finish_task_switch and kthread_start_c drop. */
+	t->preempt_count = 2;
 	get_task_struct(t);   /* the caller's */
 	return t;
 }
@@ -102,11 +96,23 @@ bool kthread_should_stop(void)
 	return READ_ONCE(current->should_stop);
 }
 
-void kthread_kill(struct task *t)
+/* A thread that did not ask for kills would stop for good (the livepatch
+ * worker: no transition ever finishes again) or spin on a pending signal
+ * its sleeps keep returning for (the channel thread): refuse. */
+int kthread_kill(struct task *t)
 {
+	if (!(t->flags & PF_KTHREAD) || !(READ_ONCE(t->flags) & PF_SIGNALS))
+		return -EPERM;
 	WRITE_ONCE(t->should_stop, true);
 	set_tsk_thread_flag(t, TIF_SIGPENDING);
 	wake_up_state(t, TASK_NORMAL | TASK_NEW);
+	return 0;
+}
+
+void kthread_allow_signals(struct task *t)
+{
+	WARN_ON(t != current && t->state != TASK_NEW);
+	t->flags |= PF_SIGNALS;
 }
 
 int task_wait_exit(struct task *t)

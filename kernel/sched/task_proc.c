@@ -203,14 +203,21 @@ static int cmd_kill(int argc, char **argv)
 			ret = 1;
 			continue;
 		}
-		kthread_kill(t);
+		if (kthread_kill(t)) {
+			/* as in Linux: kernel threads ignore signals */
+			shell_error("kill: %d: %s is a kernel thread, it ignores signals\n", pid,
+				    t->comm);
+			put_task_struct(t);
+			ret = 1;
+			continue;
+		}
 		/* Give it a moment to go, so a ps right after no longer lists it. */
 		wait_for_completion_timeout(&t->exited, msecs_to_jiffies(500));
 		put_task_struct(t);
 	}
 	return ret;
 }
-SHELL_COMMAND("kill", "stop kernel threads or kill user tasks: kill PID...", cmd_kill);
+SHELL_COMMAND("kill", "kill user tasks or stop the demo kernel threads: kill PID...", cmd_kill);
 
 /* Demo threads for trying the scheduler from the console. */
 static noinline int kthread_demo_sleep_loop(void)
@@ -252,6 +259,8 @@ static int cmd_kthread(int argc, char **argv)
 		shell_error("kthread: out of memory\n");
 		return 1;
 	}
+	/* The demo threads end on a kill: that is what they are for. */
+	kthread_allow_signals(t);
 	/* Below the shell's priority, so a busy one leaves the console usable. */
 	if (fn == kthread_demo_busy)
 		sched_set_prio(t, SCHED_PRIO_DEFAULT + 1);

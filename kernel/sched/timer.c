@@ -81,6 +81,7 @@ static void process_timeout(struct ktimer *t)
 
 long schedule_timeout(long timeout)
 {
+	might_sleep();
 	if (timeout == MAX_SCHEDULE_TIMEOUT) {
 		schedule();
 		return timeout;
@@ -116,6 +117,7 @@ long schedule_timeout_uninterruptible(long timeout)
 void msleep(unsigned int ms)
 {
 	long timeout = (long)msecs_to_jiffies(ms) + 1;
+	might_sleep();
 	while (timeout)
 		timeout = schedule_timeout_uninterruptible(timeout);
 }

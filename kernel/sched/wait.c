@@ -120,6 +120,7 @@ static bool try_take(struct completion *c)
 /* Returns the jiffies left (>= 1) when taken, 0 on timeout, -EINTR. */
 static long do_wait_for_common(struct completion *c, long timeout, long state)
 {
+	might_sleep();
 	struct wait_queue_entry w = { .task = current, .entry = LIST_HEAD_INIT(w.entry) };
 	long ret;
 	for (;;) {

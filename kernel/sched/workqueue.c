@@ -149,3 +149,17 @@ bool cancel_delayed_work_sync(struct delayed_work *dw)
 {
 	return wq_cancel(&dw->work, &dw->timer);
 }
+
+static bool wq_idle(struct work_struct *w)
+{
+	return !READ_ONCE(w->pending) && READ_ONCE(wq_running) != w;
+}
+
+bool flush_work(struct work_struct *w)
+{
+	if (wq_idle(w))
+		return false;
+	/* the worker wakes wq_done after every item it ran */
+	wait_event(wq_done, wq_idle(w));
+	return true;
+}

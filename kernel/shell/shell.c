@@ -196,7 +196,14 @@ static int cmd_dmesg(int argc, char **argv)
 		shell_error("dmesg: usage: dmesg [-c]\n");
 		return 1;
 	}
-	u64 seq = dmesg_clear_seq, end = log_next_seq();
+	u64 seq = dmesg_clear_seq, end = log_next_seq(), first = log_first_seq();
+	/* the ring keeps the newest records: say what was overwritten since
+	 * the start (or the last -c) rather than begin silently later */
+	if (seq < first) {
+		int n = snprintf(line, sizeof(line), "dmesg: %llu lines lost (the log keeps the newest)\n",
+				 (unsigned long long)(first - seq));
+		shell_write(line, n);
+	}
 	while (seq < end && log_read(&seq, &rec, text, sizeof(text))) {
 		int n = log_format(&rec, line, sizeof(line) - 1);
 		if (n > (int)sizeof(line) - 2)

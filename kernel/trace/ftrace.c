@@ -8,21 +8,25 @@
  *   otherwise                     -> call the list trampoline
  *
  * Every change goes through text_poke_batch (int3 protocol). Updates are
- * serialised by ftrace_lock; the tracing fast path takes no lock. SMP note:
- * freeing an ops' trampoline slot after its sites are gone needs a grace
- * period once other CPUs run traced code (one CPU today). */
+ * serialised by the ftrace_lock mutex; the tracing fast path takes no lock: the
+ * trampolines and handlers are RCU readers (preemption off; an interrupt
+ * never preempts trampoline text). So whatever a site stopped reaching (an
+ * ops' trampoline slot and filter, a replaced record array) is freed only
+ * after a grace period, taken outside ftrace_lock. */
 #define pr_fmt(fmt) "ftrace: " fmt
 #include <kelp/ftrace.h>
 #include <kelp/text_poke.h>
 #include <kelp/percpu.h>
 #include <kelp/ksyms.h>
 #include <kelp/mm.h>
-#include <kelp/spinlock.h>
+#include <kelp/mutex.h>
 #include <kelp/printk.h>
 #include <kelp/string.h>
 #include <kelp/errno.h>
 #include <kelp/init.h>
 #include <kelp/module.h>
+#include <kelp/rcupdate.h>
+#include <kelp/panic.h>
 #include <arch/ftrace.h>
 
 #define MCOUNT_INSN_SIZE ARCH_FTRACE_INSN_SIZE
@@ -57,7 +61,14 @@ extern const unsigned long ftrace_tramp_table[2 * FTRACE_NR_TRAMPS + 1];
 static struct ftrace_rec *recs;
 static size_t nr_recs;
 static struct ftrace_ops *ftrace_ops_list;
-static spinlock_t ftrace_lock = SPINLOCK_INIT;
+/* Serialises site and filter updates. A sleeping lock, as Linux's
+ * ftrace_lock is: its sections allocate and rewrite every site in a batch,
+ * far too long to hold off preemption. The fast path never takes it. */
+static DEFINE_MUTEX(ftrace_lock);
+/* kernel.ftrace_enabled (Linux's sysctl): off, every site is a NOP while
+ * the ops stay registered; ops that must stay on (PERMANENT: livepatch)
+ * cannot register, and their presence keeps it from being turned off. */
+static bool ftrace_enabled = true;
 
 static const u8 site_nop[MCOUNT_INSN_SIZE] = ARCH_FTRACE_NOP;
 
@@ -115,10 +126,15 @@ static notrace void ftrace_ops_list_func(unsigned long ip, unsigned long parent_
 			o->func(ip, parent_ip, o, fregs);
 }
 
+/* An RCU reader: a module load or unload may replace the record array
+ * (recs_replace) while a preemptible caller searches it. */
 unsigned long ftrace_location(unsigned long ip)
 {
+	rcu_read_lock();
 	long i = rec_index(ip);
-	return i < 0 ? 0 : recs[i].ip;
+	unsigned long loc = i < 0 ? 0 : recs[i].ip;
+	rcu_read_unlock();
+	return loc;
 }
 
 notrace bool ftrace_text_is_trampoline(unsigned long addr)
@@ -135,9 +151,11 @@ size_t ftrace_nr_sites(void)
 
 bool ftrace_site_at(size_t i, struct ftrace_site_info *info)
 {
-	if (i >= nr_recs)
-		return false;
 	unsigned long flags = arch_irq_save(); /* a consistent snapshot */
+	if (i >= nr_recs) {
+		arch_irq_restore(flags);
+		return false;
+	}
 	struct ftrace_rec *r = &recs[i];
 	info->ip = r->ip;
 	strlcpy(info->name, r->name ? r->name : "", sizeof(info->name));
@@ -194,6 +212,37 @@ static void state_add(struct rec_state *s, struct ftrace_ops *o, int *conflict)
 static struct rec_state *apply_st;
 static struct text_poke_loc *apply_locs;
 
+/* Memory readers may still hold, set aside under ftrace_lock and freed by
+ * ftrace_free_retired() after a grace period, once the lock is dropped. */
+#define FTRACE_RETIRED_MAX 8
+static void *retired[FTRACE_RETIRED_MAX];
+static int nr_retired;
+
+static void retire(void *p)
+{
+	if (!p)
+		return;
+	if (WARN_ON(nr_retired == FTRACE_RETIRED_MAX))
+		return; /* leak rather than free under a reader */
+	retired[nr_retired++] = p;
+}
+
+/* ftrace_lock not held: may sleep. */
+static void ftrace_free_retired(void)
+{
+	void *batch[FTRACE_RETIRED_MAX];
+	mutex_lock(&ftrace_lock);
+	int n = nr_retired;
+	memcpy(batch, retired, n * sizeof(batch[0]));
+	nr_retired = 0;
+	mutex_unlock(&ftrace_lock);
+	if (!n)
+		return;
+	synchronize_rcu();
+	for (int i = 0; i < n; i++)
+		kfree(batch[i]);
+}
+
 static int apply_scratch_alloc(size_t n, struct rec_state **st, struct text_poke_loc **locs)
 {
 	*st = kmalloc(n * sizeof(**st) + 1);
@@ -224,6 +273,8 @@ static int ftrace_apply(void)
 	}
 	if (conflict)
 		return -EBUSY;
+	if (!ftrace_enabled)
+		memset(st, 0, nr_recs * sizeof(*st));
 
 	size_t n = 0;
 	struct text_poke_loc *locs = apply_locs;
@@ -289,9 +340,10 @@ int register_ftrace_function(struct ftrace_ops *ops)
 {
 	if (!ops || !ops->func || !recs)
 		return -EINVAL;
-	spin_lock(&ftrace_lock);
-	if (ops->flags & FTRACE_OPS_FL_ENABLED) {
-		spin_unlock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
+	if ((ops->flags & FTRACE_OPS_FL_ENABLED) ||
+	    (!ftrace_enabled && (ops->flags & FTRACE_OPS_FL_PERMANENT))) {
+		mutex_unlock(&ftrace_lock);
 		return -EBUSY;
 	}
 	ops->tramp = tramp_alloc(ops);
@@ -306,7 +358,30 @@ int register_ftrace_function(struct ftrace_ops *ops)
 			ftrace_apply(); /* put back whatever part of the batch happened */
 		tramp_free(ops);
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
+	return err;
+}
+
+bool ftrace_is_enabled(void)
+{
+	return READ_ONCE(ftrace_enabled);
+}
+
+int ftrace_set_enabled(bool on)
+{
+	int err = 0;
+	mutex_lock(&ftrace_lock);
+	if (!on)
+		for (struct ftrace_ops *o = ftrace_ops_list; o; o = o->next)
+			if (o->flags & FTRACE_OPS_FL_PERMANENT)
+				err = -EBUSY;
+	if (!err && on != ftrace_enabled) {
+		ftrace_enabled = on;
+		err = ftrace_apply();
+		if (err) /* the sites stay as they were: so does the setting */
+			ftrace_enabled = !on;
+	}
+	mutex_unlock(&ftrace_lock);
 	return err;
 }
 
@@ -314,31 +389,38 @@ int unregister_ftrace_function(struct ftrace_ops *ops)
 {
 	if (!ops)
 		return -EINVAL;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	if (!(ops->flags & FTRACE_OPS_FL_ENABLED)) {
-		spin_unlock(&ftrace_lock);
+		mutex_unlock(&ftrace_lock);
 		return -EINVAL;
 	}
 	list_remove(ops);
 	ops->flags &= ~FTRACE_OPS_FL_ENABLED;
 	int err = ftrace_apply();
+	mutex_unlock(&ftrace_lock);
+	/* No site calls ops any more, but a trampoline entered before the
+	 * change may still read its slot and run ops->func with its filter.
+	 * After this, the caller may free ops. */
+	synchronize_rcu();
+	mutex_lock(&ftrace_lock);
 	tramp_free(ops);
 	kfree(ops->filter);
 	ops->filter = NULL;
 	ops->nr_filter = 0;
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
+	ftrace_free_retired();
 	return err;
 }
 
 void ftrace_free_filter(struct ftrace_ops *ops)
 {
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	if (!(ops->flags & FTRACE_OPS_FL_ENABLED)) {
 		kfree(ops->filter);
 		ops->filter = NULL;
 		ops->nr_filter = 0;
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 }
 
 /* ---- filters: edited as a per-site bitmap, stored as a sorted array ---- */
@@ -389,6 +471,8 @@ static int filter_commit(struct ftrace_ops *ops, u8 *map)
 				ftrace_apply();
 			return err;
 		}
+		retire(old); /* the list function may still be reading it */
+		return 0;
 	}
 	kfree(old);
 	return 0;
@@ -398,7 +482,7 @@ int ftrace_set_filter_ip(struct ftrace_ops *ops, unsigned long ip, int remove, i
 {
 	if (!ops || !recs)
 		return -EINVAL;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	long i = rec_index(ip);
 	int err = -ENOENT;
 	if (i >= 0) {
@@ -409,7 +493,8 @@ int ftrace_set_filter_ip(struct ftrace_ops *ops, unsigned long ip, int remove, i
 			err = filter_commit(ops, map);
 		}
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
+	ftrace_free_retired();
 	return err;
 }
 
@@ -456,9 +541,10 @@ int ftrace_set_filter(struct ftrace_ops *ops, const char *buf, int len, int rese
 {
 	if (!ops || !recs || len < 0)
 		return -EINVAL;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	int err = filter_globs(ops, buf ? buf : "", buf ? (size_t)len : 0, reset);
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
+	ftrace_free_retired();
 	return err;
 }
 
@@ -466,7 +552,7 @@ int ftrace_set_filter(struct ftrace_ops *ops, const char *buf, int len, int rese
 
 int ftrace_site_set_jmp(unsigned long site, unsigned long target)
 {
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	long i = rec_index(site);
 	int err = -ENOENT;
 	if (i >= 0) {
@@ -483,20 +569,20 @@ int ftrace_site_set_jmp(unsigned long site, unsigned long target)
 				r->jmp = old;
 		}
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	return err;
 }
 
 int ftrace_site_clear_jmp(unsigned long site)
 {
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	long i = rec_index(site);
 	int err = -ENOENT;
 	if (i >= 0) {
 		recs[i].jmp = 0;
 		err = ftrace_apply();
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
 	return err;
 }
 
@@ -531,20 +617,18 @@ static int recs_replace(size_t n, bool (*keep)(const struct ftrace_rec *r, void 
 		if (i < nr_recs && (!keep || keep(&recs[i], arg)))
 			nr[w++] = recs[i];
 	}
-	/* Readers (ftrace_location, tracefs) run with interrupts on; one CPU:
-	 * swapping with interrupts off is enough. */
+	/* Readers (ftrace_location, tracefs' ftrace_site_at) are RCU readers
+	 * that read recs and nr_recs together with interrupts or preemption
+	 * off; the old arrays go after a grace period. */
 	unsigned long flags = arch_irq_save();
-	struct ftrace_rec *old = recs;
-	struct rec_state *old_st = apply_st;
-	struct text_poke_loc *old_locs = apply_locs;
+	retire(recs);
+	retire(apply_st);
+	retire(apply_locs);
 	recs = nr;
 	nr_recs = w;
 	apply_st = st;
 	apply_locs = locs;
 	arch_irq_restore(flags);
-	kfree(old);
-	kfree(old_st);
-	kfree(old_locs);
 	return 0;
 }
 
@@ -570,7 +654,7 @@ int ftrace_add_module_sites(struct module *mod, const unsigned long *sites, size
 		sorted[j] = sites[k];
 	}
 	int err = 0;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	for (size_t k = 0; k < n && !err; k++) {
 		u8 call[MCOUNT_INSN_SIZE];
 		arch_ftrace_make_call(call, sorted[k], (unsigned long)__fentry__);
@@ -592,7 +676,8 @@ int ftrace_add_module_sites(struct module *mod, const unsigned long *sites, size
 		pr_err("%s: cannot convert its fentry sites (%d)\n", mod->name, err);
 		ftrace_release_sites_locked(sorted, n);
 	}
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
+	ftrace_free_retired();
 	kfree(cur);
 	if (err) {
 		kfree(sorted);
@@ -632,8 +717,10 @@ static bool keep_not_in(const struct ftrace_rec *r, void *arg)
  * paths that cannot fail). A filter that named only these sites keeps one
  * entry, 0, which is no site: emptied, it would read as "every site" and the
  * ops would start tracing the whole kernel (Linux's clear_mod_from_hash
- * zeroes the entry for the same reason). Interrupts off: the list
- * trampoline searches filters without a lock (one CPU). */
+ * zeroes the entry for the same reason). The list trampoline searches
+ * filters without a lock: with interrupts off no reader on this CPU sees a
+ * half-done compaction, and one elsewhere reads only within the array
+ * (its size does not change), at worst missing a site for one call. */
 static void filter_strip(struct ftrace_ops *ops, const struct site_set *set)
 {
 	size_t w = 0, n = ops->nr_filter;
@@ -653,7 +740,8 @@ static void filter_strip(struct ftrace_ops *ops, const struct site_set *set)
 
 /* Drop the records, into a new array sized as at boot when there is
  * memory for it, else compacted in place (the array then stays larger
- * than it needs to be, which is harmless). */
+ * than it needs to be, which is harmless; an RCU reader elsewhere reads
+ * only within it, at worst a moved record). */
 static void recs_drop(const struct site_set *set)
 {
 	if (!recs_replace(nr_recs - set->n, keep_not_in, (void *)set, NULL, 0, NULL))
@@ -695,9 +783,10 @@ void ftrace_release_module_sites(struct module *mod)
 {
 	if (!mod->nr_sites)
 		return;
-	spin_lock(&ftrace_lock);
+	mutex_lock(&ftrace_lock);
 	ftrace_release_sites_locked(mod->sites, mod->nr_sites);
-	spin_unlock(&ftrace_lock);
+	mutex_unlock(&ftrace_lock);
+	ftrace_free_retired();
 	kfree(mod->sites);
 	mod->sites = NULL;
 	mod->nr_sites = 0;

@@ -3,6 +3,8 @@
 #include <kelp/bench.h>
 #include <kelp/printk.h>
 #include <kelp/string.h>
+#include <kelp/ftrace.h>
+#include <arch/ftrace.h>
 
 extern const struct kbench __start_kbench[], __stop_kbench[];
 
@@ -26,6 +28,34 @@ void bench_report(const char *name, u64 value, const char *unit)
 		strlcpy(f->unit, unit, sizeof(f->unit));
 		f->value = value;
 	}
+}
+
+void bench_skip(const char *name, const char *why)
+{
+	kprintf("bench: %s skipped: %s\n", name, why);
+}
+
+static bool site_info(void *fn, struct ftrace_site_info *info)
+{
+	unsigned long ip = ftrace_location((unsigned long)fn);
+	for (size_t i = 0; ip && ftrace_site_at(i, info); i++)
+		if (info->ip == ip)
+			return true;
+	return false;
+}
+
+bool bench_site_is_nop(void *fn)
+{
+	static const u8 nop[ARCH_FTRACE_INSN_SIZE] = ARCH_FTRACE_NOP;
+	struct ftrace_site_info info;
+	return site_info(fn, &info) && !info.nr_ops && !memcmp(info.insn, nop, sizeof(nop));
+}
+
+bool bench_site_is_jmp(void *fn, void *target)
+{
+	struct ftrace_site_info info;
+	return site_info(fn, &info) && info.jmp == (unsigned long)target &&
+	       arch_ftrace_is_jmp(info.insn);
 }
 
 int bench_run_all(const char *filter)

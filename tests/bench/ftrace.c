@@ -57,6 +57,10 @@ static notrace u64 measure(long (*fn)(long))
 static void report(const char *name, u64 cost)
 {
 	char rname[48];
+	if (!cost) {
+		bench_skip(name, "the site could not be put in that state");
+		return;
+	}
 	bench_report(name, cost, "insns/call");
 	if (plain_cost) {
 		snprintf(rname, sizeof(rname), "%s_ratio", name);
@@ -77,16 +81,24 @@ static notrace void redirect_handler(unsigned long ip, unsigned long parent_ip,
 	ftrace_regs_set_ip(fregs, (unsigned long)bench_fn_copy);
 }
 
+/* The cost of bench_fn_traced with an ops on it (and with jmp, the site
+ * a jmp to bench_fn_copy); 0 when that state could not be set up. */
 static u64 with_ops(ftrace_func_t fn, unsigned long flags, bool jmp)
 {
 	struct ftrace_ops ops = { .func = fn, .flags = flags };
 	u64 cost = 0;
-	if (ftrace_set_filter_ip(&ops, (unsigned long)bench_fn_traced, 0, 1) ||
-	    register_ftrace_function(&ops))
+	if (ftrace_set_filter_ip(&ops, (unsigned long)bench_fn_traced, 0, 1))
 		return 0;
-	if (!jmp || !ftrace_site_set_jmp((unsigned long)bench_fn_traced, (unsigned long)bench_fn_copy))
+	if (register_ftrace_function(&ops)) {
+		ftrace_free_filter(&ops);
+		return 0;
+	}
+	if (!jmp || (!ftrace_site_set_jmp((unsigned long)bench_fn_traced,
+					  (unsigned long)bench_fn_copy) &&
+		     bench_site_is_jmp(bench_fn_traced, bench_fn_copy)))
 		cost = measure(fn_traced);
 	unregister_ftrace_function(&ops);
+	ftrace_free_filter(&ops);
 	return cost;
 }
 
@@ -94,7 +106,10 @@ KBENCH(ftrace_calls)
 {
 	plain_cost = measure(fn_plain);
 	report("call_plain", plain_cost);
-	report("call_nop", measure(fn_traced));
+	if (bench_site_is_nop(bench_fn_traced))
+		report("call_nop", measure(fn_traced));
+	else
+		bench_skip("call_nop", "bench_fn_traced's site is not the NOP");
 	report("call_ops_empty", with_ops(empty_handler, 0, false));
 	report("call_ops_empty_regs", with_ops(empty_handler, FTRACE_OPS_FL_SAVE_REGS, false));
 	report("call_ops_redirect", with_ops(redirect_handler, FTRACE_OPS_FL_IPMODIFY, false));

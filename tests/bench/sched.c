@@ -30,8 +30,15 @@ KBENCH(sched_switch)
 	init_completion(&pp.done);
 	struct task *a = kthread_create(pingpong_thread, &pp, "ping");
 	struct task *b = kthread_create(pingpong_thread, &pp, "pong");
-	if (!a || !b)
+	if (!a || !b) {
+		/* a thread not started yet is stopped before it runs */
+		if (a)
+			kthread_stop(a);
+		if (b)
+			kthread_stop(b);
+		bench_skip("context_switch_yield", "no memory for the threads");
 		return;
+	}
 	/* More urgent than this thread: the pair has the CPU to itself. */
 	sched_set_prio(a, SCHED_PRIO_DEFAULT - 5);
 	sched_set_prio(b, SCHED_PRIO_DEFAULT - 5);
@@ -83,8 +90,10 @@ KBENCH(sched_wakeup)
 	w.rounds = 0;
 	init_completion(&w.go);
 	struct task *t = kthread_create(wakee_thread, &w, "wakee");
-	if (!t)
+	if (!t) {
+		bench_skip("wakeup_latency_avg", "no memory for the thread");
 		return;
+	}
 	sched_set_prio(t, SCHED_PRIO_DEFAULT - 5);
 	kthread_wake(t); /* runs at once and sleeps on go */
 	for (int i = 0; i < WAKE_ROUNDS; i++) {

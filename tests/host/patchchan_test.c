@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +304,7 @@ struct peer {
 	const u8 *expect;
 	size_t expect_len;
 	int loads;
+	int sent;	/* frames the peer sent */
 };
 
 static u64 ms(void)
@@ -317,6 +319,7 @@ static void peer_send(void *ctx, const void *frame, size_t len)
 {
 	struct peer *p = ctx;
 
+	p->sent++;
 	if (write(p->fd, frame, len) != (ssize_t)len)
 		perror("peer write");
 }
@@ -342,11 +345,27 @@ static int peer_cmd(void *ctx, const char *cmd, char *out, size_t outlen)
 		snprintf(out, outlen, "big enabled\n");
 		return 0;
 	}
+	/* "wait slow" takes 1.5 s, "wait stuck" 3 s (longer than it announces) */
+	if (!strcmp(cmd, "wait slow") || !strcmp(cmd, "wait stuck")) {
+		usleep(cmd[5] == 's' && cmd[6] == 'l' ? 1500000 : 3000000);
+		snprintf(out, outlen, "%s: done", cmd + 5);
+		return 0;
+	}
 	snprintf(out, outlen, "%s: no such module", cmd);
 	return -ENOENT;
 }
 
-static const struct patchchan_session_ops peer_ops = { peer_send, peer_load, peer_cmd };
+static u32 peer_budget(void *ctx, const char *name, const char *cmd, char *what, size_t len)
+{
+	(void)ctx;
+	(void)name;
+	snprintf(what, len, "the fake %s", cmd ? cmd : "load");
+	return cmd && !strcmp(cmd, "wait stuck") ? 100 : 2000;
+}
+
+static const struct patchchan_session_ops peer_ops = {
+	.send = peer_send, .load = peer_load, .cmd = peer_cmd, .budget = peer_budget,
+};
 
 static void *peer_main(void *arg)
 {
@@ -359,6 +378,43 @@ static void *peer_main(void *arg)
 		patchchan_session_tick(&p->s, ms());
 	}
 	return NULL;
+}
+
+/* A frame cut short by lost bytes announces more payload than comes: the
+ * request after it must still be answered once the cut frame times out,
+ * not swallowed as its payload. */
+static void test_truncated_frame_resync(void)
+{
+	static struct peer p;
+	static u8 stream[2 * PATCHCHAN_FRAME_MAX], big[PATCHCHAN_DATA_CHUNK + 4];
+	static u8 out[4 * PATCHCHAN_FRAME_MAX];
+	struct patchchan_frame_decoder d;
+	struct patchchan_frame f;
+	int sv[2];
+	size_t m, n, got = 0;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		exit(1);
+	p.fd = sv[0];
+	patchchan_session_init(&p.s, &peer_ops, &p, 1 << 20, t_alloc, t_free);
+	memset(big, 'x', sizeof(big));
+	m = patchchan_frame_encode(stream, sizeof(stream), PATCHCHAN_T_DATA, 0, 9, big, sizeof(big));
+	m = 1000;	/* the rest was lost */
+	patchchan_session_feed(&p.s, stream, m, 0);
+	n = patchchan_frame_encode(stream, sizeof(stream), PATCHCHAN_T_CMD, 0, 10, "list", 4);
+	patchchan_session_feed(&p.s, stream, n, 100);	/* inside the frame's time: payload */
+	patchchan_session_feed(&p.s, stream, n, 2000);	/* the retransmission, after it */
+	shutdown(sv[0], SHUT_WR);
+	patchchan_frame_decoder_init(&d);
+	for (ssize_t r; (r = read(sv[1], out + got, sizeof(out) - got)) > 0;)
+		got += r;
+	size_t frames = feed(&d, out, got, &f, NULL);
+	tap_ok(frames >= 1 && f.type == PATCHCHAN_T_RESULT && patchchan_get16(f.payload) == 10,
+	       "a request after a truncated frame is answered once it times out (%zu frames)",
+	       frames);
+	patchchan_session_destroy(&p.s);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 /* Runs klpctl against a fresh fake peer; returns its exit status, output in out. */
@@ -455,6 +511,21 @@ static void test_klpctl(const char *klpctl, const char *fixtures)
 	tap_ok(rc == 1 && strstr(out, "unload nope: no such module"), "error exit with the kernel's text: %s",
 	       flat(out));
 
+	/* A request that takes longer than klpctl's retransmissions: the ACK
+	 * says how long it may take, klpctl waits that long, and the peer
+	 * sends no answer beyond HELLO's, the ACK and the RESULT. */
+	p.sent = 0;
+	rc = run_klpctl(klpctl, fixtures, &p, out, sizeof(out),
+			(const char *const[]){ "-t", "50", "wait", "slow", NULL });
+	tap_ok(rc == 0 && strstr(out, "slow: done") && p.sent == 3,
+	       "a 1.5 s request outlasts 9 x 50 ms retransmissions: rc %d, %d frames, %s", rc, p.sent,
+	       flat(out));
+	/* Longer than the peer announced: klpctl gives up, saying on what. */
+	rc = run_klpctl(klpctl, fixtures, &p, out, sizeof(out),
+			(const char *const[]){ "-t", "50", "wait", "stuck", NULL });
+	tap_ok(rc == 1 && strstr(out, "no answer from the kernel after waiting 2 s for the fake wait stuck"),
+	       "overdue request: klpctl names what it waited for: rc %d, %s", rc, flat(out));
+
 	/* The peer rejects the blob: its message is klpctl's. */
 	p.expect_len = 1;
 	rc = run_klpctl(klpctl, fixtures, &p, out, sizeof(out),
@@ -470,8 +541,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: patchchan_test KLPCTL FIXTURE_DIR\n");
 		return 2;
 	}
+	/* the peer may answer a klpctl that already gave up */
+	signal(SIGPIPE, SIG_IGN);
 	test_codec();
 	test_xfer();
+	test_truncated_frame_resync();
 	test_klpctl(argv[1], argv[2]);
 	return tap_done();
 }

@@ -431,3 +431,31 @@ KTEST(ftrace, trace_every_site_with_16_threads)
 	kmalloc_get_stats(&after);
 	KEXPECT_EQ(after.objects_in_use, before.objects_in_use);
 }
+
+#ifdef CONFIG_BENCH
+#include <kelp/bench.h>
+
+/* The benches' preconditions (tests/bench): a figure for "the NOP" or "the
+ * jmp" is printed only when the site is in that state. */
+KTEST(ftrace, bench_site_preconditions)
+{
+	int calls = 0;
+	struct ftrace_ops ops = { .func = count_handler, .private = &calls,
+				  .flags = FTRACE_OPS_FL_IPMODIFY };
+	KEXPECT_TRUE(bench_site_is_nop(ftrace_test_target));
+	KEXPECT_FALSE(bench_site_is_jmp(ftrace_test_target, ftrace_test_replacement));
+	KASSERT_EQ(ftrace_set_filter_ip(&ops, (unsigned long)ftrace_test_target, 0, 1), 0);
+	KASSERT_EQ(register_ftrace_function(&ops), 0);
+	KEXPECT_FALSE(bench_site_is_nop(ftrace_test_target)); /* a call now */
+	KEXPECT_FALSE(bench_site_is_jmp(ftrace_test_target, ftrace_test_replacement));
+	if (!ftrace_site_set_jmp((unsigned long)ftrace_test_target,
+				 (unsigned long)ftrace_test_replacement)) {
+		KEXPECT_TRUE(bench_site_is_jmp(ftrace_test_target, ftrace_test_replacement));
+		KEXPECT_FALSE(bench_site_is_jmp(ftrace_test_target, ftrace_test_caller));
+		KEXPECT_FALSE(bench_site_is_nop(ftrace_test_target));
+	}
+	KEXPECT_EQ(unregister_ftrace_function(&ops), 0);
+	ftrace_free_filter(&ops);
+	KEXPECT_TRUE(bench_site_is_nop(ftrace_test_target));
+}
+#endif

@@ -2,6 +2,7 @@
  * KTAP v1 with one nested level per suite (kunit.py parses it); also the
  * test kernel's `selftest [SUITE]` shell command. */
 #include <kelp/ktest.h>
+#include <kelp/lockdep.h>
 #include <kelp/printk.h>
 #include <kelp/shell.h>
 #include <kelp/string.h>
@@ -60,7 +61,13 @@ static int run_suite(const char *suite, int suite_no, int *passed, int *skipped)
 		if (strcmp(c->suite, suite))
 			continue;
 		struct ktest t = { .suite = c->suite, .name = c->name };
+		lockdep_ack(); /* reports from before this case are run_all's */
 		c->fn(&t);
+		if (lockdep_unacked()) {
+			ktest_fail(&t, __FILE__, __LINE__, "the lock validator reported %u time(s)",
+				   lockdep_unacked());
+			lockdep_ack();
+		}
 		n++;
 		if (t.failures) {
 			kprintf("    not ok %d %s\n", n, c->name);
@@ -89,13 +96,16 @@ int ktest_run(const char *suite)
 		return -1;
 	}
 	kprintf("KTAP version 1\n1..%d\n", nsuites);
+	unsigned int early = lockdep_unacked(); /* from boot, before any case */
+	if (early)
+		kprintf("# the lock validator reported %u time(s) before the self-tests\n", early);
 	for (int i = 0; i < NCASES; i++) {
 		const char *s = __start_ktest_cases[i].suite;
 		if (first_of_suite(i) && (!suite || !strcmp(suite, s)))
 			failed += run_suite(s, ++no, &passed, &skipped);
 	}
 	kprintf("# selftest: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
-	return failed;
+	return failed + (early ? 1 : 0);
 }
 
 /* The shell command of the test kernel. */

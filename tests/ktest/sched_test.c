@@ -182,12 +182,14 @@ KTEST(sched, wait_queue)
 	KEXPECT_FALSE(waitqueue_active(&test_wq));
 
 	/* An interruptible sleep ends with -EINTR on a kill. */
-	struct task *iw = kthread_run(wq_interruptible_waiter, NULL, "wq_int");
+	struct task *iw = kthread_create(wq_interruptible_waiter, NULL, "wq_int");
 	KASSERT_NOT_NULL(iw);
+	kthread_allow_signals(iw);
+	kthread_wake(iw);
 	msleep(2);
 	KEXPECT_EQ(READ_ONCE(iw->state), TASK_INTERRUPTIBLE);
 	get_task_struct(iw);
-	kthread_kill(iw);
+	KEXPECT_EQ(kthread_kill(iw), 0);
 	KEXPECT_EQ(kthread_stop(iw), -EINTR);
 	put_task_struct(iw);
 }

@@ -7,6 +7,7 @@
 #include <kelp/string.h>
 #include <kelp/errno.h>
 #include <kelp/mm.h>
+#include <kelp/printk.h>
 
 KTEST(shell, parse_words_and_blanks)
 {
@@ -191,4 +192,27 @@ KTEST(shell, commands_do_not_leak)
 	seq_file_release(&out);
 	kmalloc_get_stats(&b);
 	KEXPECT_EQ(b.objects_in_use, a.objects_in_use);
+}
+
+/* A log that wrapped says so: dmesg starts with how many lines it lost
+ * (regression: it silently began wherever the ring did). */
+KTEST(shell, dmesg_says_when_lines_were_lost)
+{
+	for (int i = 0; i < 1100; i++)
+		printk(KERN_DEBUG "ktest-flood %d\n", i);
+	KASSERT_TRUE(log_first_seq() > 0);
+	struct seq_file out = SEQ_FILE_INIT;
+	KEXPECT_EQ(shell_exec_capture("dmesg", &out), 0);
+	KASSERT_TRUE(out.buf != NULL);
+	unsigned long long lost = 0;
+	const char *p = out.buf;
+	KEXPECT_TRUE(!strncmp(p, "dmesg: ", 7));
+	for (p += 7; *p >= '0' && *p <= '9'; p++)
+		lost = lost * 10 + (*p - '0');
+	KEXPECT_TRUE(!strncmp(p, " lines lost", 11));
+	KEXPECT_GT(lost, 0);
+	KEXPECT_LE(lost, log_first_seq());
+	/* and the oldest line kept follows the note */
+	KEXPECT_TRUE(strstr(out.buf, "ktest-flood 1099\n") != NULL);
+	seq_file_release(&out);
 }

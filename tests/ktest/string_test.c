@@ -4,6 +4,7 @@
 #include <kelp/string.h>
 #include <kelp/errno.h>
 #include <kelp/ksyms.h>
+#include <kelp/gfp.h>
 
 /* Format into a local buffer and compare, reporting the format on failure. */
 #define EXPECT_FMT(want, fmt, ...)                                                                 \
@@ -32,6 +33,30 @@ KTEST(string, format_conversions)
 	EXPECT_FMT("a1b", "a%db", 1);
 	EXPECT_FMT("0", "%d", 0);
 	EXPECT_FMT("-2147483648", "%d", (int)0x80000000);
+}
+
+/* Linux's %px (raw, 16 zero-padded hex digits, no prefix) and %pGg (gfp
+ * flag names, composites first, leftovers in hex), as Linux prints them. */
+KTEST(string, format_pointer_extensions)
+{
+	EXPECT_FMT("0000000000001234", "%px", (void *)0x1234);
+	EXPECT_FMT("ffffffff80001000|", "%px|", (void *)0xffffffff80001000ul);
+	gfp_t g = GFP_KERNEL;
+	EXPECT_FMT("GFP_KERNEL", "%pGg", &g);
+	g = GFP_ATOMIC;
+	EXPECT_FMT("gfp=GFP_ATOMIC)", "gfp=%pGg)", &g);
+	g = GFP_NOWAIT;
+	EXPECT_FMT("GFP_NOWAIT", "%pGg", &g);
+	g = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN;
+	EXPECT_FMT("GFP_KERNEL|__GFP_NOWARN|__GFP_ZERO", "%pGg", &g);
+	g = GFP_KERNEL_ACCOUNT;
+	EXPECT_FMT("GFP_KERNEL_ACCOUNT", "%pGg", &g);
+	g = __GFP_IO | 0x80000000u;
+	EXPECT_FMT("__GFP_IO|0x80000000", "%pGg", &g);
+	g = 0;
+	EXPECT_FMT("", "%pGg", &g);
+	/* plain %p is unchanged */
+	EXPECT_FMT("0x1234", "%p", (void *)0x1234);
 }
 
 KTEST(string, format_flags_width_precision)

@@ -5,9 +5,9 @@
  * must name fault_mod_boom_show and the module, so the symbol table the
  * panic path uses has to include loaded modules. */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-#include <module.h>
-#include <pseudofs.h>
-#include <seq_file.h>
+#include <linux/module.h>
+#include <kelp/pseudofs.h>
+#include <linux/seq_file.h>
 
 static int target;		/* an address; 0 faults */
 static int armed = 1;

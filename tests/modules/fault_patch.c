@@ -7,10 +7,10 @@
  *     and the kernel carries on. */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
-#include <livepatch.h>
-#include <user.h>
-#include <errno.h>
+#include <linux/module.h>
+#include <linux/livepatch.h>
+#include <kelp/user.h>
+#include <kelp/errno.h>
 
 static int boom;
 module_param(boom, int, 0444);

@@ -3,7 +3,7 @@
  * calls a function no kernel has; KTEST_AMBIG names a duplicated static
  * without sympos; KTEST_FAR is turned into an absolute symbol beyond rel32
  * reach. */
-#include <module.h>
+#include <linux/module.h>
 
 #if defined(KTEST_UNKNOWN)
 extern int kelp_no_such_function(int);

@@ -2,7 +2,7 @@
  * time with a fixed build ID, signed, and embedded in the kernel. Its init
  * records its parameters where the tests can look them up by name. */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-#include <module.h>
+#include <linux/module.h>
 
 static int count = 3;
 static bool verbose;

@@ -4,10 +4,10 @@
  * which it does not remove: whatever the loader's unwind leaves in the
  * tracer or the pseudo-fs must not point into the freed module. */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-#include <module.h>
-#include <pseudofs.h>
-#include <seq_file.h>
-#include <delay.h>
+#include <linux/module.h>
+#include <kelp/pseudofs.h>
+#include <linux/seq_file.h>
+#include <linux/delay.h>
 
 static int delay_ms;
 static int leak_file;

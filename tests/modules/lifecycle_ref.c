@@ -6,7 +6,7 @@
  * a livepatch's .klp.sym.<module> relocations bind late (late_reloc.c). */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
+#include <linux/module.h>
 
 #if defined(LIFECYCLE_KLP_MOD)
 extern void busy_fn(void) __asm__(".klp.sym.livepatch_callbacks_busymod.busymod_work_func__KLPPOS__0");

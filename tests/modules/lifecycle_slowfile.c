@@ -2,10 +2,10 @@
  * /sys/kernel/lifecycle_slowfile/slow takes delay_ms to answer. rmmod while
  * a read runs must not free the code the read is in. */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-#include <module.h>
-#include <pseudofs.h>
-#include <seq_file.h>
-#include <delay.h>
+#include <linux/module.h>
+#include <kelp/pseudofs.h>
+#include <linux/seq_file.h>
+#include <linux/delay.h>
 
 static int delay_ms = 2000;
 module_param(delay_ms, int, 0444);

@@ -7,7 +7,7 @@
  * so a mutation that still loads cannot crash the kernel by executing
  * garbage, and the storm can demand that it unloads cleanly. Keep every
  * string here free of "init_module" and "cleanup_module". */
-#include <module.h>
+#include <linux/module.h>
 
 static int depth = 2;
 static bool loud;

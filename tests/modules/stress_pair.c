@@ -8,8 +8,8 @@
  * stress_pair_v1 .. _v4 by the Makefile (one wrapper source each). */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
-#include <livepatch.h>
+#include <linux/module.h>
+#include <linux/livepatch.h>
 
 #ifndef PAIR_VERSION
 #error "PAIR_VERSION"

@@ -5,9 +5,9 @@
  * with its patch enabled: the loader must not free the module under it. */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
-#include <livepatch.h>
-#include <seq_file.h>
+#include <linux/module.h>
+#include <linux/livepatch.h>
+#include <linux/seq_file.h>
 
 static int init_ret;
 module_param(init_ret, int, 0444);

@@ -5,9 +5,9 @@
  * (wherever it lands) and cleared when it goes. */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
-#include <livepatch.h>
-#include <workqueue.h>
+#include <linux/module.h>
+#include <linux/livepatch.h>
+#include <linux/workqueue.h>
 
 /* The parentheses put the asm label on a declarator, which is what
  * tests/py/test_layout.py accepts as a label rather than inline asm. */

@@ -4,9 +4,9 @@
  * calls, readable in the kernel log at unload. */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <module.h>
-#include <livepatch.h>
-#include <sched.h>
+#include <linux/module.h>
+#include <linux/livepatch.h>
+#include <linux/sched.h>
 
 static unsigned long calls;
 

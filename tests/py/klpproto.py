@@ -19,6 +19,8 @@ MAX_PAYLOAD = 4096
 DATA_CHUNK = MAX_PAYLOAD - 4
 ACK_TIMEOUT = 0.5
 RETRIES = 8
+WORK_SLACK = 2.0    # after a "working on it" ACK: its time, plus this
+WORK_RESEND = 5.0   # ... re-sending the request this often
 
 
 def encode(ftype, seq, payload=b"", flags=0):
@@ -97,21 +99,32 @@ class KlpClient(object):
         return self.pending.pop(0)
 
     def request(self, ftype, payload=b"", want_result=False):
-        """Returns (frame type, status, text) of the answer."""
+        """Returns (frame type, status, text) of the answer. An ACK to a
+        request that wants a RESULT carries how long the kernel may take
+        (u32 ms) and on what: wait that long, re-sending now and then."""
         seq = self.seq & 0xffff
         self.seq += 1
         frame = encode(ftype, seq, payload)
         tries = 0
+        work_until = work_start = None
+        what = "the request"
         while True:
-            if tries > self.retries:
-                raise KlpError("no answer from the kernel after %d tries" % tries)
-            if tries:
+            now = time.monotonic()
+            if work_until is not None and work_until > now:
+                deadline = min(work_until, now + WORK_RESEND)
+            else:
+                if tries > self.retries:
+                    if work_start is not None:
+                        raise KlpError("no answer from the kernel after waiting %d s for %s"
+                                       % (now - work_start, what))
+                    raise KlpError("no answer from the kernel after %d tries" % tries)
+                tries += 1
+                deadline = now + self.timeout
+            if tries > 1 or work_start is not None:
                 self.retransmits += 1
-            tries += 1
             self.sock.sendall(frame)
             self.frames_sent += 1
             self.bytes_sent += len(frame)
-            deadline = time.monotonic() + self.timeout
             while True:
                 f = self._recv(deadline)
                 if f is None:
@@ -119,15 +132,23 @@ class KlpClient(object):
                 t, _, p = f
                 if len(p) < 2 or struct.unpack_from("<H", p)[0] != seq:
                     continue
-                if t == T_ACK:
-                    if not want_result:
-                        return T_ACK, 0, ""
-                    tries = 1
-                    deadline = time.monotonic() + self.timeout
-                    continue
                 if t in (T_NAK, T_RESULT) and len(p) >= 6:
                     status, = struct.unpack_from("<i", p, 2)
                     return t, status, p[6:].decode(errors="replace")
+                if t != T_ACK:
+                    continue
+                if not want_result:
+                    return T_ACK, 0, ""
+                ms = 10000
+                if len(p) >= 6:
+                    ms, = struct.unpack_from("<I", p, 2)
+                    what = p[6:].decode(errors="replace") or what
+                now = time.monotonic()
+                if work_start is None:
+                    work_start = now
+                work_until = now + ms / 1000.0 + WORK_SLACK
+                tries = 1
+                deadline = min(work_until, now + WORK_RESEND)
 
     def hello(self):
         t, st, text = self.request(T_HELLO, struct.pack("<HH", 1, MAX_PAYLOAD), True)

@@ -1,15 +1,18 @@
 """Live patches end to end over the real serial path (issue 6, "Tests"):
-signed blobs built by `make VARIANT=test testblobs` from samples/livepatch-sample.c and
-the blob ports of Linux's selftest modules (tests/modules/test_klp_*.c),
+signed blobs built by `make VARIANT=test testblobs` from Linux 6.1's own
+samples/livepatch/*.c and lib/livepatch/test_klp_*.c, unchanged (extracted
+into build/linux-source-6.1/), and Kelp's tests/modules/test_klp_syscall.c,
 sent with build/klpctl through QEMU's COM2 socket; the effect is read back
 from the console (/proc, /sys/kernel/livepatch, lsmod, rmmod) as Linux's
 tools/testing/selftests/livepatch scripts do."""
+import os
 import re
+import subprocess
 import time
 
 import pytest
 
-from kelp import Kelp, blob_file
+from kelp import KLPCTL, ROOT, Kelp, blob_file
 
 LP = "/sys/kernel/livepatch"
 CMDLINE = "kelp.e2e=1"
@@ -184,7 +187,7 @@ def test_atomic_replace_of_three_loaded_blobs(k):
     # the replaced patches' modules unload at once, and quietly
     for gone in ("test_klp_livepatch", "test_klp_callbacks_demo", "test_klp_atomic_replace"):
         klp_ok(k, "unload", gone)
-    saw_exact(k, p1, "module: unloaded test_klp_atomic_replace")
+        assert not listed(k, gone)
     tail = k.log[p1:]
     assert "test_klp_callbacks_demo2: pre_patch_callback: vmlinux" in tail
     assert "test_klp_callbacks_demo2: post_patch_callback: vmlinux" in tail
@@ -241,11 +244,11 @@ def test_syscall_patch_with_user_loopers(k):
 # Log checks follow Linux's check_result: the kernel lines mentioning
 # livepatch or test_klp after a point, timestamps stripped, compared as an
 # exact ordered list with Linux's expected output. Linux's pr_debug lines
-# ("initializing", "completing", "canceling", "reversing") are not printed
-# by Kelp, so they are not in the expected lists; Kelp's own extra lines
-# (the loader's, the channel's, "transition took", and "signaling remaining
-# tasks", which Kelp prints after a few ms rather than Linux's 15 s) are
-# left out.
+# ("initializing", "completing", "canceling", "reversing") are debug sites,
+# off by default in both kernels, and below console_loglevel when on, so
+# they are not in the expected lists (the state test raises the loglevel).
+# Kelp's own lines (the loader's, the channel's) are debug sites too, and
+# the transition time is in sysfs: nothing is filtered out any more.
 
 DEMO = "livepatch_callbacks_demo"
 MOD = "livepatch_callbacks_mod"
@@ -253,8 +256,7 @@ BUSY = "livepatch_callbacks_busymod"
 LIVE = "[MODULE_STATE_LIVE] Normal state"
 COMING = "[MODULE_STATE_COMING] Full formed, running module_init"
 GOING = "[MODULE_STATE_GOING] Going away"
-KELP_ONLY = re.compile(r"^(module|patchchan|workqueue): |livepatch: '[^']*': transition took "
-                       r"|^livepatch: signaling remaining tasks$")
+KELP_ONLY = re.compile(r"^(workqueue): ")
 STAMP = re.compile(r"\[\s*\d+\.\d+\] (.*)$")
 
 
@@ -361,9 +363,9 @@ def test_callbacks_pre_patch_enodev_kernel_keeps_patches(k):
                          "livepatch: pre-patch callback failed for object 'vmlinux'",
                          "livepatch: failed to enable patch '%s'" % DEMO,
                          "livepatch: '%s': unpatching complete" % DEMO])
-    # the cancelled transition's time counts from its start, not from boot
-    m = saw(k, p0, r"livepatch: '%s': transition took (\d+) us" % DEMO)
-    assert int(m.group(1)) < 100000, m.group(0)
+    # (that the cancelled transition's time counts from its start is checked
+    # by the self-test livepatch.callbacks_pre_patch_fails: the patch and
+    # its transition_us are gone)
     assert not listed(k, DEMO)
     assert k.run("ls %s" % LP).split() == ["livepatch_sample/"]
     assert k.run("cat /proc/cmdline") == "this has been live patched"
@@ -453,7 +455,7 @@ def test_callbacks_busy_target_module(k):
     wait_complete(k, DEMO)
     klp_ok(k, "unload", DEMO)
     # the work is still asleep in the original function: wait it out, as
-    # rmmod would (and klpctl would time out meanwhile)
+    # rmmod would (klpctl would wait too, as long as the ACK allows)
     saw_exact(k, p0, "%s: busymod_work_func exit" % BUSY, timeout=20)
     klp_ok(k, "unload", BUSY)
     expect_lines(k, p0,
@@ -506,14 +508,15 @@ def test_shadow_variables_fix1_fix2(k):
     fix2 then fix1 unload. Exactly the buffers the unpatched dummy_alloc
     leaked stay allocated."""
     SHADOW = "livepatch_shadow_mod"
+    # (Linux's livepatch-shadow-mod.c has no pr_fmt: its lines carry no prefix)
     # the shared worker exists before the heap baseline
     klp_ok(k, "load", blob("livepatch-callbacks-busymod"), "sleep_secs=0")
     klp_ok(k, "unload", BUSY)
     heap0 = heap_objects(k)
     p0 = pos(k)
     klp_ok(k, "load", blob("livepatch-shadow-mod"))
-    saw_exact(k, p0, "%s: cleanup_work_func: jiffies = " % SHADOW)
-    saw(k, p0, r"%s: dummy_alloc: dummy @ \S+, expires @ [0-9a-f]+\n" % SHADOW)
+    saw(k, p0, r"\] cleanup_work_func: jiffies = ")
+    saw(k, p0, r"\] dummy_alloc: dummy @ \S+, expires @ [0-9a-f]+\n")
     klp_ok(k, "load", blob("livepatch-shadow-fix1"))
     wait_complete(k, "livepatch_shadow_fix1")
     p1 = pos(k)
@@ -536,60 +539,172 @@ def test_shadow_variables_fix1_fix2(k):
     # fix1's exit frees every SV_LEAK still attached (live dummies)
     saw(k, p3, r"livepatch_shadow_fix1: livepatch_fix1_dummy_leak_dtor: dummy @ \S+, prevented leak")
     klp_ok(k, "unload", SHADOW)
-    saw_exact(k, p0, "module: unloaded %s" % SHADOW)
-    leaked = len(re.findall(r"\] %s: dummy_alloc: dummy @" % SHADOW, k.log[p0:]))
+    assert not listed(k, SHADOW)
+    leaked = len(re.findall(r"\] dummy_alloc: dummy @", k.log[p0:]))
     assert leaked >= 1
     assert heap_objects(k) == heap0 + leaked
 
 
-def test_state_take_over_and_incompatible(k):
-    """test-state.sh: "taking over system state modification" (state, then
-    state2 takes over its saved console_loglevel; disabling state2
-    restores and frees it) and "incompatible cumulative livepatches"
-    (with state2 installed, state version 1 is refused with only the
-    "not compatible" line: no "enabling")."""
-    p0 = pos(k)
-    klp_ok(k, "load", blob("test_klp_state"))
-    wait_complete(k, "test_klp_state")
-    klp_ok(k, "load", blob("test_klp_state2"))
-    wait_complete(k, "test_klp_state2")
-    klp_ok(k, "unload", "test_klp_state")
-    klp_ok(k, "disable", "test_klp_state2")
-    wait_complete(k, "test_klp_state2")
-    klp_ok(k, "unload", "test_klp_state2")
-    s1, s2 = "test_klp_state", "test_klp_state2"
-    # Linux's harness turns on livepatch's pr_debug lines; here the
-    # patches themselves do, by raising console_loglevel to 8: from state's
-    # post_patch until state2's pre_unpatch restores it, the debug lines
-    # appear, in Linux's places.
-    init = "livepatch: '%s': initializing %s transition"
-    done = "livepatch: '%s': completing %s transition"
-    expect_lines(k, p0,
-                 enable_lines(s1, ["%s: pre_patch_callback: vmlinux" % s1,
-                                   "%s: allocate_loglevel_state: allocating space to store "
-                                   "console_loglevel" % s1],
-                              ["%s: post_patch_callback: vmlinux" % s1,
-                               "%s: fix_console_loglevel: fixing console_loglevel" % s1]) +
-                 ["livepatch: enabling patch '%s'" % s2, init % (s2, "patching"),
-                  "%s: pre_patch_callback: vmlinux" % s2,
-                  "%s: allocate_loglevel_state: taking over the console_loglevel change" % s2,
-                  "livepatch: '%s': starting patching transition" % s2, done % (s2, "patching"),
-                  "%s: post_patch_callback: vmlinux" % s2,
-                  "%s: fix_console_loglevel: taking over the console_loglevel change" % s2,
-                  "livepatch: '%s': patching complete" % s2,
-                  init % (s2, "unpatching")] +
-                 disable_lines(s2, ["%s: pre_unpatch_callback: vmlinux" % s2,
-                                    "%s: restore_console_loglevel: restoring console_loglevel" % s2],
-                               ["%s: post_unpatch_callback: vmlinux" % s2,
-                                "%s: free_loglevel_state: freeing space for the stored "
-                                "console_loglevel" % s2]))
+LINUX_SELFTESTS = os.path.join(ROOT, "build", "linux-source-6.1", "tools", "testing", "selftests",
+                               "livepatch")
+DYNDBG = "/sys/kernel/debug/dynamic_debug/control"
 
-    klp_ok(k, "load", blob("test_klp_state2"))
-    wait_complete(k, "test_klp_state2")
-    p1 = pos(k)
-    r = k.klpctl("load", blob("test_klp_state"))
-    assert r.returncode == 1 and "Invalid argument" in r.stderr, r.stderr
-    expect_lines(k, p1, ["livepatch: Livepatch patch (test_klp_state) is not compatible with the "
-                         "already installed livepatches."])
-    assert k.run("ls %s" % LP).split() == ["test_klp_state2/"]
-    disable_unload(k, "test_klp_state2")
+
+def linux_cases(script):
+    """(name, actions, expected lines) of each start_test in one of Linux's
+    selftest scripts: actions are its (function, module) calls, expected
+    its check_result text with the variables filled in and the harness's
+    own lines ("% command", "modprobe: ERROR ...", which it writes to
+    /dev/kmsg) left out."""
+    with open(os.path.join(LINUX_SELFTESTS, script)) as f:
+        text = f.read()
+    var = dict(re.findall(r"(?m)^(MOD_\w+)=(\S+)$", text))
+    cases = []
+    for m in re.finditer(r'start_test "([^"]+)"\n(.*?)check_result "(.*?)"\n', text, re.S):
+        acts = re.findall(r"(?m)^(\w+) \$(MOD_\w+)$", m.group(2))
+        want = m.group(3)
+        for k, v in sorted(var.items(), key=lambda kv: -len(kv[0])):
+            want = want.replace("$" + k, v)
+        cases.append((m.group(1), [(a, var[v]) for a, v in acts],
+                      [l for l in want.split("\n") if not l.startswith(("% ", "modprobe: "))]))
+    return cases
+
+
+def linux_check_result(k):
+    """Linux's check_result on Kelp's log: the lines since `dmesg -c` that
+    mention livepatch: or test_klp, timestamps stripped."""
+    out = []
+    for line in k.run("dmesg").split("\n"):
+        m = STAMP.search(line)
+        if m and ("livepatch:" in m.group(1) or "test_klp" in m.group(1)):
+            out.append(m.group(1).rstrip())
+    return out
+
+
+def run_linux_case(k, actions):
+    for act, mod in actions:
+        if act == "load_lp":
+            klp_ok(k, "load", blob(mod))
+            wait_complete(k, mod)
+        elif act == "load_failing_mod":
+            r = k.klpctl("load", blob(mod))
+            assert r.returncode == 1, r.stdout
+        elif act == "disable_lp":
+            klp_ok(k, "disable", mod)
+            wait_complete(k, mod)
+        elif act == "unload_lp":
+            klp_ok(k, "unload", mod)
+        else:
+            pytest.fail("no mapping for %s" % act)
+
+
+@pytest.mark.skipif(not os.path.isdir(LINUX_SELFTESTS), reason="Linux's sources not extracted")
+def test_linux_test_state_sh(k):
+    """Every case of Linux 6.1's test-state.sh, its modules built unchanged
+    from Linux's lib/livepatch/, judged as its check_result does: Linux's
+    harness turns on livepatch's debug sites the same way (setup_config)."""
+    cases = linux_cases("test-state.sh")
+    assert len(cases) == 4, [c[0] for c in cases]
+    k.run('echo "file kernel/livepatch/* +p; func klp_try_switch_task -p" > %s' % DYNDBG)
+    try:
+        for name, actions, want in cases:
+            k.run("dmesg -c")
+            run_linux_case(k, actions)
+            assert linux_check_result(k) == want, name
+            assert k.run("ls %s" % LP) == "", name
+    finally:
+        k.run('echo "file kernel/livepatch/* -p" > %s' % DYNDBG)
+
+
+FTRACE_ENABLED = "/proc/sys/kernel/ftrace_enabled"
+
+
+@pytest.mark.skipif(not os.path.isdir(LINUX_SELFTESTS), reason="Linux's sources not extracted")
+def test_linux_test_ftrace_sh(k):
+    """Linux 6.1's test-ftrace.sh, step by step: with kernel.ftrace_enabled
+    off a livepatch cannot register its ftrace handler (EBUSY); back on, it
+    patches; while it is enabled, ftrace_enabled cannot be turned off. The
+    log is judged against the script's check_result, minus the lines the
+    harness itself writes to /dev/kmsg ("livepatch: kernel.ftrace_enabled =
+    N", "livepatch: sysctl: ...")."""
+    (name, _, want), = linux_cases("test-ftrace.sh")
+    want = [l for l in want if not l.startswith(("livepatch: kernel.ftrace_enabled",
+                                                  "livepatch: sysctl:"))]
+    mod = "test_klp_livepatch"
+    k.run('echo "file kernel/livepatch/* +p; func klp_try_switch_task -p" > %s' % DYNDBG)
+    try:
+        k.run("dmesg -c")
+        assert k.run("cat %s" % FTRACE_ENABLED) == "1"
+        assert k.run("echo 0 > %s" % FTRACE_ENABLED) == ""
+        assert k.run("cat %s" % FTRACE_ENABLED) == "0"
+        r = k.klpctl("load", blob(mod))
+        assert r.returncode == 1 and "Device or resource busy" in r.stderr, r.stderr
+        assert k.run("echo 1 > %s" % FTRACE_ENABLED) == ""
+        klp_ok(k, "load", blob(mod))
+        wait_complete(k, mod)
+        assert k.run("cat /proc/cmdline") == "%s: this has been live patched" % mod
+        assert "Device or resource busy" in k.run("echo 0 > %s" % FTRACE_ENABLED)
+        assert k.run("cat %s" % FTRACE_ENABLED) == "1"
+        assert k.run("cat /proc/cmdline") == "%s: this has been live patched" % mod
+        klp_ok(k, "disable", mod)
+        wait_complete(k, mod)
+        klp_ok(k, "unload", mod)
+        assert linux_check_result(k) == want, name
+    finally:
+        k.run("echo 1 > %s" % FTRACE_ENABLED)
+        k.run('echo "file kernel/livepatch/* -p" > %s' % DYNDBG)
+
+
+def test_ftrace_enabled_off_silences_the_function_tracer(k):
+    """Off, every site is a NOP (the tracer's ops stay registered); back on,
+    tracing resumes."""
+    t = "/sys/kernel/tracing"
+    k.run("echo cmdline_proc_show > %s/set_ftrace_filter" % t)
+    k.run("echo function > %s/current_tracer" % t)
+    try:
+        k.run('echo "" > %s/trace' % t)
+        k.run("cat /proc/cmdline")
+        assert "cmdline_proc_show" in k.run("cat %s/trace" % t)
+        assert k.run("echo 0 > %s" % FTRACE_ENABLED) == ""
+        k.run('echo "" > %s/trace' % t)
+        k.run("cat /proc/cmdline")
+        assert "cmdline_proc_show" not in k.run("cat %s/trace" % t)
+        assert k.run("cat %s/enabled_functions" % t) == ""
+        assert k.run("echo 1 > %s" % FTRACE_ENABLED) == ""
+        k.run("cat /proc/cmdline")
+        assert "cmdline_proc_show" in k.run("cat %s/trace" % t)
+    finally:
+        k.run("echo 1 > %s" % FTRACE_ENABLED)
+        k.run("echo nop > %s/current_tracer" % t)
+        k.run('echo "" > %s/set_ftrace_filter' % t)
+
+
+def com2_tx_bytes(k):
+    m = re.search(r"(?m)^1: uart:16550A .*\btx:(\d+)", k.run("cat /proc/tty/driver/serial"))
+    assert m
+    return int(m.group(1))
+
+
+def test_wait_outlasts_a_slow_transition(k):
+    """PROTOCOL.md: an ACK to CMD means "working on it". `wait` on a
+    transition held up for 8 s by the busy module must wait for it (klpctl
+    used to give up after 9 tries, ~4.5 s), say what it waits for, and get
+    one answer: its re-sent requests do not each get one."""
+    p0 = pos(k)
+    klp_ok(k, "load", blob("livepatch-callbacks-busymod"), "sleep_secs=8")
+    saw_exact(k, p0, "%s: busymod_work_func, sleeping 8 seconds ..." % BUSY)
+    klp_ok(k, "load", blob("livepatch-callbacks-demo"))
+    tx0 = com2_tx_bytes(k)
+    t0 = time.time()
+    r = subprocess.run([KLPCTL, "-s", k.com2_path, "wait", DEMO], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=90)
+    took = time.time() - t0
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "%s: transition complete (enabled)" % DEMO
+    assert took > 4.5, took
+    assert "waiting for the transition of %s to finish (up to 61 s)" % DEMO in r.stderr, r.stderr
+    # HELLO's RESULT, the ACK, the RESULT and at most one re-sent answer
+    sent = com2_tx_bytes(k) - tx0
+    assert sent < 400, sent
+    disable_unload(k, DEMO)
+    klp_ok(k, "unload", BUSY)

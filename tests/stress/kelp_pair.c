@@ -130,14 +130,15 @@ static void stress_stop_locked(void)
 	WRITE_ONCE(stress_stopping, false);
 }
 
-static int stress_start_locked(int nk, int nu)
+static int stress_start_locked(unsigned int nk, unsigned int nu)
 {
 	int err = 0;
 	if (stress_nk || stress_nu)
 		return -EBUSY;
-	if (nk < 0 || nu < 0 || nk + nu > STRESS_MAX_TASKS)
+	/* each bound on its own: a sum of two parsed values can wrap */
+	if (nk > STRESS_MAX_TASKS || nu > STRESS_MAX_TASKS - nk)
 		return -EINVAL;
-	for (int i = 0; i < nk; i++) {
+	for (unsigned int i = 0; i < nk; i++) {
 		struct task *t = kthread_run(stress_kthread, NULL, "stress/%d", i);
 		if (!t) {
 			err = -ENOMEM;
@@ -145,7 +146,7 @@ static int stress_start_locked(int nk, int nu)
 		}
 		stress_tasks[stress_nk++] = t;
 	}
-	for (int i = 0; i < nu; i++) {
+	for (unsigned int i = 0; i < nu; i++) {
 		/* pair_loop runs until the syscall says the checker stopped */
 		struct task *t = user_spawn("pair_loop", NULL, &err);
 		if (!t)
@@ -178,9 +179,12 @@ static int stress_show(struct seq_file *m, void *data)
 static ssize_t stress_store(void *data, const char *buf, size_t len)
 {
 	char cmd[32];
-	int nk = 0, nu = 0, err = 0;
+	unsigned int nk = 0, nu = 0;
+	int err = 0;
 	(void)data;
-	size_t n = MIN(len, sizeof(cmd) - 1);
+	if (len >= sizeof(cmd))
+		return -EINVAL; /* not cut short into another command */
+	size_t n = len;
 	memcpy(cmd, buf, n);
 	cmd[n] = 0;
 	if (n && cmd[n - 1] == '\n')
@@ -199,9 +203,9 @@ static ssize_t stress_store(void *data, const char *buf, size_t len)
 			err = -EINVAL;
 		} else {
 			*sp = 0;
-			err = kstrtoint(cmd + 6, 10, &nk);
+			err = kstrtouint(cmd + 6, 10, &nk);
 			if (!err)
-				err = kstrtoint(sp + 1, 10, &nu);
+				err = kstrtouint(sp + 1, 10, &nu);
 			if (!err)
 				err = stress_start_locked(nk, nu);
 		}
@@ -209,8 +213,8 @@ static ssize_t stress_store(void *data, const char *buf, size_t len)
 		err = -EINVAL;
 	}
 	mutex_unlock(&stress_lock);
-	if (!err && nk + nu)
-		pr_info("%d kernel threads and %d user tasks checking kelp_pair\n", nk, nu);
+	if (!err && (nk || nu))
+		pr_info("%u kernel threads and %u user tasks checking kelp_pair\n", nk, nu);
 	return err ? err : (ssize_t)len;
 }
 

@@ -23,6 +23,12 @@ struct kbench {
 
 /* Record one figure (value may be a ratio * 1000 with unit "x1000", etc.). */
 void bench_report(const char *name, u64 value, const char *unit);
+/* A figure whose precondition does not hold: `bench: NAME skipped: WHY`
+ * and no number, rather than a number that measures something else. */
+void bench_skip(const char *name, const char *why);
+/* Preconditions: fn's fentry site is the NOP, or a jmp to target. */
+bool bench_site_is_nop(void *fn);
+bool bench_site_is_jmp(void *fn, void *target);
 /* Run every benchmark (or those whose name matches glob `filter`). */
 int bench_run_all(const char *filter);
 
