@@ -8,7 +8,9 @@ set -eu
 out=$1
 src=tests/host/fixtures
 mkdir -p "$out"
-gcc $KCFLAGS -c $src/simple.c -o "$out/simple.o"
+# One .text, .data and .rela.* each, whatever the kernel is built with
+# (-ffunction-sections): the mutations in elf_test.c name those sections.
+gcc $KCFLAGS -fno-function-sections -fno-data-sections -c $src/simple.c -o "$out/simple.o"
 ld -T $src/simple.ld --defsym ext_func=0xffffffff81234560 --defsym ext_var=0xffffffff81300010 \
    --defsym __fentry__=0xffffffff81000040 \
    --defsym klp_placeholder_symbol_with_a_long_name=0xffffffff81000080 \
