@@ -468,13 +468,13 @@ FUZZ_SECONDS ?= 60
 FUZZ_MERGE   ?= 0
 FUZZ_SHIM    := tests/fuzz/shim/shim.c tests/fuzz/shim/include/arch/cpu.h
 
-fuzz_srcs_elf          := kernel/module/elf_check.c kernel/module/reloc.c lib/reason.c
+fuzz_srcs_elf          := kernel/module/elf_check.c kernel/module/reloc.c lib/reason.c lib/kstrtox.c
 fuzz_srcs_sig          := kernel/module/signature.c lib/crypto/ed25519.c lib/crypto/sha512.c lib/reason.c
 fuzz_srcs_frame        := drivers/patchchan/frame.c drivers/patchchan/xfer.c lib/crypto/crc32.c lib/reason.c
 fuzz_srcs_shell        := kernel/shell/line.c tests/fuzz/shim/shim.c
 fuzz_srcs_pfs_path     := fs/pseudofs.c fs/seq_file.c tests/fuzz/shim/shim.c
 fuzz_srcs_ed25519_diff := lib/crypto/ed25519.c lib/crypto/sha512.c
-fuzz_srcs_modparams    := kernel/module/params.c fs/pseudofs.c fs/seq_file.c tests/fuzz/shim/shim.c
+fuzz_srcs_modparams    := kernel/module/params.c lib/kstrtox.c fs/pseudofs.c fs/seq_file.c tests/fuzz/shim/shim.c
 
 $(BUILD)/fuzz/sig: tests/fuzz/corpus_key.inc
 # OpenSSL's headers want libc's string.h and errno.h: Kelp's come after.
