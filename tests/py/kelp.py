@@ -97,6 +97,15 @@ def blob_file(name):
     return path
 
 
+def unload_builtin(k, name):
+    """`klp unload NAME` of a built-in module on Kelp k: silent at the
+    default log level, as Linux's rmmod is (the loader's "unloaded" line is
+    a debug site), and NAME leaves lsmod. True when both hold."""
+    out = k.run("klp unload %s" % name)
+    names = [l.split()[0] for l in k.run("lsmod").splitlines()[1:] if l.split()]
+    return out == "" and name not in names
+
+
 def safe_name(name):
     return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name).strip("_") or "kelp"
 

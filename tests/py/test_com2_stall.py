@@ -10,15 +10,8 @@ import time
 
 import pytest
 
-from kelp import Kelp
+from kelp import Kelp, unload_builtin
 from klpproto import T_CMD, T_HELLO, MAX_PAYLOAD, encode
-
-
-def builtin_unloaded(out, name):
-    """`klp unload NAME` of a built-in module prints the loader's line."""
-    return re.fullmatch(r"\[\s*\d+\.\d+\] module: unloaded %s \(built-in: its code stays\)"
-                        % name, out) is not None
-
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +55,7 @@ def test_peer_that_stops_reading_stalls_only_itself(k):
         assert k.run("cat /proc/cmdline") == "test_klp_livepatch: this has been live patched"
         k.run("echo 0 > /sys/kernel/livepatch/test_klp_livepatch/enabled", timeout=20)
         assert k.run("ls /sys/kernel/livepatch") == ""
-        assert builtin_unloaded(k.run("klp unload test_klp_livepatch"), "test_klp_livepatch")
+        assert unload_builtin(k, "test_klp_livepatch")
         dropped, stalls = serial_stats(k, 1)
         assert dropped > 0 and stalls > 0, (dropped, stalls)
         assert serial_stats(k, 0) == (0, 0)  # the console lost nothing

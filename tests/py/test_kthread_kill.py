@@ -8,16 +8,9 @@ import time
 
 import pytest
 
-from kelp import Kelp, blob_file
+from kelp import Kelp, blob_file, unload_builtin
 
 LP = "/sys/kernel/livepatch"
-
-
-def builtin_unloaded(out, name):
-    """`klp unload NAME` of a built-in module prints the loader's line."""
-    return re.fullmatch(r"\[\s*\d+\.\d+\] module: unloaded %s \(built-in: its code stays\)"
-                        % name, out) is not None
-
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +46,12 @@ def test_transitions_finish_after_killing_the_worker(k):
     while k.run("ls %s" % LP) != "" and time.time() < end:
         time.sleep(0.5)
     assert k.run("ls %s" % LP) == ""
-    assert builtin_unloaded(k.run("klp unload test_klp_livepatch"), "test_klp_livepatch")
+    assert unload_builtin(k, "test_klp_livepatch")
     out = k.run("klp load test_klp_livepatch", timeout=20)
     assert out.count("'test_klp_livepatch': patching complete") == 1, out
     k.run("echo 0 > %s/test_klp_livepatch/enabled" % LP, timeout=20)
     assert k.run("ls %s" % LP) == ""
-    assert builtin_unloaded(k.run("klp unload test_klp_livepatch"), "test_klp_livepatch")
+    assert unload_builtin(k, "test_klp_livepatch")
 
 
 def test_channel_serves_and_idles_after_a_kill(k):

@@ -1,18 +1,12 @@
 """Livepatch from the shell, as a Linux user drives it: load a built-in
 patch module, watch /proc/cmdline and /sys/kernel/livepatch, disable it,
 read the log lines in dmesg. Every test leaves no patch loaded."""
-import re
 
 import pytest
 
+from kelp import unload_builtin
+
 LP = "/sys/kernel/livepatch"
-
-
-def builtin_unloaded(out, name):
-    """`klp unload NAME` of a built-in module prints the loader's line."""
-    return re.fullmatch(r"\[\s*\d+\.\d+\] module: unloaded %s \(built-in: its code stays\)"
-                        % name, out) is not None
-
 
 
 @pytest.fixture
@@ -46,7 +40,7 @@ def test_basic_patch_unpatch(lp):
     lp.run("echo 0 > %s/enabled" % d, timeout=20)
     assert "this has been live patched" not in lp.run("cat /proc/cmdline")
     assert lp.run("ls %s" % LP) == ""
-    assert builtin_unloaded(lp.run("klp unload test_klp_livepatch"), "test_klp_livepatch")
+    assert unload_builtin(lp, "test_klp_livepatch")
     assert "cmdline_proc_show" not in lp.run("cat /sys/kernel/tracing/enabled_functions")
     log = lp.run("dmesg")
     for line in ("livepatch: enabling patch 'test_klp_livepatch'",
@@ -70,5 +64,5 @@ def test_atomic_replace_from_shell(lp):
                                                     "test_klp_livepatch/"]
     assert lp.run("cat %s/test_klp_atomic_replace/stack_order" % LP) == "2"
     lp.run("echo 0 > %s/test_klp_atomic_replace/enabled" % LP, timeout=20)
-    assert builtin_unloaded(lp.run("klp unload test_klp_atomic_replace"), "test_klp_atomic_replace")
+    assert unload_builtin(lp, "test_klp_atomic_replace")
     assert lp.run("cat /proc/cmdline") == "test_klp_livepatch: this has been live patched"
