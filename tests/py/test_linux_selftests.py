@@ -14,18 +14,41 @@ from kelp import ROOT
 sys.path.insert(0, os.path.join(ROOT, "tools", "linux-selftests"))
 import selftests  # noqa: E402
 
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists("/usr/src/linux-source-6.1.tar.xz"),
-                       reason="linux-source-6.1 is not installed (tools/deps.sh test)"),
-    pytest.mark.skipif(not os.path.exists("/dev/fuse") or os.geteuid() != 0,
-                       reason="needs /dev/fuse and root (FUSE mount, unshare -m)"),
-]
+pytestmark = pytest.mark.skipif(not os.path.exists("/usr/src/linux-source-6.1.tar.xz"),
+                                reason="linux-source-6.1 is not installed (tools/deps.sh test)")
+needs_fuse = pytest.mark.skipif(not os.path.exists("/dev/fuse") or os.geteuid() != 0,
+                                reason="needs /dev/fuse and root (FUSE mount, unshare -m)")
 
 # Linux 6.1's count of test cases per script: a script whose cases are not
 # all found (a changed tarball, a broken parse) fails instead of passing on
 # fewer cases.
 CASES = {"test-livepatch.sh": 3, "test-callbacks.sh": 11, "test-shadow-vars.sh": 1,
          "test-state.sh": 4, "test-ftrace.sh": 1, "test-sysfs.sh": 2}
+
+
+def test_verdicts_read_linuxs_output(modules):
+    """The runner's reading of a script's output: Linux's "ok", "not ok"
+    with check_result's diff, a die() before the verdict, and the cases
+    after the one where the script stopped."""
+    script = "test-callbacks.sh"
+    names = selftests.case_names(script)
+    out = "\n".join([
+        "# " + script,
+        "TEST: %s ... ok" % names[0],
+        "TEST: %s ... not ok" % names[1],
+        "",
+        "--- expected", "+++ result", "@@ -1,2 +1,2 @@", "-livepatch: a", "+livepatch: b",
+        "",
+        "ERROR: livepatch kselftest(s) failed",
+        "# %s: exit 1" % script])
+    got = selftests.verdicts(script, out)
+    assert [(n, v) for n, v, _ in got[:2]] == [(names[0], "ok"), (names[1], "not ok")]
+    assert got[1][2].splitlines()[-2:] == ["-livepatch: a", "+livepatch: b"]
+    assert [v for _, v, _ in got[2:]] == ["not run"] * (len(names) - 2)
+    assert "ERROR: livepatch kselftest(s) failed" in got[2][2]
+    died = selftests.verdicts(script, "TEST: %s ... ERROR: failed to load module x\n" % names[0])
+    assert died[0][1:] == ("error", "ERROR: failed to load module x")
+    assert len(died) == len(names)
 
 
 class _Env(dict):
@@ -42,6 +65,7 @@ def modules():
     return _Env(selftests.modules_env())
 
 
+@needs_fuse
 @pytest.mark.parametrize("script", selftests.TESTS)
 def test_linux_selftest(modules, script):
     assert len(selftests.case_names(script)) == CASES[script]
