@@ -363,13 +363,15 @@ test:
 	$(PY) -m pytest -q $(PYTEST_ARGS) $(if $(filter tests/%,$(PYTEST_ARGS)),,tests/py/)
 
 # Linux 6.1's own livepatch selftests, unchanged, against the test kernel
-# (tools/linux-selftests/: the sources come from Debian's linux-source-6.1 into
-# build/linux-6.1/, the scripts run on the host through the FUSE bridge and
-# shims in a private mount namespace). Not part of `make test` until they pass.
+# (tools/linux-selftests/: the scripts come from LINUX_DIR, the modules are
+# `linux-modules` for the test kernel, the scripts run on the host through
+# the FUSE bridge and shims in a private mount namespace). `make test` runs
+# them too (tests/py/test_linux_selftests.py); LINUX_SELFTESTS=test-state.sh
+# runs one script.
 .PHONY: linux-selftests
 linux-selftests:
 	@tools/deps.sh test
-	@$(TEST_MAKE) all testblobs
+	@$(TEST_MAKE) all
 	$(PY) tools/linux-selftests/selftests.py $(LINUX_SELFTESTS)
 
 # The bad-blob storm (tests/py/test_blob_storm.py) at full length: STORM_COUNT
