@@ -92,7 +92,9 @@ static int h_cmd(void *ctx, const char *cmd, char *out, size_t outlen)
 	return cmd[n - 1] == '!' ? -ENOENT : 0;
 }
 
-static const struct patchchan_session_ops ops = { h_send, h_load, h_cmd };
+static const struct patchchan_session_ops ops = {
+	.send = h_send, .load = h_load, .cmd = h_cmd, .budget = NULL /* the default budget */
+};
 
 struct reader {
 	const u8 *p;
