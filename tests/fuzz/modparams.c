@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 	char why[128] = "";
 	int err = module_parse_params(&mod, args, why, sizeof(why));
-	CHECK(err == 0 || err == -EINVAL || err == -ENOENT || err == -ENOMEM);
+	CHECK(err == 0 || err == -EINVAL || err == -ENOENT || err == -ENOMEM || err == -ERANGE);
 	CHECK(err == 0 || why[0]);
 	CHECK(strlen(why) < sizeof(why));
 	if (d->sval)

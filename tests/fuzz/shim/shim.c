@@ -5,6 +5,8 @@
 #include <kelp/mm.h>
 #include <kelp/printk.h>
 #include <kelp/string.h>
+#include <kelp/mutex.h>
+#include <kelp/module.h>
 
 /* libc's heap under the kernel's names; mm.h cannot be mixed with
  * <stdlib.h>, so declare the two we need. */
@@ -92,4 +94,48 @@ size_t strlcpy(char *dst, const char *src, size_t size)
 		dst[c] = 0;
 	}
 	return n;
+}
+
+/* The kernel's scnprintf (lib/vsprintf.c cannot be linked next to libc):
+ * the number of characters written, never more than size - 1. */
+int scnprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !size)
+		return 0;
+	return (size_t)n >= size ? (int)size - 1 : n;
+}
+
+/* One thread: a mutex only has to be balanced. */
+void mutex_lock(struct mutex *m)
+{
+	(void)m;
+}
+
+void mutex_unlock(struct mutex *m)
+{
+	(void)m;
+}
+
+/* No modules on the host: every pseudo-fs node belongs to the kernel. */
+struct module *module_of_addr(unsigned long addr)
+{
+	(void)addr;
+	return NULL;
+}
+
+bool try_module_get(struct module *mod)
+{
+	(void)mod;
+	return true;
+}
+
+void module_put(struct module *mod)
+{
+	(void)mod;
 }
