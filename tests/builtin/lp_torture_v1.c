@@ -7,6 +7,7 @@
 
 int torture_a(void);
 int torture_b(void);
+void torture_window(void);
 
 static noinline __attribute__((noipa)) int torture_v1_a(void)
 {
@@ -23,7 +24,7 @@ static noinline __attribute__((noipa)) int torture_v1_b(void)
 static noinline __attribute__((noipa)) long torture_v1_pair(void)
 {
 	long a = torture_a();
-	barrier();
+	torture_window();
 	return a << 16 | (torture_b() & 0xffff);
 }
 

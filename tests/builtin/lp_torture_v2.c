@@ -8,6 +8,7 @@
 
 int torture_a(void);
 int torture_b(void);
+void torture_window(void);
 
 static noinline __attribute__((noipa)) int torture_v2_a(void)
 {
@@ -24,7 +25,7 @@ static noinline __attribute__((noipa)) int torture_v2_b(void)
 static noinline __attribute__((noipa)) long torture_v2_pair(void)
 {
 	long a = torture_a();
-	barrier();
+	torture_window();
 	return a << 16 | (torture_b() & 0xffff);
 }
 
