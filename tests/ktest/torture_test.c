@@ -30,6 +30,7 @@
 #include <kelp/string.h>
 #include <kelp/printk.h>
 #include <kelp/errno.h>
+#include <kelp/irq.h>
 
 #define TORTURE_WORKERS 16
 #define TORTURE_SECONDS_DEFAULT 3
@@ -55,7 +56,8 @@ noinline __attribute__((noipa)) int torture_b(void)
 static u64 torture_windows;
 noinline void torture_window(void)
 {
-	if ((__atomic_fetch_add(&torture_windows, 1, __ATOMIC_RELAXED) & 63) == 0)
+	if ((__atomic_fetch_add(&torture_windows, 1, __ATOMIC_RELAXED) & 63) == 0 &&
+	    !in_interrupt())
 		msleep(1);
 }
 
@@ -70,6 +72,7 @@ static volatile bool torture_stop;
 
 static struct {
 	u64 calls[TORTURE_WORKERS];
+	u64 irq_calls;
 	u64 seen[TORTURE_MAX_VERSION + 1];
 	u64 mixed, unknown, first_bad;
 	u64 filter_hits, all_hits;
@@ -87,11 +90,16 @@ static struct {
 static const int worker_prio[TORTURE_WORKERS] = { 5,  10, 14, 15, 16, 18, 20, 20,
 						  20, 20, 22, 25, 28, 30, 35, 39 };
 
+/* id -1: the tick, in interrupt context (its sites may be in the middle
+ * of a rewrite: the int3 handler must emulate what is being written). */
 static void torture_check(int id)
 {
 	long v = torture_pair();
 	long a = v >> 16, b = v & 0xffff;
-	tt.calls[id]++;
+	if (id < 0)
+		tt.irq_calls++;
+	else
+		tt.calls[id]++;
 	if (a != b || a < 0 || a > TORTURE_MAX_VERSION) {
 		u64 zero = 0;
 		__atomic_compare_exchange_n(&tt.first_bad, &zero, (u64)v + 1, false,
@@ -117,6 +125,11 @@ static int torture_worker(void *arg)
 			msleep(1 + id % 2);
 	}
 	return 0;
+}
+
+static void torture_tick(void)
+{
+	torture_check(-1);
 }
 
 /* ---- tracing on and off ---- */
@@ -329,8 +342,10 @@ KTEST(torture, trace_patch_modules_under_16_callers)
 	patcher = kthread_run(torture_patcher, NULL, "torture_patch");
 	loader = kthread_run(torture_loader, NULL, "torture_mod");
 	KASSERT_TRUE(tracer && patcher && loader);
+	KEXPECT_EQ(timer_tick_register(torture_tick), 0);
 	msleep(seconds * 1000);
 	WRITE_ONCE(torture_stop, true);
+	KEXPECT_EQ(timer_tick_unregister(torture_tick), 0);
 	kthread_stop(tracer);
 	kthread_stop(patcher);
 	kthread_stop(loader);
@@ -344,14 +359,16 @@ KTEST(torture, trace_patch_modules_under_16_callers)
 		min_calls = MIN(min_calls, tt.calls[i]);
 	}
 	kprintf("    # torture: %llu ms, %llu calls by %d threads (fewest %llu; v0 %llu v1 %llu v2 "
-		"%llu), %llu transitions, %llu module loads, %llu tracer rounds (%llu function "
+		"%llu) and %llu from the tick, %llu transitions, %llu module loads, %llu tracer "
+		"rounds (%llu function "
 		"tracer), %llu filtered and %llu all-sites hits\n",
 		(unsigned long long)elapsed, (unsigned long long)calls, TORTURE_WORKERS,
 		(unsigned long long)min_calls, (unsigned long long)tt.seen[0],
 		(unsigned long long)tt.seen[1], (unsigned long long)tt.seen[2],
-		(unsigned long long)tt.transitions, (unsigned long long)tt.loads,
-		(unsigned long long)tt.tracer_rounds, (unsigned long long)tt.function_tracer_rounds,
-		(unsigned long long)tt.filter_hits, (unsigned long long)tt.all_hits);
+		(unsigned long long)tt.irq_calls, (unsigned long long)tt.transitions,
+		(unsigned long long)tt.loads, (unsigned long long)tt.tracer_rounds,
+		(unsigned long long)tt.function_tracer_rounds, (unsigned long long)tt.filter_hits,
+		(unsigned long long)tt.all_hits);
 	if (tt.patch_err)
 		kprintf("    # torture: livepatch step %s failed: %d\n", tt.patch_err_step,
 			tt.patch_err);
@@ -376,6 +393,7 @@ KTEST(torture, trace_patch_modules_under_16_callers)
 	KEXPECT_GT(tt.all_hits, 0);
 	/* Progress: every caller, urgent or not, ran. */
 	KEXPECT_GT(min_calls, 0);
+	KEXPECT_GT(tt.irq_calls, 0);
 	/* Bounded: the teardown did not hang short of the watchdog. */
 	KEXPECT_LE(elapsed, (u64)seconds * 1000 + TORTURE_SLACK_MS);
 

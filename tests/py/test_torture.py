@@ -14,7 +14,8 @@ import re
 import ktap
 from kelp import EXIT_PASS, KelpError
 
-FIGURES = re.compile(r"# torture: (\d+) ms, (\d+) calls by 16 threads \(fewest (\d+);.*?\), "
+FIGURES = re.compile(r"# torture: (\d+) ms, (\d+) calls by 16 threads \(fewest (\d+);.*?\) "
+                     r"and \d+ from the tick, "
                      r"(\d+) transitions, (\d+) module loads, (\d+) tracer rounds")
 
 
