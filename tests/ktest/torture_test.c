@@ -75,6 +75,7 @@ static struct {
 	u64 irq_calls;
 	u64 seen[TORTURE_MAX_VERSION + 1];
 	u64 mixed, unknown, first_bad;
+	int first_bad_id; /* the caller that saw first_bad: 0..15, or -1 for the tick */
 	u64 filter_hits, all_hits;
 	u64 tracer_rounds, function_tracer_rounds;
 	u64 transitions, transitions_failed;
@@ -102,8 +103,9 @@ static void torture_check(int id)
 		tt.calls[id]++;
 	if (a != b || a < 0 || a > TORTURE_MAX_VERSION) {
 		u64 zero = 0;
-		__atomic_compare_exchange_n(&tt.first_bad, &zero, (u64)v + 1, false,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+		if (__atomic_compare_exchange_n(&tt.first_bad, &zero, (u64)v + 1, false,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			tt.first_bad_id = id;
 		__atomic_fetch_add(a != b ? &tt.mixed : &tt.unknown, 1, __ATOMIC_RELAXED);
 		return;
 	}
@@ -114,7 +116,7 @@ static int torture_worker(void *arg)
 {
 	int id = (int)(long)arg;
 	while (!READ_ONCE(torture_stop)) {
-		for (int i = 0; i < 64; i++)
+		for (int i = 0; i < 32; i++)
 			torture_check(id);
 		/* The least urgent caller takes what CPU is left; the others
 		 * sleep after each burst, or on one CPU a busy caller would
@@ -122,7 +124,7 @@ static int torture_worker(void *arg)
 		if (id == TORTURE_WORKERS - 1)
 			cond_resched(); /* where a busy kthread switches its patch state */
 		else
-			msleep(1 + id % 2);
+			msleep(2 + id % 3);
 	}
 	return 0;
 }
@@ -306,6 +308,24 @@ static void baseline_take(struct torture_baseline *b)
 	b->klp_ops = klp_nr_ops();
 }
 
+/* The suites before this one may leave frees in flight (they settle
+ * within a second in `make selftest`): wait until the heap holds still
+ * for three samples in a row, or 5 s, before taking the baseline. */
+static void torture_settle(void)
+{
+	struct kmalloc_stats prev, now;
+	int same = 0;
+	kmalloc_get_stats(&prev);
+	for (int i = 0; i < 50 && same < 3; i++) {
+		msleep(100);
+		kmalloc_get_stats(&now);
+		bool still = now.objects_in_use == prev.objects_in_use &&
+			     now.bytes_in_use == prev.bytes_in_use;
+		same = still ? same + 1 : 0;
+		prev = now;
+	}
+}
+
 static unsigned int torture_seconds(void)
 {
 	char buf[16];
@@ -329,8 +349,8 @@ KTEST(torture, trace_patch_modules_under_16_callers)
 	KASSERT_EQ(module_round(), 0);
 	KASSERT_EQ(tracer_round(1), 0);
 	memset(&tt, 0, sizeof(tt));
+	torture_settle();
 	baseline_take(&before);
-
 	u64 start = ktime_get_ms();
 	WRITE_ONCE(torture_stop, false);
 	for (int i = 0; i < TORTURE_WORKERS; i++) {
@@ -369,6 +389,13 @@ KTEST(torture, trace_patch_modules_under_16_callers)
 		(unsigned long long)tt.loads, (unsigned long long)tt.tracer_rounds,
 		(unsigned long long)tt.function_tracer_rounds, (unsigned long long)tt.filter_hits,
 		(unsigned long long)tt.all_hits);
+	if (tt.first_bad)
+		kprintf("    # torture: first bad pair %#llx seen by caller %d\n",
+			(unsigned long long)(tt.first_bad - 1), tt.first_bad_id);
+	for (int i = 0; i < TORTURE_WORKERS; i++)
+		if (!tt.calls[i])
+			kprintf("    # torture: caller %d (prio %d) never ran\n", i,
+				worker_prio[i]);
 	if (tt.patch_err)
 		kprintf("    # torture: livepatch step %s failed: %d\n", tt.patch_err_step,
 			tt.patch_err);
