@@ -387,11 +387,22 @@ storm:
 # Livepatch stress (tests/py/test_stress.py) at full length: STRESS_CYCLES
 # load/enable/replace/disable/unload cycles over COM2 (50 inside `make
 # test`) under 16 kernel threads + 16 user tasks checking kelp_pair.
+# Then the torture suite (tests/py/test_torture.py, 3 s inside `make test`)
+# for TORTURE_SECONDS of guest time; `make torture` runs it alone.
 STRESS_CYCLES ?= 1000
+TORTURE_SECONDS ?= 60
+TORTURE_RUN = KELP_TORTURE_SECONDS=$(TORTURE_SECONDS) $(PY) -m pytest -q -s $(PYTEST_ARGS) \
+  tests/py/test_torture.py
+.PHONY: torture
 stress:
 	@tools/deps.sh test
 	@$(TEST_MAKE) all testblobs
 	KELP_STRESS_CYCLES=$(STRESS_CYCLES) $(PY) -m pytest -q -s $(PYTEST_ARGS) tests/py/test_stress.py -k consistency
+	$(TORTURE_RUN)
+torture:
+	@tools/deps.sh test
+	@$(TEST_MAKE) all testblobs
+	$(TORTURE_RUN)
 
 FORMAT_SRCS = $(shell find $(KDIRS) include tools -name '*.[ch]' 2>/dev/null)
 format:
