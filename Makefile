@@ -163,8 +163,10 @@ $(BUILD)/gen/module_sig_keys.o: $(BUILD)/gen/module_sig_keys.c $(FLAGS_FILE)
 # The host side of the serial patch channel (docs/PROTOCOL.md): the frame
 # codec is the kernel's own source, built for the host. -idirafter: libc's
 # headers win, Kelp's fill in the rest.
-KLPCTL_SRCS := tools/klpctl.c drivers/patchchan/frame.c lib/crypto/crc32.c lib/kstrtox.c
-$(BUILD)/klpctl: $(KLPCTL_SRCS) drivers/patchchan/proto.h include/kelp/crypto/crc32.h
+KLPCTL_SRCS := tools/klpctl.c drivers/patchchan/frame.c lib/crypto/crc32.c lib/crypto/sha512.c \
+               lib/kstrtox.c
+$(BUILD)/klpctl: $(KLPCTL_SRCS) drivers/patchchan/proto.h include/kelp/crypto/crc32.h \
+                 include/kelp/crypto/sha512.h
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$@)
 	$(Q)$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -idirafter include -o $@ $(KLPCTL_SRCS)
