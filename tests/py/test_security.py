@@ -230,3 +230,48 @@ def test_sig_enforce_0_keeps_the_open_channel(kelp_factory):
         assert not listed(k, "ktest_mod")
     finally:
         c.close()
+
+
+def test_rollback_is_refused(k):
+    """Per name, a version lower than one loaded since boot is refused (the
+    version is in .modinfo, which the blob's signature covers)."""
+    c = client(k)
+    try:
+        unload_all(k, c)
+        st, text = c.load(blob("ktest_mod_v2"), "ktest_mod", "")
+        assert st == 0, text
+        unload_all(k, c)
+        for older in ("ktest_mod_v1", "ktest_mod"):  # v1, and no klp_version= (0)
+            st, text = c.load(blob(older), "ktest_mod", "")
+            assert st == -EPERM, (older, st, text)
+            assert "refusing version %d of ktest_mod: version 2 was loaded" % (
+                1 if older.endswith("v1") else 0) in text, text
+            assert not listed(k, "ktest_mod")
+        # the same version again is fine
+        st, text = c.load(blob("ktest_mod_v2"), "ktest_mod", "")
+        assert st == 0, text
+    finally:
+        unload_all(k, c)
+        c.close()
+
+
+def test_make_patch_version(tmp_path):
+    """mkpatch.sh --version N (make patch VERSION=N) stamps klp_version=N and
+    refuses a version that is not a number."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    src = os.path.join(root, "tests", "modules", "ktest_mod.c")
+    env = dict(os.environ, KCFLAGS="-O2 -mcmodel=kernel -ffreestanding -fno-pic")
+    kernel = os.path.join(BUILD, "kernel.elf")
+    r = subprocess.run([os.path.join(root, "tools", "mkpatch.sh"), src, str(tmp_path),
+                        "--kernel", kernel, "--version", "7"], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True)
+    assert r.returncode == 0, r.stdout
+    info = subprocess.run(["readelf", "-p", ".modinfo", str(tmp_path / "ktest_mod.o")],
+                          stdout=subprocess.PIPE, universal_newlines=True).stdout
+    assert "klp_version=7" in info, info
+    r = subprocess.run([os.path.join(root, "tools", "mkpatch.sh"), src, str(tmp_path),
+                        "--kernel", kernel, "--version", "7a"], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True)
+    assert r.returncode == 2 and "not a decimal number" in r.stdout, r.stdout
