@@ -275,3 +275,24 @@ def test_make_patch_version(tmp_path):
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        universal_newlines=True)
     assert r.returncode == 2 and "not a decimal number" in r.stdout, r.stdout
+
+
+def test_nonces_are_fresh(k, kelp_factory):
+    """Nonces never repeat within a boot, nor across boots (TSC jitter under
+    qemu64); with -cpu max the CPU's RDRAND feeds them too."""
+    c = client(k)
+    try:
+        seen = [c.nonce() for _ in range(20)]
+        assert counters(c)["random"] == "TSC jitter"
+    finally:
+        c.close()
+    assert len(set(seen)) == len(seen) and all(len(n) == 16 for n in seen)
+    k2 = kelp_factory("", qemu_args=("-cpu", "max"))
+    k2.wait_prompt()
+    c = client(k2)
+    try:
+        assert counters(c)["random"] == "RDSEED/RDRAND + TSC jitter"
+        other = c.nonce()
+    finally:
+        c.close()
+    assert other not in seen
