@@ -163,8 +163,10 @@ $(BUILD)/gen/module_sig_keys.o: $(BUILD)/gen/module_sig_keys.c $(FLAGS_FILE)
 # The host side of the serial patch channel (docs/PROTOCOL.md): the frame
 # codec is the kernel's own source, built for the host. -idirafter: libc's
 # headers win, Kelp's fill in the rest.
-KLPCTL_SRCS := tools/klpctl.c drivers/patchchan/frame.c lib/crypto/crc32.c lib/kstrtox.c
-$(BUILD)/klpctl: $(KLPCTL_SRCS) drivers/patchchan/proto.h include/kelp/crypto/crc32.h
+KLPCTL_SRCS := tools/klpctl.c drivers/patchchan/frame.c lib/crypto/crc32.c lib/crypto/sha512.c \
+               lib/kstrtox.c
+$(BUILD)/klpctl: $(KLPCTL_SRCS) drivers/patchchan/proto.h include/kelp/crypto/crc32.h \
+                 include/kelp/crypto/sha512.h
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$@)
 	$(Q)$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -idirafter include -o $@ $(KLPCTL_SRCS)
@@ -172,7 +174,8 @@ $(BUILD)/klpctl: $(KLPCTL_SRCS) drivers/patchchan/proto.h include/kelp/crypto/cr
 # Patches and modules (docs/BLOB-FORMAT.md): `make patch P=path/to/foo.c`
 # builds any source, inside the repository or not, into build/patches/foo.klp
 # against this kernel's build ID and signs it; `make module P=...` the same
-# for a plain module. The author's headers are include/linux/ (Linux's
+# for a plain module; VERSION=N stamps klp_version=N (anti-rollback,
+# docs/SECURITY.md). The author's headers are include/linux/ (Linux's
 # names); -nostdinc keeps the host's /usr/include out (tools/mkpatch.sh).
 # Linux builds module sources without -Wunused-parameter (seq_file show
 # callbacks ignore v): samples port by changing includes only.
@@ -183,7 +186,8 @@ patch module: $(BUILD)/kernel.elf $(SIGN_KEY)
 	@test -f "$(P)" || { echo "make $@: no such file: $(P)" >&2; exit 2; }
 	@if [ $@ = patch ] && ! grep -q 'MODULE_INFO(livepatch' "$(P)"; then \
 	  echo "make patch: $(P) has no MODULE_INFO(livepatch, \"Y\") (use make module?)" >&2; fi
-	$(Q)$(MKPATCH) "$(P)" $(BUILD)/patches --kernel $(BUILD)/kernel.elf
+	$(Q)$(MKPATCH) "$(P)" $(BUILD)/patches --kernel $(BUILD)/kernel.elf \
+	  $(if $(VERSION),--version "$(VERSION)")
 
 # A live patch from a source patch (tools/klp-build, issue 15):
 # `make livepatch PATCH=fix.patch [NAME=name]` -> build/patches/NAME.klp for

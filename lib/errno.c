@@ -40,6 +40,7 @@ const char *errno_name(int err)
 	case ETIMEDOUT: return "ETIMEDOUT";
 	case ECANCELED: return "ECANCELED";
 	case ENOKEY: return "ENOKEY";
+	case ESTALE: return "ESTALE";
 	case EKEYREJECTED: return "EKEYREJECTED";
 	default: return "E?";
 	}
@@ -84,6 +85,7 @@ const char *strerror(int err)
 	case ETIMEDOUT: return "Connection timed out";
 	case ECANCELED: return "Operation canceled";
 	case ENOKEY: return "Required key not available";
+	case ESTALE: return "Stale file handle";
 	case EKEYREJECTED: return "Key was rejected by service";
 	default: return "Unknown error";
 	}

@@ -38,6 +38,8 @@ check() {
   chk xorriso xorriso
   chk mformat mtools
   chk qemu-system-x86_64 qemu-system-x86
+  # blob keys and signatures (tools/klp-sign), and the channel's signed
+  # requests (klpctl, tools/klpwire.py, tests/py/klpproto.py)
   chk openssl openssl
   chk /usr/bin/python3 python3
   # tools/klp-build (make livepatch) applies source patches.

@@ -7,7 +7,14 @@
  *
  * Every frame leaves through link_send(), the one place where the fault
  * injection of --fault (drop=N,dup=N,flip=N,stall=MS,disconnect=N: act on
- * every Nth frame) is applied. */
+ * every Nth frame) is applied.
+ *
+ * State-changing requests (load, unload, enable, disable) are signed
+ * (docs/SECURITY.md): klpctl asks the kernel for a nonce and signs
+ * nonce || request with the blob-signing key, keys/signing_key.pem next to
+ * its build directory or $KLP_KEY, through the openssl CLI as tools/klp-sign
+ * does. Without a key it sends the request unsigned (accepted only by a
+ * kernel booted with module.sig_enforce=0). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,11 +26,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "../drivers/patchchan/proto.h"
 #include <kelp/kstrtox.h>
 #include <kelp/crypto/crc32.h>
+#include <kelp/crypto/sha512.h>
 
 struct fault {
 	unsigned int drop, dup, flip, disconnect;	/* every Nth frame; 0 = off */
@@ -40,6 +49,7 @@ struct link {
 	struct patchchan_frame_decoder dec;
 	bool progress;	/* a progress line while sending, on a terminal */
 	bool quiet;	/* -q: neither that nor what a long request waits for */
+	const char *key;	/* signs state-changing requests; NULL: unsigned */
 	unsigned long retransmits;
 };
 
@@ -247,6 +257,127 @@ static int hello(struct link *l, struct answer *a)
 	return request(l, PATCHCHAN_T_HELLO, p, sizeof(p), true, a);
 }
 
+/* The blob-signing key: $KLP_KEY, else keys/signing_key.pem of the tree
+ * klpctl was built in (build/klpctl or build/test/klpctl); NULL if none. */
+static const char *signing_key(void)
+{
+	static const char *const rel[] = { "/../keys/signing_key.pem",
+					   "/../../keys/signing_key.pem" };
+	static char path[PATH_MAX + 32];
+	char exe[PATH_MAX];
+	const char *env = getenv("KLP_KEY");
+	ssize_t len;
+
+	if (env)
+		return *env ? env : NULL;
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len < 0)
+		return NULL;
+	exe[len] = 0;
+	*strrchr(exe, '/') = 0;
+	for (size_t k = 0; k < sizeof(rel) / sizeof(rel[0]); k++) {
+		snprintf(path, sizeof(path), "%s%s", exe, rel[k]);
+		if (!access(path, R_OK))
+			return path;
+	}
+	return NULL;
+}
+
+/* Ed25519 signature of msg with key, by `openssl pkeyutl -sign -rawin`. */
+static void sign(const char *key, const u8 *msg, size_t len, u8 sig[PATCHCHAN_AUTH_SIG_LEN])
+{
+	char dir[] = "/tmp/klpctl.XXXXXX", in[64], out[64];
+	int fd, st;
+	pid_t pid;
+	FILE *f;
+
+	if (!mkdtemp(dir))
+		die("mkdtemp: %s", strerror(errno));
+	snprintf(in, sizeof(in), "%s/msg", dir);
+	snprintf(out, sizeof(out), "%s/sig", dir);
+	fd = open(in, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || write_all(fd, msg, len) || close(fd))
+		die("%s: %s", in, strerror(errno));
+	pid = fork();
+	if (pid == 0) {
+		execlp("openssl", "openssl", "pkeyutl", "-sign", "-rawin", "-inkey", key, "-in", in,
+		       "-out", out, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		die("signing the request with %s failed (openssl pkeyutl)", key);
+	f = fopen(out, "rb");
+	if (!f || fread(sig, 1, PATCHCHAN_AUTH_SIG_LEN, f) != PATCHCHAN_AUTH_SIG_LEN)
+		die("openssl produced no %d-byte signature", PATCHCHAN_AUTH_SIG_LEN);
+	fclose(f);
+	unlink(in);
+	unlink(out);
+	rmdir(dir);
+}
+
+static void to_hex(char *out, const u8 *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+/* A fresh challenge from the kernel (CMD "nonce"). */
+static int get_nonce(struct link *l, u8 nonce[PATCHCHAN_NONCE_LEN], struct answer *a)
+{
+	int ret = request(l, PATCHCHAN_T_CMD, "nonce", 5, true, a);
+
+	if (ret)
+		return ret;
+	for (int i = 0; i < PATCHCHAN_NONCE_LEN; i++) {
+		unsigned int v;
+
+		if (sscanf(a->text + 2 * i, "%2x", &v) != 1)
+			die("the kernel's nonce is malformed: '%s'", a->text);
+		nonce[i] = (u8)v;
+	}
+	return 0;
+}
+
+/* Signs domain || nonce || b0 || b1 into sig; false without a key. */
+static bool auth_sign(struct link *l, const u8 nonce[PATCHCHAN_NONCE_LEN], const void *b0,
+		      size_t l0, const void *b1, size_t l1, u8 sig[PATCHCHAN_AUTH_SIG_LEN])
+{
+	size_t n = PATCHCHAN_AUTH_DOMAIN_LEN + PATCHCHAN_NONCE_LEN + l0 + l1;
+	u8 *msg = malloc(n);
+
+	if (!msg)
+		die("out of memory");
+	memcpy(msg, PATCHCHAN_AUTH_DOMAIN, PATCHCHAN_AUTH_DOMAIN_LEN);
+	memcpy(msg + PATCHCHAN_AUTH_DOMAIN_LEN, nonce, PATCHCHAN_NONCE_LEN);
+	memcpy(msg + PATCHCHAN_AUTH_DOMAIN_LEN + PATCHCHAN_NONCE_LEN, b0, l0);
+	if (l1)
+		memcpy(msg + PATCHCHAN_AUTH_DOMAIN_LEN + PATCHCHAN_NONCE_LEN + l0, b1, l1);
+	sign(l->key, msg, n, sig);
+	free(msg);
+	return true;
+}
+
+/* A CMD, signed when klpctl has a key: "auth NONCE SIG CMD". */
+static int signed_cmd(struct link *l, const char *cmd, struct answer *a)
+{
+	u8 nonce[PATCHCHAN_NONCE_LEN], sig[PATCHCHAN_AUTH_SIG_LEN];
+	char buf[PATCHCHAN_TEXT_MAX + 1], nh[2 * PATCHCHAN_NONCE_LEN + 1];
+	char sh[2 * PATCHCHAN_AUTH_SIG_LEN + 1];
+	int ret;
+
+	if (!l->key)
+		return request(l, PATCHCHAN_T_CMD, cmd, strlen(cmd), true, a);
+	ret = get_nonce(l, nonce, a);
+	if (ret)
+		return ret;
+	auth_sign(l, nonce, cmd, strlen(cmd), NULL, 0, sig);
+	to_hex(nh, nonce, sizeof(nonce));
+	to_hex(sh, sig, sizeof(sig));
+	if (snprintf(buf, sizeof(buf), "auth %s %s %s", nh, sh, cmd) >= (int)sizeof(buf))
+		die("command too long to sign");
+	return request(l, PATCHCHAN_T_CMD, buf, strlen(buf), true, a);
+}
+
 static u8 *read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -328,7 +459,22 @@ static int do_load(struct link *l, const char *path, int nparams, char **params,
 	if (l->progress)
 		fprintf(stderr, "\n");
 	patchchan_put32(p, crc32(0, blob, len));
-	ret = request(l, PATCHCHAN_T_END, p, 4, true, a);
+	if (l->key) {
+		/* the nonce last: a long transfer must not outlive it */
+		char head[8 + PATCHCHAN_NAME_MAX + PATCHCHAN_PARAMS_MAX];
+		u8 digest[SHA512_DIGEST_SIZE];
+		int hl = snprintf(head, sizeof(head), "load%c%s%c%s%c", 0, name, 0, pstr, 0);
+
+		ret = get_nonce(l, p + 4, a);
+		if (ret)
+			goto out;
+		sha512(blob, len, digest);
+		auth_sign(l, p + 4, head, (size_t)hl, digest, sizeof(digest),
+			  p + 4 + PATCHCHAN_NONCE_LEN);
+		ret = request(l, PATCHCHAN_T_END, p, PATCHCHAN_END_AUTH_LEN, true, a);
+	} else {
+		ret = request(l, PATCHCHAN_T_END, p, 4, true, a);
+	}
 out:
 	free(blob);
 	return ret;
@@ -406,7 +552,7 @@ static void usage(void)
 		"usage: klpctl [-s SOCKET] [-t TIMEOUT_MS] [-q] [--fault SPEC] COMMAND\n"
 		"  load FILE.klp [param=value ...]\n"
 		"  unload NAME | enable NAME | disable NAME | wait NAME\n"
-		"  list | dmesg\n"
+		"  list | dmesg | status\n"
 		"  mount [-f] DIR   (the guest's /proc and /sys under DIR: tools/klpfs.py)\n"
 		"SPEC: drop=N,dup=N,flip=N,stall=MS,disconnect=N (every Nth frame)\n");
 	exit(2);
@@ -460,6 +606,7 @@ int main(int argc, char **argv)
 	l.seq = (u16)(now_ms() ^ getpid());
 	patchchan_frame_decoder_init(&l.dec);
 
+	l.key = signing_key();
 	ret = hello(&l, &a);
 	if (ret)
 		return finish(&a, ret);
@@ -467,7 +614,8 @@ int main(int argc, char **argv)
 		if (i + 1 >= argc)
 			usage();
 		ret = do_load(&l, argv[i + 1], argc - i - 2, argv + i + 2, &a);
-	} else if (!strcmp(argv[i], "list") || !strcmp(argv[i], "dmesg")) {
+	} else if (!strcmp(argv[i], "list") || !strcmp(argv[i], "dmesg") ||
+		   !strcmp(argv[i], "status")) {
 		if (i + 1 != argc)
 			usage();
 		ret = request(&l, PATCHCHAN_T_CMD, argv[i], strlen(argv[i]), true, &a);
@@ -477,12 +625,17 @@ int main(int argc, char **argv)
 			usage();
 		if (snprintf(cmd, sizeof(cmd), "%s %s", argv[i], argv[i + 1]) >= (int)sizeof(cmd))
 			die("name too long");
-		ret = request(&l, PATCHCHAN_T_CMD, cmd, strlen(cmd), true, &a);
+		if (strcmp(argv[i], "wait"))
+			ret = signed_cmd(&l, cmd, &a);
+		else
+			ret = request(&l, PATCHCHAN_T_CMD, cmd, strlen(cmd), true, &a);
 	} else {
 		usage();
 	}
 	if (l.retransmits)
 		fprintf(stderr, "klpctl: %lu retransmissions\n", l.retransmits);
+	if (ret == -EPERM && !l.key)
+		fprintf(stderr, "klpctl: no signing key (keys/signing_key.pem or $KLP_KEY)\n");
 	close(l.fd);
 	return finish(&a, ret);
 }

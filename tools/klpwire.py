@@ -7,6 +7,12 @@ multi-blob client).
 
     w = Wire("build/klp.sock")
     text = w.read("/proc/version")        # raises WireError(errno, text)
+
+The verbs that change the guest (fs.write, fs.append, kmsg.write) are signed
+(docs/SECURITY.md): a nonce from the kernel, then Ed25519 over
+"KELP-AUTH-1\0" || nonce || the command with the blob-signing key
+($KLP_KEY, else keys/signing_key.pem of this tree), by the openssl CLI.
+Without a key they go unsigned (only a module.sig_enforce=0 kernel takes them).
 """
 import contextlib
 import errno
@@ -15,6 +21,8 @@ import os
 import select
 import socket
 import struct
+import subprocess
+import tempfile
 import time
 import zlib
 
@@ -25,6 +33,29 @@ ACK_TIMEOUT = 0.5
 RETRIES = 8
 # a long request (a blocking sysfs write) is ACKed and answered later
 RESULT_TIMEOUT = 120
+AUTH_DOMAIN = b"KELP-AUTH-1\0"
+STATE_CHANGING = ("unload", "enable", "disable", "fs.write", "fs.append", "kmsg.write")
+
+
+def signing_key():
+    """$KLP_KEY (empty: none), else keys/signing_key.pem of this tree, if readable."""
+    env = os.environ.get("KLP_KEY")
+    if env is not None:
+        return env or None
+    key = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "keys",
+                       "signing_key.pem")
+    return key if os.access(key, os.R_OK) else None
+
+
+def ed25519_sign(key, msg):
+    with tempfile.TemporaryDirectory() as d:
+        src, dst = os.path.join(d, "msg"), os.path.join(d, "sig")
+        with open(src, "wb") as f:
+            f.write(msg)
+        subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", key, "-in", src,
+                        "-out", dst], check=True)
+        with open(dst, "rb") as f:
+            return f.read()
 
 
 class WireError(OSError):
@@ -66,6 +97,7 @@ class Wire(object):
         self.path = path
         self.lock_path = path + ".lock"
         self._sock = None
+        self.key = signing_key()
 
     def _request(self, sock, buf, ftype, seq, payload):
         frame = _frame(ftype, seq, payload)
@@ -127,9 +159,16 @@ class Wire(object):
     def cmd(self, text):
         """Returns the RESULT text; raises WireError(-status, text) on error."""
         payload = text.encode()
-        if len(payload) > TEXT_MAX:
-            raise WireError(errno.EFBIG, "request longer than %d bytes" % TEXT_MAX)
         with self.session():
+            if self.key and text.split(" ", 1)[0] in STATE_CHANGING:
+                st, nonce = self._next(T_CMD, b"nonce")
+                if st:
+                    raise WireError(-st if st < 0 else errno.EIO, "no nonce: " + nonce)
+                nonce = bytes.fromhex(nonce.strip())
+                sig = ed25519_sign(self.key, AUTH_DOMAIN + nonce + payload)
+                payload = b"auth %s %s " % (nonce.hex().encode(), sig.hex().encode()) + payload
+            if len(payload) > TEXT_MAX:
+                raise WireError(errno.EFBIG, "request longer than %d bytes" % TEXT_MAX)
             st, out = self._next(T_CMD, payload)
         if st:
             raise WireError(-st if st < 0 else errno.EIO, out)

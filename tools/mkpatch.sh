@@ -10,11 +10,13 @@
 #   --mutate KIND       a deliberately bad object (tools/klp-fixup.py)
 #   --name NAME         output name (default: the file name)
 #   --extra-obj OBJ     link OBJ in too (tools/klp-build: the patch's code)
+#   --version N         klp_version=N in .modinfo: the kernel refuses a lower
+#                       version of the same name after it loaded N (docs/SECURITY.md)
 set -euo pipefail
 src=$1 out=$2
 shift 2
 name=$(basename "$src" .c)
-bidfile= key= unsigned= mutate= kernel= extra=
+bidfile= key= unsigned= mutate= kernel= extra= version=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -24,6 +26,7 @@ while [ $# -gt 0 ]; do
 	--mutate) mutate=$2; shift ;;
 	--name) name=$2; shift ;;
 	--extra-obj) extra=$2; shift ;;
+	--version) version=$2; shift ;;
 	*) echo "mkpatch: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -36,7 +39,18 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 gcc $KCFLAGS -nostdinc -isystem "$(gcc -print-file-name=include)" -I"$root/include" -I"$root/arch/x86_64/include" -DKBUILD_MODNAME="\"$modname\"" \
 	-c "$src" -o "$tmp/$name.o"
-ld -r -o "$tmp/$name.lo" "$tmp/$name.o" ${extra:+"$extra"}
+verobj=
+if [ -n "$version" ]; then
+	case $version in
+	*[!0-9]*|'') echo "mkpatch: --version $version: not a decimal number" >&2; exit 2 ;;
+	esac
+	# one more .modinfo string, covered by the signature like the rest
+	printf 'static const char klp_version[] __attribute__((section(".modinfo"), used, aligned(1))) = "klp_version=%s";\n' \
+		"$version" > "$tmp/klp_version.c"
+	gcc $KCFLAGS -nostdinc -c "$tmp/klp_version.c" -o "$tmp/klp_version.o"
+	verobj=$tmp/klp_version.o
+fi
+ld -r -o "$tmp/$name.lo" "$tmp/$name.o" ${extra:+"$extra"} ${verobj:+"$verobj"}
 if [ -z "$bidfile" ]; then
 	# The descriptor of the kernel's NT_GNU_BUILD_ID note: skip the
 	# 16-byte header (namesz, descsz, type, "GNU\0").

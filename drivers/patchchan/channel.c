@@ -8,6 +8,7 @@
  * and with klp.channel=0. */
 #define pr_fmt(fmt) "patchchan: " fmt
 #include "proto.h"
+#include "auth.h"
 #include <kelp/module.h>
 #include <kelp/serial.h>
 #include <kelp/sched.h>
@@ -69,12 +70,18 @@ static int chan_load(void *ctx, const u8 *blob, u32 len, const char *name, const
 {
 	struct module *mod;
 	(void)ctx;
+	int err = patchchan_auth_load(session->xfer.has_auth ? session->xfer.auth : NULL, name,
+				      params, blob, len, out, outlen);
+	if (err) {
+		pr_debug("refused to load %s: %s\n", name, out);
+		return err;
+	}
 	u64 ms = ktime_get_ms() - burst_start_ms;
 	/* a debug site (module patchchan): Linux's default log has no such line */
 	pr_debug("received %s: %u bytes in %llu ms of guest time (%llu bytes/s on the wire)\n", name,
 		len, (unsigned long long)ms,
 		(unsigned long long)(ms ? burst_bytes * 1000 / ms : 0));
-	int err = module_load(blob, len, params, &mod, out, outlen);
+	err = module_load(blob, len, params, &mod, out, outlen);
 	if (err) {
 		/* klpctl gets the reason; Linux's log has no line for a
 		 * refused insmod either, so this is a debug site */
@@ -196,6 +203,11 @@ static int chan_cmd(void *ctx, const char *cmd, char *out, size_t outlen)
 {
 	char verb[16], name[MODULE_NAME_LEN];
 	(void)ctx;
+	int err = patchchan_auth_cmd(&cmd, out, outlen);
+	if (err) {
+		pr_debug("refused a request: %s\n", out);
+		return err;
+	}
 	int fs = patchchan_fs_cmd(cmd, out, outlen);
 	if (fs != -ENOSYS)
 		return fs;
@@ -217,11 +229,17 @@ static int chan_cmd(void *ctx, const char *cmd, char *out, size_t outlen)
 		}
 		strlcpy(name, sp, sizeof(name));
 	}
-	bool needs_name = strcmp(verb, "list") && strcmp(verb, "dmesg");
+	bool needs_name = strcmp(verb, "list") && strcmp(verb, "dmesg") && strcmp(verb, "nonce") &&
+			  strcmp(verb, "status");
 	if (needs_name != !!name[0]) {
-		snprintf(out, outlen, "usage: unload|enable|disable|wait NAME, list, dmesg");
+		snprintf(out, outlen,
+			 "usage: unload|enable|disable|wait NAME, list, dmesg, nonce, status");
 		return -EINVAL;
 	}
+	if (!strcmp(verb, "nonce"))
+		return patchchan_nonce_issue(out, outlen);
+	if (!strcmp(verb, "status"))
+		return patchchan_auth_status(out, outlen);
 	if (!strcmp(verb, "list")) {
 		module_format_list(out, outlen);
 		return 0;
@@ -239,6 +257,10 @@ static int chan_cmd(void *ctx, const char *cmd, char *out, size_t outlen)
 static u32 chan_budget(void *ctx, const char *name, const char *cmd, char *what, size_t len)
 {
 	(void)ctx;
+	/* "auth NONCE SIG CMD": what it does is CMD */
+	if (cmd && !strncmp(cmd, "auth ", 5) &&
+	    strlen(cmd) > 5 + 2 * (PATCHCHAN_NONCE_LEN + PATCHCHAN_AUTH_SIG_LEN) + 2)
+		cmd += 5 + 2 * (PATCHCHAN_NONCE_LEN + PATCHCHAN_AUTH_SIG_LEN) + 2;
 	if (!cmd) {
 		snprintf(what, len, "loading %s", name);
 		return LOAD_BUDGET_MS;

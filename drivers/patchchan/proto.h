@@ -28,6 +28,19 @@ enum patchchan_frame_type {
 	PATCHCHAN_T_RESULT = 8,	/* u16 seq, s32 status, text */
 };
 
+/* Authenticated requests (docs/PROTOCOL.md, docs/SECURITY.md). The kernel
+ * hands out a single-use nonce (CMD "nonce"); the host signs
+ *   PATCHCHAN_AUTH_DOMAIN (with its NUL) || nonce || body
+ * with the Ed25519 key that signs blobs, where body is the CMD text, or for
+ * a load "load\0NAME\0PARAMS\0" || SHA-512(blob). A CMD carries it as
+ * "auth NONCEHEX SIGHEX CMD"; END as u32 crc32 || nonce || signature. */
+#define PATCHCHAN_AUTH_DOMAIN "KELP-AUTH-1"
+#define PATCHCHAN_AUTH_DOMAIN_LEN 12	/* with the NUL */
+#define PATCHCHAN_NONCE_LEN 16
+#define PATCHCHAN_AUTH_SIG_LEN 64
+#define PATCHCHAN_END_AUTH_LEN (4 + PATCHCHAN_NONCE_LEN + PATCHCHAN_AUTH_SIG_LEN)
+#define PATCHCHAN_NONCE_TTL_MS 60000	/* a nonce older than this is stale */
+
 #define PATCHCHAN_NAME_MAX 56		/* module name, NUL included */
 #define PATCHCHAN_PARAMS_MAX 512	/* "a=1 b=x", NUL included */
 #define PATCHCHAN_TEXT_MAX (PATCHCHAN_FRAME_MAX_PAYLOAD - 6)
@@ -134,6 +147,9 @@ struct patchchan_xfer {
 	u64 last;		/* caller's clock at the last accepted frame */
 	char name[PATCHCHAN_NAME_MAX];
 	char params[PATCHCHAN_PARAMS_MAX];
+	/* END's optional authentication: nonce || signature */
+	bool has_auth;
+	u8 auth[PATCHCHAN_NONCE_LEN + PATCHCHAN_AUTH_SIG_LEN];
 };
 
 void patchchan_xfer_init(struct patchchan_xfer *x, u32 limit, void *(*alloc)(size_t),
@@ -190,3 +206,4 @@ void patchchan_session_feed(struct patchchan_session *s, const u8 *buf, size_t l
 /* Call now and then: discards a transfer idle for PATCHCHAN_XFER_IDLE_MS. */
 void patchchan_session_tick(struct patchchan_session *s, u64 now_ms);
 void patchchan_session_destroy(struct patchchan_session *s);
+

@@ -28,6 +28,7 @@ void patchchan_xfer_abort(struct patchchan_xfer *x)
 	x->active = false;
 	x->total = x->received = 0;
 	x->name[0] = x->params[0] = 0;
+	x->has_auth = false;
 }
 
 static bool has_nul(const u8 *p, u32 n)
@@ -113,7 +114,7 @@ int patchchan_xfer_end(struct patchchan_xfer *x, const u8 *p, u32 len, char *why
 
 	if (!x->active)
 		return FAIL(-EPROTO, "END without a transfer in progress");
-	if (len != 4) {
+	if (len != 4 && len != PATCHCHAN_END_AUTH_LEN) {
 		patchchan_xfer_abort(x);
 		return FAIL(-EBADMSG, "END: bad payload");
 	}
@@ -129,6 +130,10 @@ int patchchan_xfer_end(struct patchchan_xfer *x, const u8 *p, u32 len, char *why
 		patchchan_xfer_abort(x);
 		return FAIL(-EBADMSG, "blob CRC mismatch (%08x, expected %08x)", got, want);
 	}
+	/* checked by the caller's load, which knows the keys */
+	x->has_auth = len == PATCHCHAN_END_AUTH_LEN;
+	if (x->has_auth)
+		memcpy(x->auth, p + 4, sizeof(x->auth));
 	return 0;
 }
 

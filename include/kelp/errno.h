@@ -32,6 +32,7 @@
 #define EOVERFLOW 75
 #define EADDRINUSE 98
 #define ETIMEDOUT 110
+#define ESTALE 116
 #define ECANCELED 125
 #define ENOKEY 126
 #define EKEYREJECTED 129

@@ -94,3 +94,13 @@ void module_sysfs_remove(struct module *mod);
 
 /* Frees a blob's allocations, struct module (in its data region) last. */
 void module_free(struct module *mod);
+
+/* ---- anti-rollback (version.c), under module_mutex ---- */
+
+/* klp_version= of .modinfo (str NULL: 0); -ENOEXEC when not a number. */
+int module_version_parse(const char *str, u64 *ver, char *why, size_t whylen);
+/* -EPERM "refusing version N of NAME: version M was loaded" when a higher
+ * version of name was loaded since boot. */
+int module_version_check(const char *name, u64 ver, char *why, size_t whylen);
+/* After a successful load: the highest version seen for name. */
+void module_version_record(const char *name, u64 ver);

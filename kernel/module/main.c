@@ -284,6 +284,11 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 		return -ENOEXEC;
 	}
 	const char *lp = elf_modinfo_get(&info, "livepatch", NULL);
+	u64 version;
+	err = module_version_parse(elf_modinfo_get(&info, "klp_version", NULL), &version, why,
+				   whylen);
+	if (err)
+		return err;
 	int mc = info.mcount_loc;
 	if (mc >= 0 && (info.shdrs[mc].sh_flags & SHF_WRITE)) {
 		WHY("__mcount_loc is writable");
@@ -299,6 +304,9 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 		err = -EEXIST;
 		goto out_unlock;
 	}
+	err = module_version_check(name, version, why, whylen);
+	if (err)
+		goto out_unlock;
 	err = module_check_depends(&info, &ctx, why, whylen);
 	if (!err)
 		err = module_resolve_all(&info, &ctx, why, whylen);
@@ -483,6 +491,7 @@ int module_load_opts(const void *blob, size_t len, const char *params,
 	}
 	mutex_lock(&module_mutex);
 	mod->state = MODULE_STATE_LIVE;
+	module_version_record(mod->name, version);
 	mutex_unlock(&module_mutex);
 	kfree(addr);
 	kfree(copy);

@@ -267,6 +267,31 @@ static void test_xfer(void)
 		}
 	}
 
+	/* END may carry nonce || signature (checked by the kernel's load), and
+	 * nothing else: any other length is refused. */
+	for (int pass = 0; pass < 2; pass++) {
+		u32 elen = pass ? 10 : PATCHCHAN_END_AUTH_LEN;
+
+		n = begin_payload(p, 100, "p", "");
+		patchchan_xfer_begin(&x, p, n, 0, why, sizeof(why));
+		n = data_payload(p, 0, blob, 100);
+		patchchan_xfer_data(&x, p, n, 1, why, sizeof(why));
+		patchchan_put32(p, crc32(0, blob, 100));
+		for (u32 i = 4; i < PATCHCHAN_END_AUTH_LEN; i++)
+			p[i] = (u8)i;
+		ret = patchchan_xfer_end(&x, p, elen, why, sizeof(why));
+		if (pass == 0) {
+			got = patchchan_xfer_take(&x, &len);
+			tap_ok(ret == 0 && x.has_auth && x.auth[0] == 4 &&
+				       x.auth[sizeof(x.auth) - 1] == PATCHCHAN_END_AUTH_LEN - 1,
+			       "END with nonce and signature keeps them for the load");
+			t_free(got, len);
+		} else {
+			tap_ok(ret == -EBADMSG && !x.has_auth && live_bytes == 0,
+			       "END of another length is refused: %s", why);
+		}
+	}
+
 	/* A new BEGIN discards an unfinished transfer; so does the idle timeout. */
 	n = begin_payload(p, 5000, "one", "");
 	patchchan_xfer_begin(&x, p, n, 100, why, sizeof(why));
@@ -305,6 +330,8 @@ struct peer {
 	size_t expect_len;
 	int loads;
 	int sent;	/* frames the peer sent */
+	int signed_cmds;	/* CMDs that came as "auth NONCE SIG CMD" */
+	int signed_loads;	/* ENDs that carried a nonce and signature */
 };
 
 static u64 ms(void)
@@ -330,6 +357,7 @@ static int peer_load(void *ctx, const u8 *blob, u32 len, const char *name, const
 	struct peer *p = ctx;
 
 	p->loads++;
+	p->signed_loads += p->s.xfer.has_auth;
 	if (len != p->expect_len || memcmp(blob, p->expect, len)) {
 		snprintf(out, outlen, "blob differs");
 		return -EBADMSG;
@@ -340,7 +368,17 @@ static int peer_load(void *ctx, const u8 *blob, u32 len, const char *name, const
 
 static int peer_cmd(void *ctx, const char *cmd, char *out, size_t outlen)
 {
-	(void)ctx;
+	struct peer *p = ctx;
+
+	/* the signature itself is the kernel's to check (tests/py/test_security.py) */
+	if (!strcmp(cmd, "nonce")) {
+		snprintf(out, outlen, "%032x", 0);
+		return 0;
+	}
+	if (!strncmp(cmd, "auth ", 5) && strlen(cmd) > 167) {
+		p->signed_cmds++;
+		cmd += 167;
+	}
 	if (!strcmp(cmd, "list")) {
 		snprintf(out, outlen, "big enabled\n");
 		return 0;
@@ -510,6 +548,9 @@ static void test_klpctl(const char *klpctl, const char *fixtures)
 			(const char *const[]){ "unload", "nope", NULL });
 	tap_ok(rc == 1 && strstr(out, "unload nope: no such module"), "error exit with the kernel's text: %s",
 	       flat(out));
+	tap_ok(p.signed_cmds == 1 && p.signed_loads == 2,
+	       "klpctl signed the unload and the loads (%d, %d), not the list", p.signed_cmds,
+	       p.signed_loads);
 
 	/* A request that takes longer than klpctl's retransmissions: the ACK
 	 * says how long it may take, klpctl waits that long, and the peer

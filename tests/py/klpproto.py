@@ -6,8 +6,17 @@ per blob. Same frames, same retransmission rules as tools/klpctl.c.
     c = KlpClient(k.com2_path); c.hello()
     status, text = c.load(blob_bytes, "name", "a=1")
     status, text = c.cmd("unload name")
+
+State-changing requests (load, unload, enable, disable, fs.write, fs.append,
+kmsg.write) are signed as klpctl signs them (docs/SECURITY.md): a nonce from
+the kernel, Ed25519 over domain || nonce || request with the blob-signing key
+(keys/signing_key.pem, or key= / $KLP_KEY; key=False sends them unsigned),
+through the openssl CLI.
 """
+import hashlib
 import os
+import subprocess
+import tempfile
 import select
 import socket
 import struct
@@ -21,6 +30,31 @@ ACK_TIMEOUT = 0.5
 RETRIES = 8
 WORK_SLACK = 2.0    # after a "working on it" ACK: its time, plus this
 WORK_RESEND = 5.0   # ... re-sending the request this often
+AUTH_DOMAIN = b"KELP-AUTH-1\0"
+STATE_CHANGING = ("unload", "enable", "disable", "fs.write", "fs.append", "kmsg.write")
+DEFAULT_KEY = os.environ.get("KLP_KEY") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "keys", "signing_key.pem")
+
+
+def ed25519_sign(key, msg):
+    """Ed25519 signature of msg with the PEM private key (openssl CLI)."""
+    with tempfile.TemporaryDirectory() as d:
+        src, dst = os.path.join(d, "msg"), os.path.join(d, "sig")
+        with open(src, "wb") as f:
+            f.write(msg)
+        subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", key, "-in", src,
+                        "-out", dst], check=True)
+        with open(dst, "rb") as f:
+            return f.read()
+
+
+def auth_message(nonce, body):
+    return AUTH_DOMAIN + nonce + body
+
+
+def load_body(name, params, blob):
+    return b"load\0" + name.encode() + b"\0" + params.encode() + b"\0" + \
+        hashlib.sha512(blob).digest()
 
 
 def encode(ftype, seq, payload=b"", flags=0):
@@ -69,7 +103,8 @@ class KlpError(Exception):
 
 
 class KlpClient(object):
-    def __init__(self, path, timeout=ACK_TIMEOUT, retries=RETRIES):
+    def __init__(self, path, timeout=ACK_TIMEOUT, retries=RETRIES, key=None):
+        self.key = DEFAULT_KEY if key is None else key
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.connect(path)
         self.dec = Decoder()
@@ -156,10 +191,27 @@ class KlpClient(object):
             raise KlpError("HELLO refused: %s (%d)" % (text, st))
         return text
 
-    def load(self, blob, name, params=""):
+    def nonce(self):
+        st, text = self.cmd("nonce")
+        if st:
+            raise KlpError("no nonce: %s (%d)" % (text, st))
+        return bytes.fromhex(text.strip())
+
+    def sign(self, nonce, body):
+        return ed25519_sign(self.key, auth_message(nonce, body))
+
+    def auth_prefix(self, text, nonce=None):
+        """"auth NONCE SIG " for CMD text (a fresh nonce unless given)."""
+        nonce = self.nonce() if nonce is None else nonce
+        return "auth %s %s " % (nonce.hex(), self.sign(nonce, text.encode()).hex())
+
+    def load(self, blob, name, params="", auth=None, sent_params=None):
         """Sends a blob; returns (status, text): 0 and "loaded X" on success,
-        -errno and the kernel's reason otherwise (NAKs included)."""
-        nb, pb = name.encode(), params.encode()
+        -errno and the kernel's reason otherwise (NAKs included). auth: the
+        END's nonce || signature (default: signed now, if there is a key);
+        sent_params: parameters to put on the wire instead of params (a
+        tampering peer)."""
+        nb, pb = name.encode(), (params if sent_params is None else sent_params).encode()
         t, st, text = self.request(T_BEGIN, struct.pack("<IBBH", len(blob), len(nb), 0, len(pb))
                                    + nb + pb)
         if t == T_NAK:
@@ -168,9 +220,19 @@ class KlpClient(object):
             t, st, text = self.request(T_DATA, struct.pack("<I", off) + blob[off:off + DATA_CHUNK])
             if t == T_NAK:
                 return st or -71, text
-        t, st, text = self.request(T_END, struct.pack("<I", zlib.crc32(blob) & 0xffffffff), True)
+        if auth is None and self.key:
+            nonce = self.nonce()
+            auth = nonce + self.sign(nonce, load_body(name, params, blob))
+        end = struct.pack("<I", zlib.crc32(blob) & 0xffffffff) + (auth or b"")
+        t, st, text = self.request(T_END, end, True)
         return st, text
 
-    def cmd(self, text):
+    def cmd(self, text, sign=None):
+        """A CMD; a state-changing one is signed when there is a key
+        (sign=False: never)."""
+        if sign is None:
+            sign = bool(self.key) and text.split(" ", 1)[0] in STATE_CHANGING
+        if sign:
+            text = self.auth_prefix(text) + text
         t, st, out = self.request(T_CMD, text.encode(), True)
         return st, out
