@@ -7,3 +7,5 @@ void pic_init(void);
 u64 pit_calibrate_tsc_khz(void);
 /* Start channel 0 as the periodic HZ tick. */
 void pit_timer_init(void);
+/* Print the MADT's CPUs ("smp: N CPUs found (APIC IDs ...)"). */
+void smp_report_cpus(void);

@@ -6,6 +6,7 @@
 #include <kelp/printk.h>
 #include <kelp/serial.h>
 #include <kelp/time.h>
+#include "acpi.h"
 #include "pc.h"
 
 #define DEBUG_EXIT_PORT 0xf4
@@ -45,6 +46,9 @@ void arch_poweroff(void)
  * competes for the CPU while it is measured. */
 void arch_platform_init(void)
 {
+	/* A machine without usable ACPI tables still boots on the 8259. */
+	acpi_init();
+	smp_report_cpus();
 	pic_init();
 
 	u64 khz = pit_calibrate_tsc_khz();
