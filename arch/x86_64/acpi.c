@@ -65,8 +65,8 @@ static bool rsdp_ok(const struct acpi_rsdp *r, size_t avail)
 {
 	if (avail < 20 || memcmp(r->sig, "RSD PTR ", 8) || !acpi_checksum_ok(r, 20))
 		return false;
-	if (r->revision >= 2 && (r->length < sizeof(*r) || r->length > avail ||
-				 !acpi_checksum_ok(r, r->length)))
+	if (r->revision >= 2 &&
+	    (r->length < sizeof(*r) || r->length > avail || !acpi_checksum_ok(r, r->length)))
 		return false;
 	return true;
 }
@@ -84,7 +84,7 @@ static const struct acpi_rsdp *rsdp_scan(phys_addr_t start, size_t len)
 const void *acpi_rsdp_bios(void)
 {
 	/* The first KiB of the EBDA (segment at 0x40e), then the BIOS ROM. */
-	phys_addr_t ebda = (phys_addr_t)*(const u16 *)phys_to_virt(0x40e) << 4;
+	phys_addr_t ebda = (phys_addr_t) * (const u16 *)phys_to_virt(0x40e) << 4;
 	const struct acpi_rsdp *r = NULL;
 	if (ebda >= 0x80000 && ebda < 0xa0000)
 		r = rsdp_scan(ebda, 1024);
@@ -106,7 +106,8 @@ static const struct acpi_rsdp *rsdp_find(void)
 			rsdp_source = "multiboot2";
 			return r;
 		}
-		pr_warn("the boot loader's RSDP copy is invalid (checksum or signature), scanning\n");
+		pr_warn("the boot loader's RSDP copy is invalid (checksum or signature), "
+			"scanning\n");
 	}
 	const struct acpi_rsdp *r = acpi_rsdp_bios();
 	if (r)
@@ -123,11 +124,13 @@ static const struct acpi_header *table_map(phys_addr_t pa, const char *what)
 	}
 	const struct acpi_header *h = phys_to_virt(pa);
 	if (h->length < sizeof(*h) || pa + h->length > ACPI_PHYS_LIMIT) {
-		pr_err("%s at %#llx has a bad length %u\n", what, (unsigned long long)pa, h->length);
+		pr_err("%s at %#llx has a bad length %u\n", what, (unsigned long long)pa,
+		       h->length);
 		return NULL;
 	}
 	if (!acpi_checksum_ok(h, h->length)) {
-		pr_err("%s %.4s at %#llx fails its checksum\n", what, h->sig, (unsigned long long)pa);
+		pr_err("%s %.4s at %#llx fails its checksum\n", what, h->sig,
+		       (unsigned long long)pa);
 		return NULL;
 	}
 	return h;
@@ -168,16 +171,20 @@ int acpi_parse_madt(const void *table, size_t len, struct acpi_madt_info *info)
 	const u8 *p = (const u8 *)(m + 1), *end = (const u8 *)m + m->h.length;
 	while (p < end) {
 		if (end - p < 2 || p[1] < 2 || p[1] > end - p) {
-			pr_err("MADT: entry at offset %zu is truncated\n", (size_t)(p - (const u8 *)m));
+			pr_err("MADT: entry at offset %zu is truncated\n",
+			       (size_t)(p - (const u8 *)m));
 			return -EINVAL;
 		}
 		u8 type = p[0], elen = p[1];
 		/* Each known type's fixed size; shorter is malformed. */
-		static const u8 need[] = { [MADT_LAPIC] = 8, [MADT_IOAPIC] = 12,
-					   [MADT_OVERRIDE] = 10, [MADT_LAPIC_ADDR] = 12,
+		static const u8 need[] = { [MADT_LAPIC] = 8,
+					   [MADT_IOAPIC] = 12,
+					   [MADT_OVERRIDE] = 10,
+					   [MADT_LAPIC_ADDR] = 12,
 					   [MADT_X2APIC] = 16 };
 		if (type < ARRAY_SIZE(need) && need[type] && elen < need[type]) {
-			pr_err("MADT: type %u entry of %u bytes (needs %u)\n", type, elen, need[type]);
+			pr_err("MADT: type %u entry of %u bytes (needs %u)\n", type, elen,
+			       need[type]);
 			return -EINVAL;
 		}
 		u32 v32;

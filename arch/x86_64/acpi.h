@@ -9,16 +9,16 @@
 #define ACPI_MAX_OVERRIDES 16
 
 struct acpi_cpu {
-	u32 acpi_id;	/* the processor UID the DSDT names */
-	u32 apic_id;	/* local APIC (or x2APIC) ID */
-	bool enabled;	/* usable now */
+	u32 acpi_id; /* the processor UID the DSDT names */
+	u32 apic_id; /* local APIC (or x2APIC) ID */
+	bool enabled; /* usable now */
 	bool online_capable; /* disabled, but may be hot-added */
 };
 
 struct acpi_ioapic {
 	u32 id;
-	u32 addr;	/* physical MMIO base */
-	u32 gsi_base;	/* first global system interrupt of its pins */
+	u32 addr; /* physical MMIO base */
+	u32 gsi_base; /* first global system interrupt of its pins */
 };
 
 /* ISA IRQ `irq` arrives on `gsi`; flags are the MPS INTI flags. */

@@ -217,6 +217,22 @@ phys_addr_t vmm_lookup(unsigned long va, bool *writable, bool *exec)
 	return pa;
 }
 
+void *paging_map_mmio(phys_addr_t pa)
+{
+	/* Device registers at their direct-map address, 4 KiB, uncached
+	 * (PCD+PWT: PAT entry 3, UC): the direct map's 2 MiB page around them
+	 * is write-back, which would let reads be cached and writes combined. */
+	unsigned long va = DIRECT_MAP_BASE + ALIGN_DOWN(pa, PAGE_SIZE);
+	int level;
+	unsigned long irq = spin_lock_irqsave(&vmm_lock);
+	u64 *e = walk(va, LEVEL_PT, true, true, false, &level);
+	if (e)
+		*e = ALIGN_DOWN(pa, PAGE_SIZE) | leaf_bits(VM_WRITE) | PTE_PCD | PTE_PWT;
+	invlpg(va);
+	spin_unlock_irqrestore(&vmm_lock, irq);
+	return e ? (void *)(DIRECT_MAP_BASE + pa) : NULL;
+}
+
 notrace void *arch_alias_set(int cpu, phys_addr_t pa)
 {
 	unsigned long va = VMM_ALIAS_BASE + (unsigned long)cpu * PAGE_SIZE;

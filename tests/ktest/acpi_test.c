@@ -34,12 +34,12 @@ static size_t madt_build(const u8 *entries, size_t len)
 }
 
 static const u8 sample_entries[] = {
-	0, 8, 0, 0, 1, 0, 0, 0,			/* LAPIC uid 0 id 0 enabled */
-	0, 8, 1, 3, 0, 0, 0, 0,			/* LAPIC uid 1 id 3 disabled */
-	9, 16, 0, 0, 0x10, 0x01, 0, 0, 3, 0, 0, 0, 7, 0, 0, 0, /* x2APIC id 0x110 */
-	1, 12, 2, 0, 0, 0, 0xc0, 0xfe, 0, 0, 0, 0, /* I/O APIC 2 at 0xfec00000 */
-	2, 10, 0, 0, 2, 0, 0, 0, 0, 0,		/* ISA 0 -> GSI 2 */
-	2, 10, 0, 9, 9, 0, 0, 0, 0x0d, 0,	/* ISA 9 -> GSI 9, level high */
+	0, 8,  0, 0, 1,	   0,	 0,    0, /* LAPIC uid 0 id 0 enabled */
+	0, 8,  1, 3, 0,	   0,	 0,    0, /* LAPIC uid 1 id 3 disabled */
+	9, 16, 0, 0, 0x10, 0x01, 0,    0,    3,	   0, 0, 0, 7, 0, 0, 0, /* x2APIC id 0x110 */
+	1, 12, 2, 0, 0,	   0,	 0xc0, 0xfe, 0,	   0, 0, 0, /* I/O APIC 2 at 0xfec00000 */
+	2, 10, 0, 0, 2,	   0,	 0,    0,    0,	   0, /* ISA 0 -> GSI 2 */
+	2, 10, 0, 9, 9,	   0,	 0,    0,    0x0d, 0, /* ISA 9 -> GSI 9, level high */
 };
 
 KTEST(acpi, madt_crafted_parsed)

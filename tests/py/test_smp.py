@@ -35,3 +35,79 @@ def test_madt_cpu_count_detects_a_mismatch(kelp_factory):
     k.wait_exit(timeout=120)
     run = ktap.parse(k.log)
     assert "acpi.live_madt_cpu_count" in run.failed, k.log[-3000:]
+
+
+def _uptime(k):
+    m = re.search(r"up (\d+\.\d+)", k.run("uptime"))
+    assert m, k.log[-2000:]
+    return float(m.group(1))
+
+
+def _platform_works(k):
+    """Console (the shell answers: COM1 receive interrupts), the timer
+    (uptime advances across a wait) and COM2 (klpctl gets an answer)."""
+    t0 = _uptime(k)
+    r = k.klpctl("list", timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    k.run("cat /proc/uptime")
+    assert _uptime(k) > t0
+    out = k.run("cat /proc/tty/driver/serial")
+    assert "irq:4" in out and "irq:3" in out, out
+
+
+@pytest.mark.parametrize("ncpus", [1, 2])
+def test_apic_platform(kelp_factory, ncpus):
+    k = kelp_factory("", ["-smp", str(ncpus)])
+    k.wait_prompt()
+    assert "irq: 24 lines on IO-APIC" in k.log, k.log[-3000:]
+    assert "ISA IRQ 0 on GSI 2" in k.log
+    assert "8259A masked" in k.log
+    _platform_works(k)
+
+
+def test_noapic_falls_back_to_the_8259(kelp_factory):
+    k = kelp_factory("noapic", ["-smp", "2"])
+    k.wait_prompt()
+    assert "apic: not used (noapic on the command line): 8259 PIC" in k.log, k.log[-3000:]
+    assert "irq: 16 lines on 8259A" in k.log
+    assert "IO-APIC" not in k.log
+    _platform_works(k)
+
+
+def test_pit_through_the_ioapic(kelp_factory):
+    """nolapic_timer: the PIT's IRQ 0 is the tick, through the override
+    onto GSI 2."""
+    k = kelp_factory("nolapic_timer")
+    k.wait_prompt()
+    assert "irq: 24 lines on IO-APIC" in k.log
+    assert "pit: channel 0 periodic at 1000 Hz" in k.log, k.log[-3000:]
+    assert "apic: timer periodic" not in k.log
+    _platform_works(k)
+
+
+def test_lapic_timer_is_the_tick(kelp_factory):
+    k = kelp_factory("")
+    k.wait_prompt()
+    m = re.search(r"apic: timer periodic at 1000 Hz, (\d+) counts per tick", k.log)
+    assert m, k.log[-3000:]
+    assert "pit: channel 0 periodic" not in k.log
+
+
+@pytest.mark.parametrize("cmdline", ["", "noapic"])
+def test_proc_cpuinfo(kelp_factory, cmdline):
+    """Linux's format for the CPU that runs: one `processor` block whose
+    apicid is the boot CPU's (0 on QEMU) and whose flags include what a
+    64-bit kernel needs."""
+    k = kelp_factory(cmdline, ["-smp", "2"])
+    k.wait_prompt()
+    out = k.run("cat /proc/cpuinfo")
+    fields = dict((a.strip(), b.strip()) for a, b in
+                  (l.split(":", 1) for l in out.splitlines() if ":" in l))
+    assert re.findall(r"(?m)^processor\t: (\d+)", out) == ["0"], out
+    assert fields["vendor_id"] in ("AuthenticAMD", "GenuineIntel"), out
+    assert fields["model name"], out
+    assert fields["apicid"] == "0" and fields["initial apicid"] == "0", out
+    flags = fields["flags"].split()
+    for f in ("fpu", "tsc", "msr", "pae", "apic", "lm", "nx", "syscall"):
+        assert f in flags, (f, out)
+    assert float(fields["cpu MHz"]) > 100
