@@ -316,8 +316,8 @@ $(BUILD)/os.iso: $(BUILD)/kernel.elf tools/mkiso.sh
 
 QEMUFLAGS := -machine pc -m 256M -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
              -display none -monitor none
-# CPUs `make run`/`make debug` give QEMU (the MADT lists them; only CPU 0
-# runs until application processors are brought up).
+# CPUs `make run`/`make debug` give QEMU (the MADT lists them; the others
+# are started and parked, only CPU 0 runs tasks so far).
 SMP ?= 1
 
 # -serial mon:stdio: Ctrl-A X quits QEMU (Ctrl-A C toggles the QEMU monitor).

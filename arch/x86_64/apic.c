@@ -30,6 +30,8 @@
 #define LAPIC_EOI 0xb0
 #define LAPIC_SVR 0xf0
 #define LAPIC_ESR 0x280
+#define LAPIC_ICR_LOW 0x300
+#define LAPIC_ICR_HIGH 0x310
 #define LAPIC_LVT_TIMER 0x320
 #define LAPIC_LVT_LINT0 0x350
 #define LAPIC_LVT_LINT1 0x360
@@ -147,7 +149,7 @@ void lapic_pass_8259(void)
 }
 
 /* The LAPIC timer counting down from the top, as a rising count. */
-static u64 lapic_timer_elapsed(void)
+u64 lapic_timer_count(void)
 {
 	return 0xffffffffu - lapic_read(LAPIC_TIMER_CURRENT);
 }
@@ -161,16 +163,17 @@ static void lapic_timer_trap(struct trap_frame *tf)
 	irq_handle(0);
 }
 
-int lapic_timer_init(void)
+void lapic_timer_calibration_start(void)
 {
-	/* Against the PIT, not the TSC: under QEMU both timers run on the
-	 * virtual clock, while the TSC may follow the host's. The countdown
-	 * is restarted from the top for the calibration (10 ms at a 1 GHz bus
-	 * / 16 is far from wrapping). */
+	/* Counting down from the top: 10 ms at a 1 GHz bus / 16 is far from
+	 * wrapping. */
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
 	lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
 	lapic_write(LAPIC_TIMER_INIT, 0xffffffffu);
-	u64 khz = pit_calibrate(lapic_timer_elapsed);
+}
+
+int lapic_timer_init(u64 khz)
+{
 	lapic_write(LAPIC_TIMER_INIT, 0);
 	u64 per_tick = (khz * 1000 + HZ / 2) / HZ;
 	if (!per_tick || per_tick > 0xffffffffu) {
@@ -186,4 +189,36 @@ int lapic_timer_init(void)
 		"PIT)\n",
 		HZ, (unsigned long long)per_tick, (unsigned long long)(khz * 16));
 	return 0;
+}
+
+#define ICR_INIT (5u << 8)
+#define ICR_STARTUP (6u << 8)
+#define ICR_ASSERT (1u << 14)
+#define ICR_PENDING (1u << 12)
+
+int lapic_send_ipi(u32 apic_id, u32 low)
+{
+	if (lapic_x2) {
+		wrmsr(MSR_X2APIC_BASE + (LAPIC_ICR_LOW >> 4), ((u64)apic_id << 32) | low);
+		return 0;
+	}
+	lapic_write(LAPIC_ICR_HIGH, apic_id << 24);
+	lapic_write(LAPIC_ICR_LOW, low);
+	/* xAPIC: wait until the IPI has left (a few microseconds at most). */
+	for (int i = 0; i < 100000; i++) {
+		if (!(lapic_read(LAPIC_ICR_LOW) & ICR_PENDING))
+			return 0;
+		arch_cpu_relax();
+	}
+	return -ETIMEDOUT;
+}
+
+int lapic_send_init(u32 apic_id)
+{
+	return lapic_send_ipi(apic_id, ICR_INIT | ICR_ASSERT);
+}
+
+int lapic_send_startup(u32 apic_id, phys_addr_t start)
+{
+	return lapic_send_ipi(apic_id, ICR_STARTUP | (u32)(start >> 12));
 }

@@ -18,9 +18,20 @@ void lapic_eoi(void);
 /* Let the 8259 through LINT0 again (fallback after a failed I/O APIC). */
 void lapic_pass_8259(void);
 
-/* Calibrate the LAPIC timer against the PIT and start it periodic at HZ
- * on LAPIC_TIMER_VECTOR, which runs line 0's handler. */
-int lapic_timer_init(void);
+/* Interprocessor interrupts: raw ICR low word, INIT, and STARTUP at
+ * `start` (a page below 1 MiB). -ETIMEDOUT if the xAPIC never sent it. */
+int lapic_send_ipi(u32 apic_id, u32 low);
+int lapic_send_init(u32 apic_id);
+int lapic_send_startup(u32 apic_id, phys_addr_t start);
+
+/* The LAPIC timer's calibration: start it counting (masked), read the
+ * rising count against the PIT (pit_calibrate, in the TSC's runs: under
+ * QEMU both the PIT and the LAPIC timer run on the virtual clock), then
+ * start it periodic at HZ from its rate in kHz on LAPIC_TIMER_VECTOR,
+ * which runs line 0's handler. */
+void lapic_timer_calibration_start(void);
+u64 lapic_timer_count(void);
+int lapic_timer_init(u64 khz);
 
 /* Program the I/O APIC of the MADT (every pin masked, ISA lines through the
  * overrides to this CPU) and make it the irq_chip. */

@@ -233,6 +233,40 @@ void *paging_map_mmio(phys_addr_t pa)
 	return e ? (void *)(DIRECT_MAP_BASE + pa) : NULL;
 }
 
+phys_addr_t paging_trampoline_pgd(phys_addr_t pa)
+{
+	/* The kernel half, plus `pa` identity-mapped, read-only and
+	 * executable: the code that turns paging on runs there. */
+	phys_addr_t pgd = arch_pgd_alloc();
+	if (!pgd)
+		return 0;
+	u64 *table = phys_to_virt(pgd);
+	for (int l = LEVEL_PML4; l > LEVEL_PT; l--) {
+		u64 *e = &table[pt_index(pa, l)];
+		if (!(*e & PTE_P)) {
+			phys_addr_t t = alloc_table();
+			if (!t) {
+				arch_pgd_free(pgd);
+				return 0;
+			}
+			*e = t | PTE_P | PTE_W;
+		}
+		table = table_va(*e);
+	}
+	table[pt_index(pa, LEVEL_PT)] = ALIGN_DOWN(pa, PAGE_SIZE) | PTE_P;
+	return pgd;
+}
+
+void paging_trampoline_free(phys_addr_t pgd, phys_addr_t pa)
+{
+	/* The identity-mapped frame is not the allocator's: unmap it first. */
+	u64 *table = phys_to_virt(pgd);
+	for (int l = LEVEL_PML4; l > LEVEL_PT; l--)
+		table = table_va(table[pt_index(pa, l)]);
+	table[pt_index(pa, LEVEL_PT)] = 0;
+	arch_pgd_free(pgd);
+}
+
 notrace void *arch_alias_set(int cpu, phys_addr_t pa)
 {
 	unsigned long va = VMM_ALIAS_BASE + (unsigned long)cpu * PAGE_SIZE;

@@ -31,56 +31,60 @@
 #define CALIBRATE_TICKS (PIT_HZ * CALIBRATE_MS / 1000) /* 11931 */
 #define CALIBRATE_RUNS 3
 
-/* One countdown of CALIBRATE_TICKS on channel 2, in units of now(); 0 if
- * the output never rose (no PIT, or it is broken). The TSC bounds the wait. */
-static u64 pit_measure(u64 (*now)(void))
+/* One countdown of CALIBRATE_TICKS on channel 2, in TSC cycles and (when
+ * `other` is given) in units of other(), read at the same two moments; 0 if
+ * the output never rose (no PIT, or it is broken). */
+static u64 pit_measure(u64 (*other)(void), u64 *other_delta)
 {
 	u8 b = inb(PORT_B);
 	outb(PORT_B, (b & ~PORT_B_SPEAKER) | PORT_B_GATE2);
 	outb(PIT_CMD, PIT_CMD_CH2_ONESHOT);
 	outb(PIT_CH2, CALIBRATE_TICKS & 0xff);
-	/* Counting starts with the high byte: take the start stamp right after. */
+	/* Counting starts with the high byte: take the start stamps right after. */
 	outb(PIT_CH2, CALIBRATE_TICKS >> 8);
-	u64 start = now(), tsc0 = arch_rdtsc();
+	u64 start = arch_rdtsc(), ostart = other ? other() : 0, end = start;
 	/* 10 ms is 1e8 cycles even at 10 GHz: 1e10 means the PIT is not there. */
 	while (!(inb(PORT_B) & PORT_B_OUT2)) {
-		if (arch_rdtsc() - tsc0 > 10000000000ULL)
+		end = arch_rdtsc();
+		if (end - start > 10000000000ULL)
 			return 0;
 	}
-	u64 end = now();
+	end = arch_rdtsc();
+	if (other)
+		*other_delta = other() - ostart;
 	outb(PORT_B, b & ~(PORT_B_SPEAKER | PORT_B_GATE2));
 	return end - start;
 }
 
-static u64 tsc_now(void)
+/* count / (ticks / PIT_HZ) seconds, in kHz; count < 1e10 keeps the product
+ * below 2^64 */
+static u64 pit_khz(u64 count)
 {
-	return arch_rdtsc();
+	return count * PIT_HZ / (CALIBRATE_TICKS * 1000ULL);
 }
 
-u64 pit_calibrate(u64 (*now)(void))
+u64 pit_calibrate(u64 (*other)(void), u64 *other_khz)
 {
-	u64 best = 0;
+	u64 best = 0, best_other = 0;
 	unsigned long flags = arch_irq_save();
 	/* The shortest run is the one least delayed (by the host or an SMI)
-	 * between the output rising and our seeing it. */
+	 * between the output rising and our seeing it; the other counter is
+	 * taken from that same run. */
 	for (int i = 0; i < CALIBRATE_RUNS; i++) {
-		u64 d = pit_measure(now);
+		u64 o = 0, d = pit_measure(other, &o);
 		if (!d) {
 			best = 0;
 			break;
 		}
-		if (!best || d < best)
+		if (!best || d < best) {
 			best = d;
+			best_other = o;
+		}
 	}
 	arch_irq_restore(flags);
-	/* units / (ticks / PIT_HZ) seconds, in kHz; best < 1e10 keeps the
-	 * product below 2^64 */
-	return best * PIT_HZ / (CALIBRATE_TICKS * 1000ULL);
-}
-
-u64 pit_calibrate_tsc_khz(void)
-{
-	return pit_calibrate(tsc_now);
+	if (other_khz)
+		*other_khz = best ? pit_khz(best_other) : 0;
+	return best ? pit_khz(best) : 0;
 }
 
 static void pc_tick_irq(int irq, void *data)

@@ -97,7 +97,11 @@ void arch_platform_init(void)
 	if (!pc_apic_mode)
 		pic_init();
 
-	u64 khz = pit_calibrate_tsc_khz();
+	/* The LAPIC timer is measured in the same PIT runs as the TSC. */
+	u64 lapic_khz = 0;
+	if (pc_apic_mode)
+		lapic_timer_calibration_start();
+	u64 khz = pit_calibrate(pc_apic_mode ? lapic_timer_count : NULL, &lapic_khz);
 	if (khz) {
 		time_set_tsc_khz(khz);
 		printk(KERN_INFO "tsc: calibrated at %lu.%03lu MHz\n", khz / 1000, khz % 1000);
@@ -108,12 +112,13 @@ void arch_platform_init(void)
 
 	/* The LAPIC timer once the APIC is up (nolapic_timer: the PIT on
 	 * GSI 2); the PIT is then used only for the calibration above. */
-	if (pc_apic_mode && !cmdline_has("nolapic_timer") && !lapic_timer_init()) {
+	if (pc_apic_mode && !cmdline_has("nolapic_timer") && !lapic_timer_init(lapic_khz)) {
 		ioapic_detach_line(0);
 		pc_tick_register();
 	} else {
 		pit_timer_init();
 	}
 	serial_irq_init();
+	smp_boot_aps();
 	arch_irq_enable();
 }

@@ -1,15 +1,12 @@
-/* The CPUs the firmware lists: the MADT's local APICs, reported at boot and
- * counted for arch_cpus_found(). Bringing them up is the next step; until
- * then CPU 0 is the only one that runs. */
+/* The CPUs the firmware lists: the MADT's local APICs, reported at boot
+ * (smpboot.c starts and parks them; CPU 0 is the only one that runs tasks),
+ * and the CPUID APIC ID of the CPU that asks. */
 #define pr_fmt(fmt) "smp: " fmt
-#include <arch/smp.h>
 #include <kelp/printk.h>
 #include <kelp/string.h>
 #include <asm/io.h>
 #include "acpi.h"
 #include "pc.h"
-
-static int cpus_found = 1;
 
 void smp_report_cpus(void)
 {
@@ -34,14 +31,9 @@ void smp_report_cpus(void)
 		pr_warn("the MADT lists no enabled CPU: 1 CPU assumed\n");
 		return;
 	}
-	cpus_found = n;
 	pr_info("%d CPU%s found (APIC IDs %s)\n", n, n == 1 ? "" : "s", ids);
 }
 
-int arch_cpus_found(void)
-{
-	return cpus_found;
-}
 
 u32 x86_cpuid_apic_id(void)
 {

@@ -1,5 +1,6 @@
 """The platform under several CPUs: the ACPI MADT's CPUs at boot and in the
-acpi self-tests, the APIC and the 8259 fallback (noapic), /proc/cpuinfo."""
+acpi self-tests, the APIC and the 8259 fallback (noapic), /proc/cpuinfo, and
+the application processors brought up to a parked loop."""
 import re
 
 import pytest
@@ -111,3 +112,42 @@ def test_proc_cpuinfo(kelp_factory, cmdline):
     for f in ("fpu", "tsc", "msr", "pae", "apic", "lm", "nx", "syscall"):
         assert f in flags, (f, out)
     assert float(fields["cpu MHz"]) > 100
+
+
+def _online(log):
+    return [(int(a), int(b)) for a, b in
+            re.findall(r"smp: CPU (\d+) online \(APIC ID (\d+)\), parked", log)]
+
+
+@pytest.mark.parametrize("ncpus", [2, 4])
+def test_aps_come_online_and_park(kelp_factory, ncpus):
+    """Every CPU the MADT lists answers INIT-SIPI-SIPI from its own stack
+    and tables (it reports its own CPUID APIC ID); the boot CPU alone runs
+    tasks, and the console, timer and COM2 work with the others parked."""
+    k = kelp_factory("", ["-smp", str(ncpus)])
+    k.wait_prompt()
+    assert _online(k.log) == [(i, i) for i in range(1, ncpus)], k.log[-3000:]
+    assert "smp: %d CPUs online, %d parked" % (ncpus, ncpus - 1) in k.log
+    assert "did not come up" not in k.log and "reports APIC ID" not in k.log
+    _platform_works(k)
+
+
+def test_nosmp_and_noapic_keep_the_aps_down(kelp_factory):
+    for cmdline in ("nosmp", "noapic"):
+        k = kelp_factory(cmdline, ["-smp", "2"])
+        k.wait_prompt()
+        assert _online(k.log) == [], k.log[-3000:]
+        assert "smp: 2 CPUs found" in k.log
+        k.close()
+
+
+def test_selftest_passes_with_parked_aps(kelp_factory):
+    """Every self-test suite with three parked CPUs beside the boot CPU:
+    nothing (grace periods, the scheduler) waits for a CPU that runs no
+    task."""
+    k = kelp_factory("selftest", ["-smp", "4"], expect_panic=True)
+    status = k.wait_exit(timeout=600)
+    run = ktap.parse(k.log)
+    assert run.complete and not run.failed, (run.failed, k.log[-3000:])
+    assert status == EXIT_PASS
+    assert len(_online(k.log)) == 3

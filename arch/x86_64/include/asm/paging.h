@@ -18,3 +18,7 @@
 /* Map the 4 KiB page of device registers at pa uncached (at its direct-map
  * address) and return pa's address there; NULL without memory for a table. */
 void *paging_map_mmio(phys_addr_t pa);
+/* A page table for the AP trampoline: the kernel half plus an identity
+ * mapping of the page at pa (below 4 GiB). 0 without memory. */
+phys_addr_t paging_trampoline_pgd(phys_addr_t pa);
+void paging_trampoline_free(phys_addr_t pgd, phys_addr_t pa);
