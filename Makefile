@@ -320,6 +320,9 @@ $(BUILD)/os.iso: $(BUILD)/kernel.elf tools/mkiso.sh
 
 QEMUFLAGS := -machine pc -m 256M -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
              -display none -monitor none
+# CPUs `make run`/`make debug` give QEMU (the MADT lists them; the others
+# are started and parked, only CPU 0 runs tasks so far).
+SMP ?= 1
 
 # -serial mon:stdio: Ctrl-A X quits QEMU (Ctrl-A C toggles the QEMU monitor).
 run: deps
@@ -328,7 +331,7 @@ run: deps
 	@echo "run: Ctrl-A X (or the 'poweroff' command) quits QEMU"
 	@echo "run: the patch channel (COM2) is $(BUILD)/klp.sock: $(BUILD)/klpctl list"
 	@rm -f $(BUILD)/klp.sock
-	$(QEMU) $(QEMUFLAGS) -cdrom $(BUILD)/run.iso -serial mon:stdio \
+	$(QEMU) $(QEMUFLAGS) -smp $(SMP) -cdrom $(BUILD)/run.iso -serial mon:stdio \
 	  -serial unix:$(BUILD)/klp.sock,server=on,wait=off
 
 # QEMU stops before the first instruction and waits for gdb on :1234.
@@ -337,7 +340,7 @@ debug: deps
 	$(Q)tools/mkiso.sh $(BUILD)/kernel.elf "$(CMDLINE)" $(BUILD)/debug.iso
 	@echo "debug: QEMU is waiting for gdb on :1234; in another terminal run: gdb -x tools/kelp.gdb"
 	@echo "debug: Ctrl-A X quits QEMU"
-	$(QEMU) $(QEMUFLAGS) -cdrom $(BUILD)/debug.iso -serial mon:stdio -s -S
+	$(QEMU) $(QEMUFLAGS) -smp $(SMP) -cdrom $(BUILD)/debug.iso -serial mon:stdio -s -S
 
 # The self-tests (KTAP on the console) in the test kernel; QEMU exits 33 on success.
 selftest: deps

@@ -1,4 +1,5 @@
-/* Multiboot2 boot information: the memory map, command line and loader name. */
+/* Multiboot2 boot information: the memory map, command line, loader name and
+ * the loader's copy of the ACPI RSDP. */
 #include <kelp/bootinfo.h>
 #include <kelp/cmdline.h>
 #include <kelp/string.h>
@@ -9,6 +10,8 @@
 #define MB2_TAG_CMDLINE 1
 #define MB2_TAG_LOADER 2
 #define MB2_TAG_MMAP 6
+#define MB2_TAG_ACPI_OLD 14 /* a copy of the ACPI 1.0 RSDP */
+#define MB2_TAG_ACPI_NEW 15 /* a copy of the ACPI 2.0+ RSDP */
 
 struct boot_info boot_info;
 
@@ -45,6 +48,18 @@ int bootinfo_parse(u32 magic, const void *mbi)
 				r->len = *(const u64 *)(e + 8);
 				r->type = *(const u32 *)(e + 16);
 			}
+			break;
+		}
+		case MB2_TAG_ACPI_OLD:
+		case MB2_TAG_ACPI_NEW: {
+			/* Keep the newer copy when the loader gives both. */
+			u32 len = tag->size - 8;
+			if (boot_info.acpi_rsdp_len && tag->type == MB2_TAG_ACPI_OLD)
+				break;
+			if (len > sizeof(boot_info.acpi_rsdp))
+				len = sizeof(boot_info.acpi_rsdp);
+			memcpy(boot_info.acpi_rsdp, tag + 1, len);
+			boot_info.acpi_rsdp_len = len;
 			break;
 		}
 		}

@@ -75,9 +75,9 @@ void arch_set_kernel_stack(unsigned long rsp0)
 	pc->kernel_stack_top = rsp0;
 }
 
-void arch_cpu_init(void)
+/* GDT with TSS, IDT and GS base for CPU slot `cpu`. */
+static void cpu_tables_init(int cpu)
 {
-	int cpu = cpus_up++;
 	u64 *g = gdt[cpu];
 	struct tss *t = &tss[cpu];
 	struct percpu *pc = &percpu_areas[cpu];
@@ -126,4 +126,16 @@ void arch_cpu_init(void)
 	pc->cpu_id = cpu;
 	wrmsr(MSR_GS_BASE, (u64)pc);
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
+}
+
+void arch_cpu_init(void)
+{
+	cpu_tables_init(cpus_up++);
+}
+
+/* An application processor's own tables; it is not counted in nr_cpus()
+ * (nothing may wait for it) until it runs tasks. */
+void cpu_ap_init(int cpu)
+{
+	cpu_tables_init(cpu);
 }

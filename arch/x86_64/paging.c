@@ -217,6 +217,56 @@ phys_addr_t vmm_lookup(unsigned long va, bool *writable, bool *exec)
 	return pa;
 }
 
+void *paging_map_mmio(phys_addr_t pa)
+{
+	/* Device registers at their direct-map address, 4 KiB, uncached
+	 * (PCD+PWT: PAT entry 3, UC): the direct map's 2 MiB page around them
+	 * is write-back, which would let reads be cached and writes combined. */
+	unsigned long va = DIRECT_MAP_BASE + ALIGN_DOWN(pa, PAGE_SIZE);
+	int level;
+	unsigned long irq = spin_lock_irqsave(&vmm_lock);
+	u64 *e = walk(va, LEVEL_PT, true, true, false, &level);
+	if (e)
+		*e = ALIGN_DOWN(pa, PAGE_SIZE) | leaf_bits(VM_WRITE) | PTE_PCD | PTE_PWT;
+	invlpg(va);
+	spin_unlock_irqrestore(&vmm_lock, irq);
+	return e ? (void *)(DIRECT_MAP_BASE + pa) : NULL;
+}
+
+phys_addr_t paging_trampoline_pgd(phys_addr_t pa)
+{
+	/* The kernel half, plus `pa` identity-mapped, read-only and
+	 * executable: the code that turns paging on runs there. */
+	phys_addr_t pgd = arch_pgd_alloc();
+	if (!pgd)
+		return 0;
+	u64 *table = phys_to_virt(pgd);
+	for (int l = LEVEL_PML4; l > LEVEL_PT; l--) {
+		u64 *e = &table[pt_index(pa, l)];
+		if (!(*e & PTE_P)) {
+			phys_addr_t t = alloc_table();
+			if (!t) {
+				arch_pgd_free(pgd);
+				return 0;
+			}
+			*e = t | PTE_P | PTE_W;
+		}
+		table = table_va(*e);
+	}
+	table[pt_index(pa, LEVEL_PT)] = ALIGN_DOWN(pa, PAGE_SIZE) | PTE_P;
+	return pgd;
+}
+
+void paging_trampoline_free(phys_addr_t pgd, phys_addr_t pa)
+{
+	/* The identity-mapped frame is not the allocator's: unmap it first. */
+	u64 *table = phys_to_virt(pgd);
+	for (int l = LEVEL_PML4; l > LEVEL_PT; l--)
+		table = table_va(table[pt_index(pa, l)]);
+	table[pt_index(pa, LEVEL_PT)] = 0;
+	arch_pgd_free(pgd);
+}
+
 notrace void *arch_alias_set(int cpu, phys_addr_t pa)
 {
 	unsigned long va = VMM_ALIAS_BASE + (unsigned long)cpu * PAGE_SIZE;

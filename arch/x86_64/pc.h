@@ -3,7 +3,23 @@
 #include <kelp/compiler.h>
 
 void pic_init(void);
-/* Measure the TSC against PIT channel 2; 0 if the PIT did not answer. */
-u64 pit_calibrate_tsc_khz(void);
+/* Remap and mask the 8259 for good (the APIC is used instead). */
+void pic_disable(void);
+int pic_inject_spurious(void);
+/* True once the I/O APIC and local APIC are the interrupt controller. */
+extern bool pc_apic_mode;
+/* The TSC's rate in kHz against PIT channel 2, and in the same runs that
+ * of `other` (a rising count; NULL for none) in *other_khz; 0 if the PIT
+ * did not answer. */
+u64 pit_calibrate(u64 (*other)(void), u64 *other_khz);
+/* Register the tick (time_tick) as line 0's handler. */
+void pc_tick_register(void);
 /* Start channel 0 as the periodic HZ tick. */
 void pit_timer_init(void);
+/* Print the MADT's CPUs ("smp: N CPUs found (APIC IDs ...)"). */
+void smp_report_cpus(void);
+/* An AP's GDT/TSS/IDT and GS base (cpu.c), not counted in nr_cpus(). */
+void cpu_ap_init(int cpu);
+/* Start the MADT's other CPUs into a parked loop (smpboot.c). */
+void smp_boot_aps(void);
+int smp_cpus_parked(void);

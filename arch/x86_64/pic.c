@@ -95,7 +95,7 @@ static void pic_cascade(int irq, void *data)
 	(void)data;
 }
 
-void pic_init(void)
+static void pic_remap_masked(void)
 {
 	unsigned long flags = spin_lock_irqsave(&pic_lock);
 	outb(PIC1_DATA, 0xff);
@@ -119,7 +119,19 @@ void pic_init(void)
 	pic_mask_cache = 0xffff;
 	pic_write_masks();
 	spin_unlock_irqrestore(&pic_lock, flags);
+}
 
+void pic_disable(void)
+{
+	/* Initialised and fully masked, so it cannot raise anything; the
+	 * local APIC also keeps its ExtINT input (LINT0) masked. */
+	pic_remap_masked();
+	pr_info("8259A masked, the APIC takes over\n");
+}
+
+void pic_init(void)
+{
+	pic_remap_masked();
 	for (int v = IRQ_BASE; v < IRQ_BASE + PIC_NR_LINES; v++)
 		trap_register(v, pic_trap);
 	irq_set_chip(&pic_chip);
@@ -133,6 +145,14 @@ void pic_init(void)
 	case n:                                                                                    \
 		__asm__ __volatile__("int %0" ::"i"(IRQ_BASE + n) : "memory");                     \
 		break
+
+int pic_inject_spurious(void)
+{
+	/* With no in-service bit set, IRQ7 and IRQ15 look spurious. */
+	arch_irq_inject(7);
+	arch_irq_inject(15);
+	return 2;
+}
 
 int arch_irq_inject(int irq)
 {

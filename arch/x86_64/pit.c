@@ -1,5 +1,7 @@
 /* The 8254 PIT: channel 2 (gated through port 0x61) measures the TSC at
- * boot, channel 0 on IRQ0 is the periodic HZ tick that drives jiffies. */
+ * boot; channel 0 on IRQ0 is the periodic HZ tick that drives jiffies when
+ * the local APIC timer is not used (8259, `noapic`, `nolapic_timer`). Line 0
+ * is the tick whichever timer raises it. */
 #define pr_fmt(fmt) "pit: " fmt
 #include <kelp/irq.h>
 #include <kelp/time.h>
@@ -29,17 +31,18 @@
 #define CALIBRATE_TICKS (PIT_HZ * CALIBRATE_MS / 1000) /* 11931 */
 #define CALIBRATE_RUNS 3
 
-/* One countdown of CALIBRATE_TICKS on channel 2, in TSC cycles; 0 if the
- * output never rose (no PIT, or it is broken). */
-static u64 pit_measure_tsc(void)
+/* One countdown of CALIBRATE_TICKS on channel 2, in TSC cycles and (when
+ * `other` is given) in units of other(), read at the same two moments; 0 if
+ * the output never rose (no PIT, or it is broken). */
+static u64 pit_measure(u64 (*other)(void), u64 *other_delta)
 {
 	u8 b = inb(PORT_B);
 	outb(PORT_B, (b & ~PORT_B_SPEAKER) | PORT_B_GATE2);
 	outb(PIT_CMD, PIT_CMD_CH2_ONESHOT);
 	outb(PIT_CH2, CALIBRATE_TICKS & 0xff);
-	/* Counting starts with the high byte: take the start stamp right after. */
+	/* Counting starts with the high byte: take the start stamps right after. */
 	outb(PIT_CH2, CALIBRATE_TICKS >> 8);
-	u64 start = arch_rdtsc(), end = start;
+	u64 start = arch_rdtsc(), ostart = other ? other() : 0, end = start;
 	/* 10 ms is 1e8 cycles even at 10 GHz: 1e10 means the PIT is not there. */
 	while (!(inb(PORT_B) & PORT_B_OUT2)) {
 		end = arch_rdtsc();
@@ -47,38 +50,55 @@ static u64 pit_measure_tsc(void)
 			return 0;
 	}
 	end = arch_rdtsc();
+	if (other)
+		*other_delta = other() - ostart;
 	outb(PORT_B, b & ~(PORT_B_SPEAKER | PORT_B_GATE2));
 	return end - start;
 }
 
-u64 pit_calibrate_tsc_khz(void)
+/* count / (ticks / PIT_HZ) seconds, in kHz; count < 1e10 keeps the product
+ * below 2^64 */
+static u64 pit_khz(u64 count)
 {
-	u64 best = 0;
+	return count * PIT_HZ / (CALIBRATE_TICKS * 1000ULL);
+}
+
+u64 pit_calibrate(u64 (*other)(void), u64 *other_khz)
+{
+	u64 best = 0, best_other = 0;
 	unsigned long flags = arch_irq_save();
 	/* The shortest run is the one least delayed (by the host or an SMI)
-	 * between the output rising and our seeing it. */
+	 * between the output rising and our seeing it; the other counter is
+	 * taken from that same run. */
 	for (int i = 0; i < CALIBRATE_RUNS; i++) {
-		u64 d = pit_measure_tsc();
+		u64 o = 0, d = pit_measure(other, &o);
 		if (!d) {
 			best = 0;
 			break;
 		}
-		if (!best || d < best)
+		if (!best || d < best) {
 			best = d;
+			best_other = o;
+		}
 	}
 	arch_irq_restore(flags);
-	if (!best)
-		return 0;
-	/* cycles / (ticks / PIT_HZ) seconds, in kHz */
-	/* best < 1e10, so the product stays below 2^64 */
-	return best * PIT_HZ / (CALIBRATE_TICKS * 1000ULL);
+	if (other_khz)
+		*other_khz = best ? pit_khz(best_other) : 0;
+	return best ? pit_khz(best) : 0;
 }
 
-static void pit_timer_irq(int irq, void *data)
+static void pc_tick_irq(int irq, void *data)
 {
 	(void)irq;
 	(void)data;
 	time_tick();
+}
+
+void pc_tick_register(void)
+{
+	int err = irq_register(0, pc_tick_irq, NULL);
+	if (err)
+		panic("pit: cannot register the timer interrupt: %d", err);
 }
 
 void pit_timer_init(void)
@@ -89,8 +109,6 @@ void pit_timer_init(void)
 	outb(PIT_CH0, div & 0xff);
 	outb(PIT_CH0, div >> 8);
 	arch_irq_restore(flags);
-	int err = irq_register(0, pit_timer_irq, NULL);
-	if (err)
-		panic("pit: cannot register the timer interrupt: %d", err);
+	pc_tick_register();
 	pr_info("channel 0 periodic at %d Hz (divisor %u), irq 0\n", HZ, div);
 }

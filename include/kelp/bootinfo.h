@@ -1,4 +1,5 @@
-/* What the boot loader told us: memory map and command line (multiboot2). */
+/* What the boot loader told us: memory map, command line and the ACPI RSDP
+ * (multiboot2). */
 #pragma once
 #include <kelp/compiler.h>
 
@@ -16,6 +17,10 @@ struct boot_info {
 	char loader[64];
 	phys_addr_t mbi_phys;
 	size_t mbi_size;
+	/* The RSDP as the loader copied it (multiboot2 ACPI tag), or length 0:
+	 * the arch then looks for it itself. */
+	u8 acpi_rsdp[36];
+	u32 acpi_rsdp_len;
 };
 
 extern struct boot_info boot_info;

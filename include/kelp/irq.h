@@ -1,6 +1,6 @@
 /* Device interrupts, independent of the interrupt controller: drivers
- * register a handler per IRQ line; the arch layer (the 8259 PIC today, an
- * IO-APIC/LAPIC later) masks/unmasks lines, acknowledges (EOI) and filters
+ * register a handler per IRQ line; the arch layer (the I/O APIC and local
+ * APIC, or the 8259 PIC) masks/unmasks lines, acknowledges (EOI) and filters
  * spurious interrupts, then calls irq_handle() for real ones. */
 #pragma once
 #include <kelp/compiler.h>
@@ -48,3 +48,7 @@ void irq_note_spurious(int irq);
  * fired (x86: a software int to its vector). The controller is not involved,
  * so on the PIC's IRQ7/IRQ15 this looks exactly like a spurious interrupt. */
 int arch_irq_inject(int irq);
+/* For self-tests: raise what the controller takes for spurious interrupts
+ * (8259: IRQ7 and IRQ15 with nothing in service; APIC: its spurious
+ * vector); returns how many were raised. */
+int arch_irq_inject_spurious(void);

@@ -87,18 +87,18 @@ KTEST(irq, dispatch)
 
 KTEST(irq, spurious_filtered)
 {
-	/* An injected IRQ7/IRQ15 has no in-service bit at the PIC, exactly
-	 * what a spurious one looks like: no handler call, no EOI to that
-	 * chip, counted. */
+	/* On the 8259 an injected IRQ7/IRQ15 has no in-service bit, exactly
+	 * what a spurious one looks like; on the APIC the spurious vector is
+	 * raised. Either way: no handler call, no EOI, counted. */
 	struct irq_probe p = { 0 };
 	KASSERT_EQ(irq_register(TEST_IRQ_SPURIOUS, probe_handler, &p), 0);
 	u64 s0 = irq_spurious_count(), line0 = irq_line_count(TEST_IRQ_SPURIOUS);
 	u64 unhandled0 = irq_unhandled_count();
-	KEXPECT_EQ(arch_irq_inject(TEST_IRQ_SPURIOUS), 0);
-	KEXPECT_EQ(arch_irq_inject(15), 0);
+	int n = arch_irq_inject_spurious();
+	KEXPECT_GE(n, 1);
 	KEXPECT_EQ(irq_unregister(TEST_IRQ_SPURIOUS, probe_handler), 0);
 	KEXPECT_EQ(p.calls, 0);
-	KEXPECT_EQ(irq_spurious_count(), s0 + 2);
+	KEXPECT_EQ(irq_spurious_count(), s0 + n);
 	KEXPECT_EQ(irq_line_count(TEST_IRQ_SPURIOUS), line0);
 	KEXPECT_EQ(irq_unhandled_count(), unhandled0);
 }
