@@ -361,13 +361,14 @@ bench: deps
 # The host test suite (tests/py/, pytest driving QEMU with the test kernel);
 # PYTEST_ARGS='-k shell -x' etc. Test paths in PYTEST_ARGS (tests/py/test_x.py)
 # run instead of the whole suite. The run kernel is built too: a test checks
-# that it carries no test code.
+# that it carries no test code. The slowest tests are listed at the end:
+# make test has to stay under 10 minutes on a 2-core machine.
 PYTEST_ARGS ?=
 test:
 	@tools/deps.sh test
 	@$(MAKE) --no-print-directory VARIANT=run all
 	@$(TEST_MAKE) all testblobs
-	$(PY) -m pytest -q $(PYTEST_ARGS) $(if $(filter tests/%,$(PYTEST_ARGS)),,tests/py/)
+	$(PY) -m pytest -q --durations=25 $(PYTEST_ARGS) $(if $(filter tests/%,$(PYTEST_ARGS)),,tests/py/)
 
 # Linux 6.1's own livepatch selftests, unchanged, against the test kernel
 # (tools/linux-selftests/: the scripts come from LINUX_DIR, the modules are
