@@ -46,6 +46,23 @@ static inline void spin_unlock(spinlock_t *l)
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 	preempt_enable();
 }
+/* For a caller that already holds preemption off, and keeps it off until
+ * after the unlock (the rq lock in __schedule, taken with interrupts off
+ * and released by the next task in finish_task_switch): the same lock and
+ * the same validator hooks, without the preempt count round trip, which
+ * would be a redundant inc/dec on every context switch. Using it with
+ * preemption on is a bug: the holder could be switched out while others
+ * spin on the lock. */
+static inline void spin_lock_preempt_off(spinlock_t *l)
+{
+	if (!lockdep_acquire(l, NULL, false))
+		__spin_acquire(l);
+}
+static inline void spin_unlock_preempt_off(spinlock_t *l)
+{
+	lockdep_release(l);
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
 static inline void __spin_lock_init(spinlock_t *l) { l->locked = 0; l->owner_cpu = -1; }
 /* The validator gives every init site its own lock class. */
 #define spin_lock_init(l)                                                                          \

@@ -105,8 +105,9 @@ __weak void sched_switch_mm(struct task *prev, struct task *next)
 }
 
 /* Runs in the new task's context right after the switch, with the rq lock
- * still held and interrupts off. A dead prev's stack is freed here: nothing
- * can run on it any more. */
+ * still held, interrupts off and preemption off (the count schedule() or
+ * its callers took; the rq lock itself does not count, see __schedule).
+ * A dead prev's stack is freed here: nothing can run on it any more. */
 void finish_task_switch(struct task *prev)
 {
 	struct rq *rq = this_rq();
@@ -121,7 +122,7 @@ void finish_task_switch(struct task *prev)
 		dead_stack = prev->stack;
 		prev->stack = NULL;
 	}
-	spin_unlock(&rq->lock);
+	spin_unlock_preempt_off(&rq->lock);
 	if (prev->state == TASK_DEAD) {
 		kfree(dead_stack);
 		put_task_struct(prev); /* the reference the task held on itself */
@@ -153,14 +154,17 @@ static void context_switch(struct rq *rq, struct task *prev, struct task *next)
 
 /* preempt: prev is being preempted, not going to sleep, so it stays
  * runnable whatever its state (it may be between set_current_state() and
- * schedule(), and will call schedule() itself when it runs again). */
+ * schedule(), and will call schedule() itself when it runs again).
+ * Every caller holds preemption off, and interrupts are off from here to
+ * the unlock, so the rq lock is taken without adding to the preempt count
+ * (spin_lock_preempt_off): a switch saves and restores a count of 1. */
 static void __schedule(bool preempt)
 {
 	struct rq *rq = this_rq();
 	unsigned long flags = arch_irq_save();
 	struct task *prev = current, *next;
 
-	spin_lock(&rq->lock);
+	spin_lock_preempt_off(&rq->lock);
 	clear_tsk_thread_flag(prev, TIF_NEED_RESCHED);
 	if (!preempt && (prev->state & TASK_INTERRUPTIBLE) && signal_pending(prev))
 		prev->state = TASK_RUNNING;
@@ -177,7 +181,7 @@ static void __schedule(bool preempt)
 	if (next != prev)
 		context_switch(rq, prev, next);
 	else
-		spin_unlock(&rq->lock);
+		spin_unlock_preempt_off(&rq->lock);
 	arch_irq_restore(flags);
 }
 

@@ -79,9 +79,9 @@ struct task *kthread_create(int (*fn)(void *data), void *data, const char *fmt, 
 	t->threadfn = fn;
 	t->data = data;
 	arch_kthread_init(t);
-	/* As inside a switch: schedule()'s count and the rq lock's, which
-	 * finish_task_switch and kthread_start_c drop. */
-	t->preempt_count = 2;
+	/* As inside a switch: schedule()'s count (the rq lock adds none),
+	 * which kthread_start_c drops after finish_task_switch. */
+	t->preempt_count = 1;
 	get_task_struct(t);   /* the caller's */
 	return t;
 }

@@ -204,7 +204,9 @@ struct task *user_spawn(const char *program, const char *arg, int *err)
 
 	/* Its first return to user mode: entry(argc, usp) on the user stack. */
 	arch_user_task_init(t, entry, usp, (unsigned long)argc, usp);
-	t->preempt_count = 2; /* as inside a switch (schedule + rq lock); dropped at the start */
+	/* As inside a switch: schedule()'s count (the rq lock adds none),
+	 * dropped by user_task_start_c. */
+	t->preempt_count = 1;
 	t->user_rsp = usp;
 
 	get_task_struct(t); /* the caller's */
