@@ -273,9 +273,10 @@ class Runner(object):
     def lsmod(self):
         out = self.sh("lsmod")
         mods = {}
-        for m in re.finditer(r"(?m)^(\w[\w-]*)\s+\d+\s+(\d+)\s+(\w+)\s*(\w*)", out):
-            if m.group(1) != "Module":
-                mods[m.group(1)] = (m.group(3), m.group(4))
+        for line in out.split("\n"):
+            f = line.split()
+            if len(f) >= 4 and f[0] != "Module" and f[1].isdigit() and f[2].isdigit():
+                mods[f[0]] = (f[3], f[4] if len(f) > 4 else "")
         return mods
 
     def ls(self, path):
