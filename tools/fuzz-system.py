@@ -222,6 +222,7 @@ class Runner(object):
         self.tmp = tempfile.mkdtemp(prefix="kelp-fuzz-")
         self.log_pos = 0
         self.ops_done = 0
+        self.stalled = None
 
     def close(self):
         self.k.close()
@@ -408,6 +409,10 @@ class Runner(object):
         self.sh("echo nop > /sys/kernel/tracing/current_tracer")
         self.sh("echo !* > /sys/kernel/tracing/set_ftrace_filter")
         self.sh("echo 0 > /sys/kernel/kelp/fail_nth")
+        for line in self.sh("ps").split("\n"):
+            f = line.split()
+            if len(f) >= 5 and f[-1] == "fuzz" and f[0].isdigit():
+                self.sh("kill " + f[0])
         for _ in range(4):
             for p in self.ls("/sys/kernel/livepatch"):
                 self.klpctl("disable", p.rstrip("/"))
@@ -462,13 +467,18 @@ class Runner(object):
         return patches
 
     def check_state(self):
-        end = time.monotonic() + SETTLE
+        # A transition held up (a task asleep in a patched function) is
+        # waited for SETTLE seconds once; while the same patches stay in
+        # transition, later steps look only briefly.
+        end = time.monotonic() + (1.0 if self.stalled else SETTLE)
         while True:
             mods = self.lsmod()
             patches = self.patch_state()
-            if all(v[1] == "0" for v in patches.values()) or time.monotonic() > end:
+            moving = sorted(p for p, v in patches.items() if v[1] != "0")
+            if not moving or time.monotonic() > end:
                 break
             time.sleep(0.5)
+        self.stalled = moving if moving and (not self.stalled or moving == self.stalled) else None
         for p, (en, tr, funcs) in patches.items():
             if en not in ("0", "1") or tr not in ("0", "1"):
                 raise Finding("state", "%s: enabled=%r transition=%r" % (p, en, tr))
@@ -521,14 +531,17 @@ class Runner(object):
             f.step = -1
             return f
         for i, op in enumerate(ops):
-            if out:
-                out.write("  [%3d] %s\n" % (i, fmt_op(op)))
-                out.flush()
+            t0 = time.monotonic()
             try:
                 self.do(op)
                 self.ops_done += 1
                 self.check()
+                if out:
+                    out.write("  [%3d] %s  (%.1f s)\n" % (i, fmt_op(op), time.monotonic() - t0))
+                    out.flush()
             except Finding as f:
+                if out:
+                    out.write("  [%3d] %s  FAILED\n" % (i, fmt_op(op)))
                 f.step = i
                 return f
         return None
