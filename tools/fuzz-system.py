@@ -197,6 +197,11 @@ class Finding(Exception):
         self.kind, self.msg, self.step = kind, msg, step
 
 
+def said_stuck(said):
+    """A `klpctl wait` in teardown that gave up: a transition that never ends."""
+    return [l for l in said if l.startswith("klpctl wait") and not l.split(":")[1].startswith(" 0")]
+
+
 def mutate(data, op):
     at = int(op["at"] * len(data)) % max(1, len(data))
     m = op["mut"]
@@ -409,25 +414,32 @@ class Runner(object):
         self.sh("echo nop > /sys/kernel/tracing/current_tracer")
         self.sh("echo !* > /sys/kernel/tracing/set_ftrace_filter")
         self.sh("echo 0 > /sys/kernel/kelp/fail_nth")
-        for line in self.sh("ps").split("\n"):
-            f = line.split()
-            if len(f) >= 5 and f[-1] == "fuzz" and f[0].isdigit():
-                self.sh("kill " + f[0])
-        for _ in range(4):
+        said = []
+        for rnd in range(3):
+            if rnd == 1:
+                # Its kernel threads go after one round: a thread that keeps
+                # a transition from finishing shows in the first.
+                for line in self.sh("ps").split("\n"):
+                    f = line.split()
+                    if len(f) >= 5 and f[-1] == "fuzz" and f[0].isdigit():
+                        self.sh("kill " + f[0])
             for p in self.ls("/sys/kernel/livepatch"):
-                self.klpctl("disable", p.rstrip("/"))
-                self.klpctl("wait", p.rstrip("/"))
+                for verb in ("disable", "wait"):
+                    rc, out = self.klpctl(verb, p.rstrip("/"))
+                    said.append("klpctl %s %s: %d %s" % (verb, p.rstrip("/"), rc, out))
             mods = [m for m in self.lsmod() if m not in self.base_lsmod]
             if not mods and not self.ls("/sys/kernel/livepatch"):
                 break
             for m in mods:
                 rc, out = self.klpctl("unload", m)
+                said.append("klpctl unload %s: %d %s" % (m, rc, out))
                 if rc:
-                    self.sh("klp unload " + m)
+                    said.append("klp unload %s: %s" % (m, self.sh("klp unload " + m)))
         left = [m for m in self.lsmod() if m not in self.base_lsmod]
-        if left:
-            raise Finding("stuck", "modules left after teardown: %s\n%s"
-                          % (left, self.sh("lsmod")))
+        if left or said_stuck(said):
+            raise Finding("stuck", "modules left after teardown: %s\n%s\n%s\n%s"
+                          % (left, self.sh("lsmod"), "\n".join(said[-12:]),
+                             self.klpctl("dmesg")[1][-3000:]))
 
     # invariants
     def check(self):
@@ -495,8 +507,10 @@ class Runner(object):
         for line in ef.split("\n"):
             if not line.strip():
                 continue
-            fn = line.split()[0]
-            (redirected if "->" in line else traced).add(fn)
+            f = line.split()
+            # "I": a site with an IPMODIFY ops (a livepatch); "->" its
+            # direct target when it is the only ops on the site.
+            (redirected if "I" in f[2:] or "->" in line else traced).add(f[0])
         want = set()
         for p, (en, tr, funcs) in patches.items():
             if en == "1":
