@@ -8,7 +8,6 @@ import glob
 import importlib.util
 import json
 import os
-import sys
 import time
 
 import pytest
