@@ -388,7 +388,7 @@ class Runner(object):
                 pass
             end = time.monotonic() + secs
             while time.monotonic() < end:
-                if self.sh("echo alive").strip() != "alive":
+                if self.sh("echo alive").strip().split("\n")[-1].strip() != "alive":
                     raise Finding("console", "echo answered wrongly while a COM2 peer stalls")
                 time.sleep(0.2)
         finally:
