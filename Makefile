@@ -421,6 +421,17 @@ torture:
 	@$(TEST_MAKE) all testblobs
 	$(TORTURE_RUN)
 
+# The whole-system fuzzer (tools/fuzz-system.py): random programs of
+# operations against a running test kernel, checked after every step; a
+# finding is shrunk and saved to tests/fuzz-system/repro/ (replayed by
+# tests/py/test_fuzz_system.py inside `make test`). SEED replays a campaign.
+FUZZ_SECONDS ?= 600
+.PHONY: fuzz-system
+fuzz-system:
+	@tools/deps.sh test
+	@$(TEST_MAKE) all testblobs
+	nice $(PY) tools/fuzz-system.py --seconds $(FUZZ_SECONDS) $(if $(SEED),--seed $(SEED))
+
 FORMAT_SRCS = $(shell find $(KDIRS) include tools -name '*.[ch]' 2>/dev/null)
 format:
 	@tools/deps.sh format

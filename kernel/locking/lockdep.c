@@ -2,7 +2,12 @@
  * classes, the locks each context holds, the order graph between classes,
  * and the reports. Everything runs with interrupts off and a per-CPU guard
  * against its own re-entry (its reports print, and printing takes locks).
- * notrace throughout: spin_lock calls it from the tracer's own paths. */
+ * notrace throughout: spin_lock calls it from the tracer's own paths. Nor
+ * does it call traced helpers (memmove, memset: open-coded loops below) on
+ * the acquire and release paths: spin_unlock calls it with the lock still
+ * held, and the function tracer's handler takes its buffer's lock, so a
+ * traced callee there deadlocks the CPU on trace_buffer_clear and every
+ * other tracer path (tests/fuzz-system/repro/trace-clear-deadlock.json). */
 #define pr_fmt(fmt) "lockdep: " fmt
 #include <kelp/lockdep.h>
 #include <kelp/sched.h>
@@ -222,7 +227,8 @@ static notrace bool path_exists(int from, int to, short *prev)
 {
 	static short queue[MAX_CLASSES];
 	static bool seen[MAX_CLASSES];
-	memset(seen, 0, sizeof(seen));
+	for (unsigned int i = 0; i < MAX_CLASSES; i++)
+		seen[i] = false;
 	int head = 0, tail = 0;
 	queue[tail++] = (short)from;
 	seen[from] = true;
@@ -397,8 +403,8 @@ static notrace void pop(struct lockdep_task *h, const void *lock)
 	int top = h->depth < LOCKDEP_MAX_HELD ? h->depth : LOCKDEP_MAX_HELD;
 	for (int i = top - 1; i >= 0; i--)
 		if (h->held[i].lock == lock) {
-			memmove(&h->held[i], &h->held[i + 1],
-				(size_t)(top - 1 - i) * sizeof(h->held[0]));
+			for (int j = i; j < top - 1; j++)
+				h->held[j] = h->held[j + 1];
 			h->depth--;
 			return;
 		}
