@@ -1,5 +1,5 @@
 """The whole-system fuzzer (tools/fuzz-system.py) inside `make test`: a short
-campaign with a fixed seed (KELP_FUZZ_SYSTEM_SECONDS, default 40 s), then
+campaign with a fixed seed (KELP_FUZZ_SYSTEM_SECONDS, default 25 s), then
 every saved reproducer in tests/fuzz-system/repro/, each on a fresh kernel.
 A reproducer whose status is "open" (found, not fixed yet) is an expected
 failure that must still fail (strict xfail): when it starts passing, mark it
@@ -24,7 +24,7 @@ REPROS = sorted(glob.glob(os.path.join(fs.REPRO_DIR, "*.json")))
 
 
 def test_short_campaign(capsys):
-    budget = float(os.environ.get("KELP_FUZZ_SYSTEM_SECONDS", "40"))
+    budget = float(os.environ.get("KELP_FUZZ_SYSTEM_SECONDS", "25"))
     t0 = time.monotonic()
     done, programs, i = 0, 0, 0
     while time.monotonic() - t0 < budget:
