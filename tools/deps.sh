@@ -50,6 +50,7 @@ check() {
   if [ "$mode" = test ]; then
     pymod pytest python3-pytest
     pymod pexpect python3-pexpect
+    pymod xdist python3-pytest-xdist   # make test's two workers
     # the host bridge (klpctl mount, tools/klpfs.py) and make linux-selftests
     pymod fusepy python3-fusepy
     chk fusermount3 fuse3
