@@ -243,7 +243,9 @@ $(foreach b,$(LINUX_SAMPLES),$(eval lx_$(b)-src := $(LINUX_DIR)/samples/livepatc
 $(foreach b,$(LINUX_TESTMODS),$(eval lx_$(b)-src := $(LINUX_DIR)/lib/livepatch/$(b).c))
 # test_klp_state3.c includes test_klp_state2.c
 lx_test_klp_state3-deps := $(LINUX_DIR)/lib/livepatch/test_klp_state2.c
-LXB := $(BUILD)/linux-modules
+# LXB=DIR builds them elsewhere (tests/py/test_linux_modules.py rebuilds its
+# own copy from scratch while other tests load these).
+LXB ?= $(BUILD)/linux-modules
 LINUX_BLOBS := $(addprefix $(LXB)/,$(addsuffix .klp,$(LINUX_SAMPLES) $(LINUX_TESTMODS)))
 .PHONY: linux-modules
 linux-modules: $(LINUX_BLOBS)

@@ -13,7 +13,10 @@ from kelp import BUILD, ROOT, Kelp
 
 LINUX_TAR = "/usr/src/linux-source-6.1.tar.xz"
 LINUX_DIR = os.path.join(ROOT, "build", "linux-source-6.1")
-OUT = os.path.join(BUILD, "linux-modules")
+# Its own output directory: the fixture below deletes and rebuilds every
+# blob, while other test files (test_linux_selftests.py, in another
+# worker) load the ones in BUILD/linux-modules.
+OUT = os.path.join(BUILD, "linux-modules-check")
 
 pytestmark = pytest.mark.skipif(not os.path.exists(LINUX_TAR),
                                 reason="linux-source-6.1 is not installed (tools/deps.sh linux)")
@@ -31,7 +34,7 @@ def built():
     that no longer builds."""
     for f in glob.glob(os.path.join(OUT, "*")):
         os.unlink(f)
-    r = make("-k", "linux-modules")
+    r = make("-k", "linux-modules", "LXB=" + OUT)
     return r
 
 
