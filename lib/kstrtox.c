@@ -15,6 +15,12 @@ static int digit_val(char c)
 	return 99;
 }
 
+int hex_to_bin(char c)
+{
+	int v = digit_val(c);
+	return v < 16 ? v : -1;
+}
+
 /* Digits only (no sign): the common part of kstrtoull and kstrtoll. */
 static int parse_ull(const char *s, unsigned int base, unsigned long long *res)
 {

@@ -18,6 +18,7 @@
 #include <kelp/printk.h>
 #include <kelp/string.h>
 #include <kelp/errno.h>
+#include <kelp/kstrtox.h>
 
 static u8 nonce[PATCHCHAN_NONCE_LEN];
 static bool nonce_valid;
@@ -58,22 +59,11 @@ static void to_hex(char *out, const u8 *p, size_t n)
 	out[2 * n] = 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly 2n hex digits followed by a space. */
 static bool from_hex(u8 *out, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hi < 0 ? -1 : hexval(s[2 * i + 1]);
+		int hi = hex_to_bin(s[2 * i]), lo = hi < 0 ? -1 : hex_to_bin(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;

@@ -42,3 +42,5 @@ static inline int kstrtos32(const char *s, unsigned int base, s32 *res)
 }
 /* 1/y/t/e/on and 0/n/f/d/off (first letter, any case). */
 int kstrtobool(const char *s, bool *res);
+/* One hex digit's value, or -1 (Linux's hex_to_bin). */
+int hex_to_bin(char c);
