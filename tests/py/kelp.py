@@ -97,6 +97,13 @@ def blob_file(name):
     return path
 
 
+def klp_ok(k, *args):
+    """build/klpctl ARGS against Kelp k, which must succeed; its stdout."""
+    r = k.klpctl(*args)
+    assert r.returncode == 0, "klpctl %s: %s%s" % (" ".join(args), r.stdout, r.stderr)
+    return r.stdout
+
+
 def unload_builtin(k, name):
     """`klp unload NAME` of a built-in module on Kelp k: silent at the
     default log level, as Linux's rmmod is (the loader's "unloaded" line is

@@ -18,7 +18,7 @@ import tempfile
 
 import pytest
 
-from kelp import BUILD, ROOT, Kelp, blob_file
+from kelp import BUILD, Kelp, ROOT, blob_file, klp_ok
 
 KLP_BUILD = os.path.join(ROOT, "tools", "klp-build")
 CASES = os.path.join(ROOT, "tests", "klp-build", "cases")
@@ -133,11 +133,6 @@ def k(built):
     yield kk
     kk.close()
 
-
-def klp_ok(k, *args):
-    r = k.klpctl(*args)
-    assert r.returncode == 0, "klpctl %s: %s%s" % (" ".join(args), r.stdout, r.stderr)
-    return r.stdout
 
 
 def load(k, out, case):

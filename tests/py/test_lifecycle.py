@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from kelp import Kelp, blob_file
+from kelp import Kelp, blob_file, klp_ok
 
 LP = "/sys/kernel/livepatch"
 TR = "/sys/kernel/tracing"
@@ -24,11 +24,6 @@ def k():
     yield kk
     kk.close()
 
-
-def klp_ok(k, *args):
-    r = k.klpctl(*args)
-    assert r.returncode == 0, "klpctl %s: %s%s" % (" ".join(args), r.stdout, r.stderr)
-    return r.stdout
 
 
 def listed(k, name):

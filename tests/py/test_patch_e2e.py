@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from kelp import KLPCTL, ROOT, Kelp, blob_file
+from kelp import KLPCTL, Kelp, ROOT, blob_file, klp_ok
 
 LP = "/sys/kernel/livepatch"
 CMDLINE = "kelp.e2e=1"
@@ -40,11 +40,6 @@ def heap_objects(k):
 def listed(k, name):
     return re.search(r"(?m)^%s\s" % name, k.run("lsmod")) is not None
 
-
-def klp_ok(k, *args):
-    r = k.klpctl(*args)
-    assert r.returncode == 0, "klpctl %s: %s%s" % (" ".join(args), r.stdout, r.stderr)
-    return r.stdout
 
 
 def wait_complete(k, name):
