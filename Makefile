@@ -548,6 +548,37 @@ fuzz-replay: fuzz-build
 fuzz: fuzz-build
 	tools/fuzz.sh run $(BUILD) $(FUZZ_SECONDS) $(FUZZ_MERGE) $(FUZZ_TARGETS)
 
+# Clang source-based coverage of each target over its corpus
+# (tools/fuzz-coverage.sh; COV_WORK=1 adds the last campaign's inputs):
+# reports under $(BUILD)/fuzz-coverage/, summarised in docs/fuzz-coverage.md.
+# The parser files measured are each target's sources minus the shared
+# helpers (shim, crc32, reason strings) and fuzz_cov_skip_TARGET.
+FUZZ_COV_CFLAGS := -g -O1 -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping \
+                   -Wall -Wextra -Werror -Wno-incompatible-library-redeclaration -Wno-macro-redefined
+FUZZ_COV_BINS   := $(addprefix $(BUILD)/fuzz-cov/,$(FUZZ_TARGETS))
+FUZZ_COV_SKIP   := tests/fuzz/shim/shim.c lib/crypto/crc32.c lib/reason.c
+# linked for a few calls, measured with the target that parses through them
+fuzz_cov_skip_elf       := lib/kstrtox.c
+fuzz_cov_skip_modparams := fs/pseudofs.c fs/seq_file.c
+fuzz_empty :=
+fuzz_comma := ,
+fuzz_space := $(fuzz_empty) $(fuzz_empty)
+$(BUILD)/fuzz-cov/sig: tests/fuzz/corpus_key.inc
+$(BUILD)/fuzz-cov/ed25519_diff: FUZZ_INC := -idirafter include
+$(BUILD)/fuzz-cov/ed25519_diff: FUZZ_LIBS := -lcrypto
+$(FUZZ_COV_BINS): $(BUILD)/fuzz-cov/%: tests/fuzz/%.c $$(fuzz_srcs_$$*) $(FUZZ_SHIM) \
+                  $(wildcard include/*/*.h) $(wildcard arch/x86_64/include/asm/*.h)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCOV,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_COV_CFLAGS) $(FUZZ_INC) -o $@ $< $(fuzz_srcs_$*) $(FUZZ_LIBS)
+
+.PHONY: fuzz-coverage
+fuzz-coverage:
+	@tools/deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_COV_BINS)
+	$(Q)tools/fuzz-coverage.sh $(BUILD) $(foreach t,$(FUZZ_TARGETS),$(t):$(subst $(fuzz_space),$(fuzz_comma),$(strip \
+	  $(filter-out $(FUZZ_COV_SKIP) $(fuzz_cov_skip_$(t)),$(fuzz_srcs_$(t))))))
+
 # Regenerates the seed corpora (committed; see tests/fuzz/mkseeds.py).
 fuzz-seeds:
 	KCFLAGS="$(filter-out -MMD -MP,$(KCFLAGS)) $(FTRACE_FLAGS)" tests/fuzz/mkseeds.py

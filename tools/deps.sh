@@ -26,6 +26,9 @@ check() {
     ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
       need="$need libclang-rt-14-dev"
     [ -f /usr/include/openssl/evp.h ] || need="$need libssl-dev"
+    # make fuzz-coverage's profile merge and reports
+    chk llvm-profdata-14 llvm-14
+    chk llvm-cov-14 llvm-14
     [ "$mode" = fuzz ] && return
   fi
   chk gcc gcc
