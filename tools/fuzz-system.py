@@ -82,6 +82,46 @@ BLOBS = {
     "stress_pair_v3": ("stress_pair_v3", "lp", {}),
     "klpb_mod": ("klpb_mod", "mod", {}),
 }
+# Linux 6.1's own samples and selftest modules as `make VARIANT=test
+# linux-modules` builds them (build/test/linux-modules/), when that has been
+# run: other binaries of some test blobs' sources (their module names collide
+# with those while loaded) and modules the test blobs lack. Named "lx/..."
+# (the path under build/test/); the pool, and so a seed's programs, depends on
+# whether they are there (the campaign's first line says). Shadow-variable
+# ones left out as above.
+LINUX_MODULES = os.path.join(kelp.BUILD, "linux-modules")
+LINUX_BLOBS = {
+    "lx/livepatch-sample": ("livepatch_sample", "lp", {}),
+    "lx/livepatch-callbacks-demo": ("livepatch_callbacks_demo", "lp",
+                                    {"pre_patch_ret": ["0", "-19"]}),
+    "lx/livepatch-callbacks-mod": ("livepatch_callbacks_mod", "mod", {}),
+    "lx/livepatch-callbacks-busymod": ("livepatch_callbacks_busymod", "mod",
+                                       {"sleep_secs": ["0", "1", "-1"]}),
+    "lx/test_klp_atomic_replace": ("test_klp_atomic_replace", "lp", {"replace": ["0", "1"]}),
+    "lx/test_klp_callbacks_busy": ("test_klp_callbacks_busy", "mod",
+                                   {"block_transition": ["0", "1", "x"]}),
+    "lx/test_klp_callbacks_demo": ("test_klp_callbacks_demo", "lp", {"pre_patch_ret": ["0", "-19"]}),
+    "lx/test_klp_callbacks_demo2": ("test_klp_callbacks_demo2", "lp", {"replace": ["0", "1"]}),
+    "lx/test_klp_callbacks_mod": ("test_klp_callbacks_mod", "mod", {}),
+    "lx/test_klp_livepatch": ("test_klp_livepatch", "lp", {}),
+    "lx/test_klp_state": ("test_klp_state", "lp", {}),
+    "lx/test_klp_state2": ("test_klp_state2", "lp", {}),
+    "lx/test_klp_state3": ("test_klp_state3", "lp", {}),
+}
+
+
+def linux_modules_present():
+    return all(os.path.exists(os.path.join(LINUX_MODULES, b[3:] + ".klp")) for b in LINUX_BLOBS)
+
+
+def use_linux_modules(on):
+    """Adds (or leaves out) LINUX_BLOBS in the pool programs draw from."""
+    for b in LINUX_BLOBS:
+        BLOBS.pop(b, None)
+    if on:
+        BLOBS.update(LINUX_BLOBS)
+
+
 # Refused by design (wrong key, bad relocations, duplicate function).
 BAD_BLOBS = ["ktest_mod_otherkey", "ktest_oob", "ktest_unknown", "ktest_ambig", "ktest_far",
              "test_klp_dup_func"]
@@ -249,6 +289,8 @@ class Runner(object):
         return r.returncode, (r.stdout + r.stderr).strip()
 
     def blob_path(self, name):
+        if name.startswith("lx/"):
+            return os.path.join(LINUX_MODULES, name[3:] + ".klp")
         return os.path.join(kelp.TESTBLOBS, name + ".klp")
 
     def boot(self):
@@ -626,7 +668,15 @@ def main():
     ap.add_argument("--shrink-seconds", type=float, default=900)
     ap.add_argument("--no-shrink", action="store_true")
     ap.add_argument("--stop-on-finding", action="store_true")
+    ap.add_argument("--linux-modules", choices=["auto", "yes", "no"], default="auto",
+                    help="draw from build/test/linux-modules/ too (auto: when built)")
     a = ap.parse_args()
+    lx = a.linux_modules == "yes" or (a.linux_modules == "auto" and linux_modules_present())
+    if lx and not linux_modules_present():
+        print("fuzz-system: build/test/linux-modules/ is incomplete: make VARIANT=test "
+              "linux-modules", file=sys.stderr)
+        return 2
+    use_linux_modules(lx)
     out = sys.stdout
     seed = a.seed if a.seed is not None else int.from_bytes(os.urandom(4), "little")
     if a.print:
@@ -640,8 +690,8 @@ def main():
         fnd, n = run_program(doc["ops"], "fuzz_system_replay", out)
         print("%d operations; %s" % (n, "PASS" if fnd is None else "FAIL " + str(fnd)))
         return 0 if fnd is None else 1
-    print("fuzz-system: seed %d, %d s, %d ops per program (replay: SEED=%d)"
-          % (seed, a.seconds, a.ops, seed))
+    print("fuzz-system: seed %d, %d s, %d ops per program, %d good blobs%s (replay: SEED=%d)"
+          % (seed, a.seconds, a.ops, len(BLOBS), " with linux-modules" if lx else "", seed))
     t0 = time.monotonic()
     total, programs, findings = 0, 0, []
     i = 0
