@@ -48,12 +48,12 @@ void finish_wait(struct wait_queue_head *wq, struct wait_queue_entry *w)
 	}
 }
 
-/* Non-exclusive waiters sit at the front, exclusive ones at the back. */
-int __wake_up(struct wait_queue_head *wq, unsigned int mode, int nr)
+/* Non-exclusive waiters sit at the front, exclusive ones at the back.
+ * wq->lock held. */
+static int __wake_up_locked(struct wait_queue_head *wq, unsigned int mode, int nr)
 {
 	struct wait_queue_entry *w, *n;
 	int woken = 0;
-	unsigned long flags = spin_lock_irqsave(&wq->lock);
 	list_for_each_entry_safe(w, n, &wq->head, entry) {
 		bool excl = w->flags & WQ_FLAG_EXCLUSIVE;
 		if (wake_up_state(w->task, mode)) {
@@ -62,8 +62,15 @@ int __wake_up(struct wait_queue_head *wq, unsigned int mode, int nr)
 				break;
 		}
 	}
+	return woken;
+}
+
+/* The unlock is the preemption point for a more urgent task woken here. */
+int __wake_up(struct wait_queue_head *wq, unsigned int mode, int nr)
+{
+	unsigned long flags = spin_lock_irqsave(&wq->lock);
+	int woken = __wake_up_locked(wq, mode, nr);
 	spin_unlock_irqrestore(&wq->lock, flags);
-	sched_preempt_check();
 	return woken;
 }
 
@@ -82,21 +89,24 @@ void init_completion(struct completion *c)
 	init_waitqueue_head(&c->wait);
 }
 
+/* The count and the wake-up in one section of the queue's lock (Linux's
+ * complete()): a waiter never sees the count without the wake-up coming,
+ * and the hot wake path takes the lock once. */
 void complete(struct completion *c)
 {
 	unsigned long flags = spin_lock_irqsave(&c->wait.lock);
 	if (c->done != COMPLETE_ALL_DONE)
 		c->done++;
+	__wake_up_locked(&c->wait, TASK_NORMAL, 1);
 	spin_unlock_irqrestore(&c->wait.lock, flags);
-	__wake_up(&c->wait, TASK_NORMAL, 1);
 }
 
 void complete_all(struct completion *c)
 {
 	unsigned long flags = spin_lock_irqsave(&c->wait.lock);
 	c->done = COMPLETE_ALL_DONE;
+	__wake_up_locked(&c->wait, TASK_NORMAL, 0);
 	spin_unlock_irqrestore(&c->wait.lock, flags);
-	__wake_up(&c->wait, TASK_NORMAL, 0);
 }
 
 bool completion_done(struct completion *c)
@@ -104,28 +114,23 @@ bool completion_done(struct completion *c)
 	return READ_ONCE(c->done) != 0;
 }
 
-static bool try_take(struct completion *c)
-{
-	bool ok = false;
-	unsigned long flags = spin_lock_irqsave(&c->wait.lock);
-	if (c->done) {
-		if (c->done != COMPLETE_ALL_DONE)
-			c->done--;
-		ok = true;
-	}
-	spin_unlock_irqrestore(&c->wait.lock, flags);
-	return ok;
-}
-
-/* Returns the jiffies left (>= 1) when taken, 0 on timeout, -EINTR. */
+/* Returns the jiffies left (>= 1) when taken, 0 on timeout, -EINTR. The
+ * queue's lock is dropped only around the sleep (Linux's order): queueing,
+ * the test, taking the count and leaving the queue are one section each
+ * time round, so a woken waiter takes the lock once. complete() changes
+ * the count under the same lock, so no wake-up falls between the test and
+ * the sleep. */
 static long do_wait_for_common(struct completion *c, long timeout, long state)
 {
 	might_sleep();
-	struct wait_queue_entry w = { .task = current, .entry = LIST_HEAD_INIT(w.entry) };
+	struct wait_queue_entry w = { .task = current, .flags = WQ_FLAG_EXCLUSIVE,
+				      .entry = LIST_HEAD_INIT(w.entry) };
 	long ret;
+	unsigned long flags = spin_lock_irqsave(&c->wait.lock);
 	for (;;) {
-		prepare_to_wait_exclusive(&c->wait, &w, state);
-		if (try_take(c)) {
+		if (c->done) {
+			if (c->done != COMPLETE_ALL_DONE)
+				c->done--;
 			ret = timeout ? timeout : 1;
 			break;
 		}
@@ -137,9 +142,16 @@ static long do_wait_for_common(struct completion *c, long timeout, long state)
 			ret = 0;
 			break;
 		}
+		if (list_empty(&w.entry))
+			list_add_tail(&w.entry, &c->wait.head);
+		set_current_state(state);
+		spin_unlock_irqrestore(&c->wait.lock, flags);
 		timeout = schedule_timeout(timeout);
+		flags = spin_lock_irqsave(&c->wait.lock);
 	}
-	finish_wait(&c->wait, &w);
+	list_del_init(&w.entry);
+	__set_current_state(TASK_RUNNING);
+	spin_unlock_irqrestore(&c->wait.lock, flags);
 	return ret;
 }
 
