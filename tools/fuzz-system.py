@@ -349,7 +349,7 @@ class Runner(object):
         if name == "load_bad":
             with open(self.blob_path(op["blob"]), "rb") as f:
                 data = mutate(f.read(), op)
-            path = os.path.join(self.tmp, "%s.klp" % op["blob"])
+            path = os.path.join(self.tmp, "%s.klp" % op["blob"].replace("/", "_"))
             with open(path, "wb") as f:
                 f.write(data)
             return self.klpctl("load", path)
