@@ -157,7 +157,6 @@ void do_exit(int code)
 	if (parent && !(parent->flags & PF_IDLE))
 		get_task_struct(parent);
 	spin_unlock_irqrestore(&tasklist_lock, flags);
-	task_list_del(t);
 
 	complete_all(&t->exited);
 	if (parent) {
@@ -168,6 +167,12 @@ void do_exit(int code)
 
 	preempt_disable();
 	arch_irq_disable();
+	/* Off the task list only now, interrupts off until the last switch:
+	 * up to here the task runs (and is interrupted, and preempted by the
+	 * joiner it woke), and livepatch transitions set its patch state
+	 * only through the list (an interrupt handler's patched calls follow
+	 * the state of the task it interrupts). */
+	task_list_del(t);
 	t->state = TASK_DEAD;
 	sched_exit_schedule();
 }

@@ -54,8 +54,18 @@ noinline __attribute__((noipa)) int torture_b(void)
  * on its stack, which is where a transition must leave it alone. Without
  * this the window between the two calls is a few instructions wide. */
 static u64 torture_windows;
+/* Set by exiting_task_follows_transitions: a caller parks in the window
+ * until it completes, so a transition that needs it to switch stays open. */
+static struct completion *torture_hold;
+static volatile bool torture_parked;
 noinline void torture_window(void)
 {
+	struct completion *hold = READ_ONCE(torture_hold);
+	if (hold && !in_interrupt()) {
+		WRITE_ONCE(torture_parked, true);
+		wait_for_completion(hold);
+		return;
+	}
 	if ((__atomic_fetch_add(&torture_windows, 1, __ATOMIC_RELAXED) & 63) == 0 &&
 	    !in_interrupt())
 		msleep(1);
@@ -436,4 +446,87 @@ KTEST(torture, trace_patch_modules_under_16_callers)
 	KEXPECT_EQ(after.patches, before.patches);
 	KEXPECT_EQ(after.klp_ops, before.klp_ops);
 	KEXPECT_FALSE(tracer_function_active());
+}
+
+/* ---- a task on its way out still takes part in transitions ---- */
+
+static long exiting_pair;
+
+static int parked_caller(void *arg)
+{
+	(void)arg;
+	exiting_pair = torture_pair(); /* parks between a and b */
+	return 0;
+}
+
+static int exits_at_once(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+static bool task_listed(struct task *t)
+{
+	struct task *p;
+	bool found = false;
+	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
+	for_each_task(p)
+		if (p == t)
+			found = true;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return found;
+}
+
+/* An exiting thread runs with interrupts on after it has woken its joiner
+ * (complete_all, wake-ups, preemption by the joiner), and an interrupt
+ * handler that calls a patched function on it reads its patch state. So it
+ * must stay on the task list, where each transition sets and resets that
+ * state, until its last switch. Otherwise a transition started or finished
+ * meanwhile leaves it a stale state: the torture's patcher giving up after
+ * a 10 s transition (a saturated host) exits in the middle of one, and the
+ * tick on it during the unpatching that ends it saw torture_a already gone
+ * and torture_b still patched, a (0,2) pair. Here the joiner, more urgent,
+ * preempts the exiting thread right after its wake-up, starts a transition
+ * held open by a caller parked inside torture_pair, and looks at the
+ * thread. */
+KTEST(torture, exiting_task_follows_transitions)
+{
+	struct completion hold;
+	int prio = current->normal_prio;
+	init_completion(&hold);
+	exiting_pair = -1;
+	WRITE_ONCE(torture_parked, false);
+	WRITE_ONCE(torture_hold, &hold);
+	struct task *parked = kthread_run(parked_caller, NULL, "torture_parked");
+	KASSERT_NOT_NULL(parked);
+	for (int i = 0; i < 1000 && !READ_ONCE(torture_parked); i++)
+		msleep(1);
+	KASSERT_TRUE(READ_ONCE(torture_parked));
+
+	sched_set_prio(current, SCHED_PRIO_DEFAULT - 10);
+	struct task *x = kthread_create(exits_at_once, NULL, "torture_exits");
+	KASSERT_NOT_NULL(x);
+	sched_set_prio(x, SCHED_PRIO_DEFAULT + 10);
+	get_task_struct(x); /* kthread_join drops the creator's reference */
+	kthread_wake(x);
+	KEXPECT_EQ(kthread_join(x), 0);
+	/* x woke us from do_exit and has not run since: it can still run. */
+	bool dead = READ_ONCE(x->state) == TASK_DEAD;
+	KEXPECT_FALSE(dead);
+	KEXPECT_TRUE(dead || task_listed(x));
+
+	KEXPECT_EQ(module_builtin_load("torture_v1"), 0);
+	KEXPECT_TRUE(klp_transition_in_progress()); /* held open by the parked caller */
+	if (!dead && READ_ONCE(x->state) != TASK_DEAD)
+		KEXPECT_NE(READ_ONCE(x->patch_state), KLP_UNDEFINED);
+	sched_set_prio(current, prio);
+
+	WRITE_ONCE(torture_hold, NULL);
+	complete(&hold);
+	KEXPECT_EQ(kthread_join(parked), 0);
+	KEXPECT_EQ(exiting_pair, 0); /* the original a and b: it could not switch */
+	KEXPECT_TRUE(klp_wait_transition(TORTURE_TRANSITION_MS));
+	KEXPECT_TRUE(patch_disable("torture_v1"));
+	KEXPECT_TRUE(patch_unload("torture_v1"));
+	put_task_struct(x);
 }
