@@ -10,6 +10,7 @@
 #                 condition, how often each way was taken (the unreached
 #                 branches are the "0" ones)
 #   html/         the same as pages
+#   unreached.txt each condition one of whose ways no input takes
 # and a summary of the line and branch figures to BUILDDIR/fuzz-coverage/summary.txt.
 # usage: tools/fuzz-coverage.sh BUILDDIR TARGET:FILE,FILE... ...
 set -eu
@@ -50,6 +51,17 @@ for spec in "$@"; do
 		-show-line-counts-or-regions $files >"$dir/show.txt"
 	"$cov" show "$bin" -instr-profile="$dir/$t.profdata" -show-branches=count \
 		-format=html -output-dir="$dir/html" $files
+	# unreached.txt: each condition one of whose ways the corpus never
+	# takes, as file:line: way never taken: the source line.
+	awk -v root="$PWD/" -v file="${files%% *}" '
+	     /^\/.*:$/ { file = substr($0, 1, length($0) - 1); sub(root, "", file); next }
+	     /^ *[0-9]+\|/ { n = $0 + 0; s = $0; sub(/^[^|]*\|[^|]*\|/, "", s); src[n] = s; next }
+	     /Branch \(/ { match($0, /\([0-9]+:/); l = substr($0, RSTART + 1, RLENGTH - 2) + 0
+	                   t0 = $0 ~ /True: 0,/; f0 = $0 ~ /False: 0\]/
+	                   way = t0 && f0 ? "never reached" : t0 ? "never true" : f0 ? "never false" : ""
+	                   if (way != "") { s = src[l]; gsub(/^[ \t]+/, "", s)
+	                                    printf "%s:%d: %s: %s\n", file, l, way, s } }' \
+		"$dir/show.txt" >"$dir/unreached.txt"
 	# Columns of llvm-cov 14's report: Filename, Regions, Missed, Cover,
 	# Functions, Missed, Executed, Lines, Missed, Cover, Branches, Missed, Cover.
 	for f in $files; do
