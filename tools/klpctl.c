@@ -237,10 +237,24 @@ static int request(struct link *l, u8 type, const void *payload, u32 len, bool w
 	}
 }
 
+/* The kernel's text, each line once; the errno once, unless the text
+ * already ends with it ("init failed: Invalid argument (-22)"). */
 static int finish(const struct answer *a, int ret)
 {
 	if (ret) {
-		fprintf(stderr, "klpctl: %s%s(%d)\n", a->text, a->text[0] ? " " : "", ret);
+		char code[16];
+		size_t n = strlen(a->text), cl;
+		const char *line = a->text;
+
+		while (n && a->text[n - 1] == '\n')
+			n--;
+		cl = (size_t)snprintf(code, sizeof(code), "(%d)", ret);
+		bool has = n >= cl && !memcmp(a->text + n - cl, code, cl);
+		for (const char *nl; (nl = memchr(line, '\n', n - (line - a->text)));
+		     line = nl + 1)
+			fprintf(stderr, "klpctl: %.*s\n", (int)(nl - line), line);
+		fprintf(stderr, "klpctl: %.*s%s%s\n", (int)(n - (line - a->text)), line,
+			line < a->text + n && !has ? " " : "", has ? "" : code);
 		return 1;
 	}
 	if (a->text[0])
