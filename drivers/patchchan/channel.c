@@ -176,8 +176,10 @@ static int chan_livepatch(const char *verb, const char *name, char *out, size_t 
 			if (!tr)
 				break;
 			if (ktime_get_ms() - start > WAIT_TIMEOUT_MS) {
-				snprintf(out, outlen, "%s: still in transition after %d ms", name,
-					 WAIT_TIMEOUT_MS);
+				snprintf(out, outlen,
+					 "%s: still in transition after %d s of waiting for its"
+					 " transition to finish",
+					 name, WAIT_TIMEOUT_MS / 1000);
 				return -ETIMEDOUT;
 			}
 			msleep(20);
