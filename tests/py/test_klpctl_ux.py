@@ -156,6 +156,32 @@ def test_stalled_transition_status_remove_and_timeline(k):
     assert BUSY not in modules(k)
 
 
+def test_reversed_transition_is_one_timeline(k):
+    """Disabling a patch whose transition stalls reverses it: the record
+    keeps one transition with its reversal, and the blocked task's track
+    ends switched back."""
+    klp_ok(k, "load", blob("livepatch-callbacks-busymod"), "sleep_secs=8")
+    time.sleep(0.5)
+    klp_ok(k, "load", blob("livepatch-callbacks-demo"))
+    wait_state(k, DEMO, r"^in transition \(patching")
+    klp_ok(k, "disable", DEMO)
+    out = klp_ok(k, "wait", DEMO)
+    assert out.strip() == "%s: transition complete (disabled)" % DEMO, out
+    out = klp_ok(k, "status", DEMO)
+    assert "%s: unpatching transition complete in" % DEMO in out and "(reversed)" in out, out
+    doc = json.loads(klp_ok(k, "timeline", DEMO))
+    names = [e["name"] for e in doc["traceEvents"] if e["ph"] == "i" and e["pid"] == 0]
+    assert names == ["start patching", "reverse unpatching", "complete unpatching"], names
+    threads = {e["tid"]: e["args"]["name"] for e in doc["traceEvents"]
+               if e["ph"] == "M" and e["name"] == "thread_name" and e["pid"] == 1}
+    kw = [t for t, n in threads.items() if n.startswith("kworker:")][0]
+    te = [e for e in doc["traceEvents"] if e["ph"] != "M" and e["pid"] == 1 and e["tid"] == kw]
+    assert te[-1]["name"] == "switched" and te[-1]["args"]["how"] == "never_left", te
+    assert modules(k)[DEMO] == ("livepatch", "disabled, waiting to be unloaded")
+    klp_ok(k, "unload", DEMO)
+    klp_ok(k, "remove", BUSY)
+
+
 def test_wait_on_a_terminal_shows_progress(k):
     """On a terminal `wait` follows the transition with a progress line."""
     import pty
