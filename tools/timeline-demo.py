@@ -39,10 +39,11 @@ def main(argv):
             raise SystemExit("%s missing: run `make VARIANT=test all testblobs`" % b)
     with Kelp("kelp.timeline=1", name="timeline-demo") as k:
         k.wait_prompt()
-        k.run("spawn sleep 1500")
-        k.run("spawn spin 300")
-        klpctl(k, "load", blobs[0], "sleep_secs=3")
-        time.sleep(0.3)  # its work is asleep in busymod_work_func now
+        klpctl(k, "load", blobs[0], "sleep_secs=6")
+        # both outlive the run: the VM goes with them
+        k.run("spawn sleep 60000")
+        k.run("spawn spin")
+        time.sleep(0.3)  # the busy work is asleep in busymod_work_func now
         klpctl(k, "load", blobs[1])
         sys.stdout.write(klpctl(k, "status", DEMO))
         klpctl(k, "wait", DEMO)
