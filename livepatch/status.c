@@ -94,9 +94,9 @@ static void klp_tl_module_state(struct seq_file *m, struct module *mod)
 	const struct klp_tl_fate *fate;
 
 	if (!mod->klp) {
-		seq_puts(m, mod->state == MODULE_STATE_LIVE	? "loaded" :
-			    mod->state == MODULE_STATE_COMING ? "loading" :
-								"unloading");
+		seq_puts(m, mod->state == MODULE_STATE_LIVE	? "loaded"
+			    : mod->state == MODULE_STATE_COMING ? "loading"
+								: "unloading");
 		return;
 	}
 	if (patch && patch == klp_transition_patch) {

@@ -17,19 +17,19 @@
 
 struct klp_tl_log klp_tl_logs[KLP_TL_LOGS];
 struct klp_tl_fate klp_tl_fates[KLP_TL_FATES];
-static struct klp_tl_log *klp_tl_cur;	/* the active log, or NULL */
+static struct klp_tl_log *klp_tl_cur; /* the active log, or NULL */
 static u64 klp_tl_seq;
 
 static const char *const klp_tl_why_names[] = {
-	[KLP_TL_RUNNING] = "running",	  [KLP_TL_UNRELIABLE] = "unreliable_stack",
-	[KLP_TL_SLEEPING] = "sleeping",	  [KLP_TL_ERROR] = "error",
-	[KLP_TL_SELF] = "self",		  [KLP_TL_CHECKED] = "checked",
-	[KLP_TL_EXITED] = "exited",	  [KLP_TL_FORCED] = "forced",
-	[KLP_TL_BACK] = "never_left",	  [KLP_TL_NONE] = "-",
+	[KLP_TL_RUNNING] = "running",	[KLP_TL_UNRELIABLE] = "unreliable_stack",
+	[KLP_TL_SLEEPING] = "sleeping", [KLP_TL_ERROR] = "error",
+	[KLP_TL_SELF] = "self",		[KLP_TL_CHECKED] = "checked",
+	[KLP_TL_EXITED] = "exited",	[KLP_TL_FORCED] = "forced",
+	[KLP_TL_BACK] = "never_left",	[KLP_TL_NONE] = "-",
 };
 static const char *const klp_tl_kind_names[] = {
-	[KLP_TL_START] = "start",	[KLP_TL_REVERSE] = "reverse", [KLP_TL_COMPLETE] = "complete",
-	[KLP_TL_MARK] = "mark",		[KLP_TL_BLOCK] = "block",     [KLP_TL_SWITCH] = "switch",
+	[KLP_TL_START] = "start", [KLP_TL_REVERSE] = "reverse", [KLP_TL_COMPLETE] = "complete",
+	[KLP_TL_MARK] = "mark",	  [KLP_TL_BLOCK] = "block",	[KLP_TL_SWITCH] = "switch",
 };
 
 const char *klp_tl_why_name(u8 why)
@@ -173,7 +173,8 @@ void klp_timeline_start(struct klp_patch *patch, int target)
 	l->target = target;
 	klp_tl_add_target(l, reverse ? KLP_TL_REVERSE : KLP_TL_START, target, now);
 	flags = spin_lock_irqsave(&tasklist_lock);
-	for_each_task(task) {
+	for_each_task(task)
+	{
 		bool pending = test_tsk_thread_flag(task, TIF_PATCH_PENDING);
 		struct klp_tl_task *t = klp_tl_task(l, task->pid, pending);
 
@@ -211,16 +212,17 @@ void klp_timeline_check(struct task *task, int ret, const char *func)
 		return;
 	now = ktime_get_ns();
 	if (ret == KLP_TL_FOUND_SWITCHED || !ret || ret == -ESRCH) {
-		why = ret == -ESRCH ? KLP_TL_EXITED :
-		      !ret	    ? KLP_TL_CHECKED :
-		      l->forced	    ? KLP_TL_FORCED :
-					    KLP_TL_SELF;
+		why = ret == -ESRCH ? KLP_TL_EXITED
+		      : !ret	    ? KLP_TL_CHECKED
+		      : l->forced   ? KLP_TL_FORCED
+				    : KLP_TL_SELF;
 		klp_tl_switch(l, t, why, now);
 		return;
 	}
-	why = ret == -EBUSY ? KLP_TL_RUNNING :
-	      ret == -EINVAL ? KLP_TL_UNRELIABLE :
-	      ret == -EADDRINUSE ? KLP_TL_SLEEPING : KLP_TL_ERROR;
+	why = ret == -EBUSY	   ? KLP_TL_RUNNING
+	      : ret == -EINVAL	   ? KLP_TL_UNRELIABLE
+	      : ret == -EADDRINUSE ? KLP_TL_SLEEPING
+				   : KLP_TL_ERROR;
 	fn = why == KLP_TL_SLEEPING ? klp_tl_func(l, func) : 0xff;
 	t->checks++;
 	if (t->ev >= 0 && l->ev[t->ev].why == why && l->ev[t->ev].func == fn) {
@@ -254,7 +256,7 @@ void klp_timeline_complete(struct klp_patch *patch, int target)
 	u64 now = ktime_get_ns();
 
 	if (!l || l->patch != patch)
-		return;	/* a cancelled enable: it never started */
+		return; /* a cancelled enable: it never started */
 	for (unsigned int i = 0; i < KLP_TL_TASKS; i++)
 		if (l->tasks[i].used && l->tasks[i].pending)
 			klp_tl_switch(l, &l->tasks[i], KLP_TL_CHECKED, now);
@@ -267,9 +269,8 @@ void klp_timeline_complete(struct klp_patch *patch, int target)
 		klp_tl_fate_set(l->name, NULL);
 	} else if (patch->replace) {
 		/* still on the stack here: freed right after, modules kept */
-		klp_for_each_patch(old)
-			if (old != patch)
-				klp_tl_fate_set(klp_patch_name(old), klp_patch_name(patch));
+		klp_for_each_patch(old) if (old != patch)
+			klp_tl_fate_set(klp_patch_name(old), klp_patch_name(patch));
 	}
 }
 
@@ -297,8 +298,9 @@ const struct klp_tl_fate *klp_tl_fate(const char *name)
  * guest time since boot (klpctl timeline parses this). */
 static void klp_tl_show_log(struct seq_file *m, const struct klp_tl_log *l)
 {
-	seq_printf(m, "transition %s %s seq=%llu start=%llu end=%llu state=%s%s%s tasks=%u"
-		      " untracked=%u dropped=%u\n",
+	seq_printf(m,
+		   "transition %s %s seq=%llu start=%llu end=%llu state=%s%s%s tasks=%u"
+		   " untracked=%u dropped=%u\n",
 		   l->name, l->target == KLP_PATCHED ? "patching" : "unpatching",
 		   (unsigned long long)l->seq, (unsigned long long)l->start,
 		   (unsigned long long)l->end, l->active ? "running" : "complete",
@@ -310,9 +312,9 @@ static void klp_tl_show_log(struct seq_file *m, const struct klp_tl_log *l)
 	for (unsigned int i = 0; i < l->nev; i++) {
 		const struct klp_tl_event *e = &l->ev[i];
 		const char *why = e->kind == KLP_TL_START || e->kind == KLP_TL_REVERSE ||
-					  e->kind == KLP_TL_COMPLETE ?
-					  (e->err == KLP_PATCHED ? "patching" : "unpatching") :
-					  klp_tl_why_name(e->why);
+						  e->kind == KLP_TL_COMPLETE
+					  ? (e->err == KLP_PATCHED ? "patching" : "unpatching")
+					  : klp_tl_why_name(e->why);
 
 		seq_printf(m, "event %s %llu %llu %d %u %s", klp_tl_kind_names[e->kind],
 			   (unsigned long long)e->t0, (unsigned long long)e->t1, e->pid,
@@ -335,7 +337,7 @@ static int klp_tl_timeline_show(struct seq_file *m, void *data)
 	for (int i = 0; i < KLP_TL_LOGS; i++)
 		if (klp_tl_logs[i].used)
 			order[n++] = &klp_tl_logs[i];
-	for (int i = 1; i < n; i++)	/* newest first */
+	for (int i = 1; i < n; i++) /* newest first */
 		for (int j = i; j > 0 && order[j]->seq > order[j - 1]->seq; j--) {
 			const struct klp_tl_log *x = order[j];
 			order[j] = order[j - 1];
@@ -365,9 +367,9 @@ static int klp_tl_patch_status_show(struct seq_file *m, void *data)
 int klp_timeline_sysfs(struct pfs_node *dir, struct klp_patch *patch)
 {
 	return pfs_create_file(dir, "transition_status", 0444, klp_tl_patch_status_show, NULL,
-			       patch) ?
-		       0 :
-		       -ENOMEM;
+			       patch)
+		       ? 0
+		       : -ENOMEM;
 }
 
 static int klp_tl_init(void)

@@ -2,7 +2,7 @@
 #pragma once
 #include <kelp/types.h>
 
-#define PATCHCHAN_LOGCAP_TAIL 512	/* the longest reason kept after the log lines */
+#define PATCHCHAN_LOGCAP_TAIL 512 /* the longest reason kept after the log lines */
 
 /* Where the log stands before a request runs. */
 u64 patchchan_logcap_begin(void);
