@@ -182,6 +182,25 @@ def test_reversed_transition_is_one_timeline(k):
     klp_ok(k, "remove", BUSY)
 
 
+def test_forced_transition_is_recorded_as_forced(kelp_factory):
+    """A forced transition (its own kernel: the patch can never be unloaded
+    afterwards) says so in status, and the stalled task's switch is "forced"."""
+    kf = kelp_factory("kelp.ux=2")
+    kf.wait_prompt()
+    klp_ok(kf, "load", blob("livepatch-callbacks-busymod"), "sleep_secs=8")
+    time.sleep(0.5)
+    klp_ok(kf, "load", blob("livepatch-callbacks-demo"))
+    wait_state(kf, DEMO, r"^in transition \(patching")
+    kf.run("echo 1 > /sys/kernel/livepatch/%s/force" % DEMO)
+    klp_ok(kf, "wait", DEMO)
+    out = klp_ok(kf, "status", DEMO)
+    assert "patching transition complete in" in out and "(forced)" in out, out
+    doc = json.loads(klp_ok(kf, "timeline", DEMO))
+    how = {e["args"]["how"] for e in doc["traceEvents"]
+           if e["ph"] == "i" and e["name"] == "switched"}
+    assert "forced" in how, how
+
+
 def test_wait_on_a_terminal_shows_progress(k):
     """On a terminal `wait` follows the transition with a progress line."""
     import pty
