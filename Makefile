@@ -399,6 +399,14 @@ linux-selftests:
 	@$(TEST_MAKE) all
 	$(PY) tools/linux-selftests/selftests.py $(LINUX_SELFTESTS)
 
+# docs/timeline.svg, the README's picture: a real transition of the test
+# kernel (the callbacks demo held up by the busy module's sleeping work),
+# drawn from the kernel's record by klpctl timeline --svg.
+.PHONY: timeline-svg
+timeline-svg:
+	@$(TEST_MAKE) all testblobs
+	$(PY) tools/timeline-demo.py docs/timeline.svg $(BUILD)/timeline.json
+
 # The bad-blob storm (tests/py/test_blob_storm.py) at full length: STORM_COUNT
 # mutated blobs (500 inside `make test`), STORM_SEED to replay a run.
 STORM_COUNT ?= 5000

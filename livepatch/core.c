@@ -5,6 +5,7 @@
  * (klp_module_coming/going). */
 #define pr_fmt(fmt) "livepatch: " fmt
 #include "core.h"
+#include "timeline.h"
 #include <kelp/rcupdate.h>
 #include <kelp/pseudofs.h>
 #include <kelp/seq_file.h>
@@ -239,7 +240,8 @@ static int klp_sysfs_patch(struct klp_patch *patch)
 	    !pfs_create_file(d, "force", 0200, NULL, force_store, patch) ||
 	    !pfs_create_file(d, "replace", 0444, replace_show, NULL, patch) ||
 	    !pfs_create_file(d, "stack_order", 0444, stack_order_show, NULL, patch) ||
-	    !pfs_create_file(d, "transition_us", 0444, transition_us_show, NULL, patch))
+	    !pfs_create_file(d, "transition_us", 0444, transition_us_show, NULL, patch) ||
+	    klp_timeline_sysfs(d, patch))
 		return -ENOMEM;
 	return 0;
 }

@@ -13,6 +13,7 @@
  * again every SIGNALS_TIMEOUT seconds. */
 #define pr_fmt(fmt) "livepatch: " fmt
 #include "core.h"
+#include "timeline.h"
 #include <kelp/sched.h>
 #include <kelp/stacktrace.h>
 #include <kelp/percpu.h>
@@ -247,7 +248,7 @@ static bool klp_try_switch_task(struct task *task)
 		return true;
 	}
 	if (task->patch_state == klp_target_state)
-		return true;
+		return klp_timeline_check(task, KLP_TL_FOUND_SWITCHED, NULL), true;
 	if (task == current) {
 		unsigned long flags = arch_irq_save();
 		ret = klp_check_and_switch_task(task, &old_name);
@@ -255,6 +256,7 @@ static bool klp_try_switch_task(struct task *task)
 	} else {
 		ret = klp_check_and_switch_task(task, &old_name);
 	}
+	klp_timeline_check(task, ret, old_name);
 	if (ret == -ESRCH) { /* exited: it will never run patched code again */
 		klp_switch_task_state(task); /* tasklist_lock held, irqs off */
 		return true;
@@ -408,6 +410,7 @@ void klp_complete_transition(void)
 	}
 
 	pr_notice("'%s': %s complete\n", klp_patch_name(patch), klp_state_word(klp_target_state));
+	klp_timeline_complete(patch, klp_target_state);
 
 	klp_target_state = KLP_UNDEFINED;
 	WRITE_ONCE(klp_transition_patch, NULL);
@@ -505,6 +508,7 @@ void klp_start_transition(void)
 		if (task->patch_state != klp_target_state)
 			set_tsk_thread_flag(task, TIF_PATCH_PENDING);
 	spin_unlock_irqrestore(&tasklist_lock, flags);
+	klp_timeline_start(klp_transition_patch, klp_target_state);
 	klp_signals_cnt = 0;
 	klp_timer_round = false;
 	klp_next_retry = jiffies + msecs_to_jiffies(KLP_RETRY_MS);
@@ -518,6 +522,7 @@ void klp_force_transition(void)
 	unsigned long flags;
 
 	pr_warn("forcing remaining tasks to the patched state\n");
+	klp_timeline_force();
 	flags = spin_lock_irqsave(&tasklist_lock);
 	for_each_task(task)
 		klp_update_patch_state(task);

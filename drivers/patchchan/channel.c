@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) "patchchan: " fmt
 #include "proto.h"
 #include "auth.h"
+#include "logcap.h"
 #include <kelp/module.h>
 #include <kelp/serial.h>
 #include <kelp/sched.h>
@@ -81,8 +82,10 @@ static int chan_load(void *ctx, const u8 *blob, u32 len, const char *name, const
 	pr_debug("received %s: %u bytes in %llu ms of guest time (%llu bytes/s on the wire)\n", name,
 		len, (unsigned long long)ms,
 		(unsigned long long)(ms ? burst_bytes * 1000 / ms : 0));
+	u64 logseq = patchchan_logcap_begin();
 	err = module_load(blob, len, params, &mod, out, outlen);
 	if (err) {
+		patchchan_logcap_reason(logseq, out, outlen);
 		/* klpctl gets the reason; Linux's log has no line for a
 		 * refused insmod either, so this is a debug site */
 		pr_debug("loading %s failed: %s (%d)\n", name, out, err);
@@ -173,8 +176,10 @@ static int chan_livepatch(const char *verb, const char *name, char *out, size_t 
 			if (!tr)
 				break;
 			if (ktime_get_ms() - start > WAIT_TIMEOUT_MS) {
-				snprintf(out, outlen, "%s: still in transition after %d ms", name,
-					 WAIT_TIMEOUT_MS);
+				snprintf(out, outlen,
+					 "%s: still in transition after %d s of waiting for its"
+					 " transition to finish",
+					 name, WAIT_TIMEOUT_MS / 1000);
 				return -ETIMEDOUT;
 			}
 			msleep(20);
@@ -246,12 +251,18 @@ static int chan_cmd(void *ctx, const char *cmd, char *out, size_t outlen)
 	}
 	if (!strcmp(verb, "dmesg"))
 		return chan_dmesg(out, outlen);
+	u64 logseq = patchchan_logcap_begin();
 	if (!strcmp(verb, "unload"))
-		return module_unload(name, out, outlen);
-	if (!strcmp(verb, "enable") || !strcmp(verb, "disable") || !strcmp(verb, "wait"))
-		return chan_livepatch(verb, name, out, outlen);
-	snprintf(out, outlen, "unknown command '%s'", verb);
-	return -EINVAL;
+		err = module_unload(name, out, outlen);
+	else if (!strcmp(verb, "enable") || !strcmp(verb, "disable") || !strcmp(verb, "wait"))
+		err = chan_livepatch(verb, name, out, outlen);
+	else {
+		snprintf(out, outlen, "unknown command '%s'", verb);
+		return -EINVAL;
+	}
+	if (err && strcmp(verb, "wait"))
+		patchchan_logcap_reason(logseq, out, outlen);
+	return err;
 }
 
 static u32 chan_budget(void *ctx, const char *name, const char *cmd, char *what, size_t len)

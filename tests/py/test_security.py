@@ -210,7 +210,7 @@ def test_klpctl_signs_and_says_why_without_key(k):
     r = k.klpctl("unload", "ktest_mod")
     assert r.returncode == 0, r.stderr
     assert not listed(k, "ktest_mod")
-    r = k.klpctl("status")
+    r = k.klpctl("auth-status")
     assert r.returncode == 0 and "auth: required" in r.stdout, r.stdout + r.stderr
 
 
