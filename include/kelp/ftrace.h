@@ -108,7 +108,10 @@ size_t ftrace_nr_sites(void);
 /* Fill info for the i-th site (address order); false past the end. */
 bool ftrace_site_at(size_t i, struct ftrace_site_info *info);
 
-/* The function tracer (kernel/trace/function.c). */
+/* The function tracer (kernel/trace/function.c). An entry names the task
+ * that was running when it was recorded (its pid and a copy of its comm):
+ * the task may be gone, or renamed, by the time the buffer is read. */
+#define TRACE_COMM_LEN 16
 struct trace_entry {
 	u64 ts;
 	unsigned long ip, parent_ip;
@@ -116,6 +119,7 @@ struct trace_entry {
 	u16 cpu;
 	u8 flags; /* TRACE_FLAG_* */
 	u8 pad;
+	char comm[TRACE_COMM_LEN]; /* NUL-terminated */
 };
 #define TRACE_FLAG_IRQS_OFF 1
 #define TRACE_FLAG_HARDIRQ 2
@@ -135,6 +139,6 @@ void trace_buffer_stats(u64 *held, u64 *written, u64 *lost);
  * them out (trace_pipe). fn returns false to stop. */
 size_t trace_buffer_iterate(bool consume, bool (*fn)(const struct trace_entry *e, void *arg),
 			    void *arg);
-/* Who is running: tasks are wired in later; until then the boot context. */
+/* Who is running: before the scheduler starts, the boot context. */
 u32 trace_current_pid(void);
 const char *trace_current_comm(void);

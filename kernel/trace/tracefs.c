@@ -197,7 +197,7 @@ static bool trace_print_one(const struct trace_entry *e, void *arg)
 		fl[0] = 'd';
 	if (e->flags & TRACE_FLAG_HARDIRQ)
 		fl[2] = 'h';
-	seq_printf(p->m, "%16s-%-7u [%03u] %s %5llu.%06llu: %s <-%s\n", trace_current_comm(),
+	seq_printf(p->m, "%16s-%-7u [%03u] %s %5llu.%06llu: %s <-%s\n", e->comm,
 		   e->pid, e->cpu, fl, (unsigned long long)(e->ts / 1000000000ULL),
 		   (unsigned long long)(e->ts % 1000000000ULL / 1000), sym_name(e->ip, b1, sizeof(b1)),
 		   sym_name(e->parent_ip, b2, sizeof(b2)));
