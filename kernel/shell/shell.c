@@ -267,18 +267,16 @@ static int cmd_cat(int argc, char **argv)
 }
 SHELL_COMMAND("cat", "PATH...: print files", cmd_cat);
 
+/* As sh's: no argument prints an empty line, so "echo > FILE" writes "\n"
+ * (which clears set_ftrace_filter, as in Linux). */
 static int cmd_echo(int argc, char **argv)
 {
-	if (argc < 2 && shell_output_redirected()) {
-		shell_error("echo: usage: echo VALUE > PATH\n");
-		return 1;
-	}
 	for (int i = 1; i < argc; i++)
 		shell_printf("%s%s", i > 1 ? " " : "", argv[i]);
 	shell_write("\n", 1);
 	return 0;
 }
-SHELL_COMMAND("echo", "VALUE [> PATH]: print VALUE or write it to an attribute", cmd_echo);
+SHELL_COMMAND("echo", "[VALUE...] [> PATH]: print VALUE or write it to an attribute", cmd_echo);
 
 static int cmd_uptime(int argc, char **argv)
 {

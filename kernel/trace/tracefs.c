@@ -2,7 +2,8 @@
  *
  *   available_filter_functions  every site, by function name
  *   set_ftrace_filter           globs: "> " replaces, ">>" adds, "!glob" removes,
- *                               an empty write clears (= all functions)
+ *                               a blank write ("echo > set_ftrace_filter") clears
+ *                               it (= all functions)
  *   current_tracer              nop | function (available_tracers lists them);
  *                               starting "function" empties the buffer, "nop" keeps it
  *   tracing_on                  0 | 1: pause/resume recording

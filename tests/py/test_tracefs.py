@@ -131,6 +131,28 @@ def test_task_column_names_the_traced_task(tr):
     assert not [s for s in seen if s[0] == "shell"], seen
 
 
+def test_blank_write_clears_the_filter(tr):
+    """echo > set_ftrace_filter writes a newline, which clears the filter,
+    as in Linux; >> of a blank line leaves it alone."""
+    f = "%s/set_ftrace_filter" % T
+    tr.run('echo "cmdline_proc_show uptime_proc_show" > %s' % f)
+    assert tr.run("echo >> %s" % f) == ""
+    assert sorted(tr.run("cat %s" % f).split()) == ["cmdline_proc_show", "uptime_proc_show"]
+    assert tr.run("echo > %s" % f) == ""
+    assert tr.run("cat %s" % f) == "#### all functions enabled ####"
+    tr.run('echo "uptime_proc_show" > %s' % f)
+    assert tr.run('echo "" > %s' % f) == ""
+    assert tr.run("cat %s" % f) == "#### all functions enabled ####"
+    # the other files: a blank write is refused where Linux refuses it
+    for name in ("current_tracer", "tracing_on", "buffer_size_kb"):
+        assert "Invalid argument" in tr.run("echo > %s/%s" % (T, name)), name
+    tr.run('echo "uptime_proc_show" > %s' % f)
+    tr.run("echo function > %s/current_tracer" % T)
+    tr.run("cat /proc/uptime")
+    assert tr.run("echo > %s/trace" % T) == ""
+    assert entries(tr.run("cat %s/trace" % T)) == []
+
+
 def test_buffer_size_kb_overwrites_and_counts(tr):
     assert tr.run("cat %s/buffer_size_kb" % T) == "16"
     tr.run("echo 1 > %s/buffer_size_kb" % T)  # fewer than 40 entries
