@@ -1,6 +1,6 @@
-/* The console shell: line editing, a tokeniser with double quotes and
- * "> PATH" / ">> PATH" redirection of a command's output into a pseudo-fs
- * attribute, and a command table any subsystem can extend:
+/* The console shell: line editing, a tokeniser with sh's quotes and
+ * comments and "> PATH" / ">> PATH" redirection of a command's output into
+ * a pseudo-fs attribute, and a command table any subsystem can extend:
  *
  *   static int cmd_ps(int argc, char **argv) { ... return 0; }
  *   SHELL_COMMAND("ps", "list tasks", cmd_ps);
@@ -47,11 +47,15 @@ struct shell_cmdline {
 	char buf[2 * (SHELL_LINE_MAX + 1)]; /* the tokens point in here */
 };
 
-/* Split line into words: blanks separate, "..." groups (quotes removed,
- * may join adjacent text, "" is an empty word), an unquoted > or >> starts
- * a redirection even without spaces ("echo 1>/x"). Returns 0, -EINVAL for
- * an unterminated quote, -E2BIG for too many words or too long a line,
- * -EBADMSG for a redirection without a path or a second redirection. */
+/* Split line into words as sh does, without expansions: blanks separate;
+ * '...' groups literally, "..." groups with \ escaping \ " $ ` (quotes are
+ * removed, may join adjacent text, '' or "" is an empty word); outside
+ * quotes \ takes the next byte literally; a word starting with an unquoted
+ * # is a comment to the end of the line; an unquoted > or >> starts a
+ * redirection even without spaces ("echo 1>/x"). Returns 0, -EINVAL for an
+ * unterminated quote, -E2BIG for too many words or too long a line,
+ * -EBADMSG for a redirection without a path or a second redirection.
+ * A pure function of line: the host tests and the fuzzer call it. */
 int shell_parse_line(const char *line, struct shell_cmdline *cl);
 
 /* Run one command line as if typed; returns the command's result (non-zero

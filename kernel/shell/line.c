@@ -94,6 +94,17 @@ enum shell_ed_result shell_editor_feed(struct shell_editor *ed, int c)
 
 /* ---- tokeniser ---- */
 
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* sh's rules, without expansions: blanks separate words; '...' keeps
+ * everything literally; "..." too, except that \ escapes \ and " (and $ `,
+ * which mean nothing here); outside quotes \ takes the next byte
+ * literally (a \ that ends the line stays); a word that starts with an
+ * unquoted # begins a comment that runs to the end of the line; an
+ * unquoted > or >> is a redirection. */
 int shell_parse_line(const char *line, struct shell_cmdline *cl)
 {
 	const char *r = line;
@@ -106,9 +117,9 @@ int shell_parse_line(const char *line, struct shell_cmdline *cl)
 	if (strnlen(line, SHELL_LINE_MAX + 1) > SHELL_LINE_MAX)
 		return -E2BIG;
 	for (;;) {
-		while (*r == ' ' || *r == '\t')
+		while (is_blank(*r))
 			r++;
-		if (!*r)
+		if (!*r || *r == '#')
 			break;
 		if (*r == '>') {
 			if (cl->redirect || want_path)
@@ -125,18 +136,27 @@ int shell_parse_line(const char *line, struct shell_cmdline *cl)
 		/* A word: runs to an unquoted blank or '>'. Each word's text plus
 		 * its NUL is never longer than the input it consumed plus one. */
 		char *word = w;
-		bool quoted = false;
-		while (*r && (quoted || (*r != ' ' && *r != '\t' && *r != '>'))) {
-			if (*r == '"') {
-				quoted = !quoted;
-				r++;
+		char quote = 0; /* the quote we are inside, or 0 */
+		while (*r && (quote || (!is_blank(*r) && *r != '>'))) {
+			char c = *r++;
+			if (!quote && (c == '\'' || c == '"')) {
+				quote = c;
 				continue;
 			}
+			if (quote && c == quote) {
+				quote = 0;
+				continue;
+			}
+			/* in "...", \ escapes only \ " $ `; elsewhere any byte; a
+			 * \ that ends the line is itself, as in sh -c */
+			if (c == '\\' && quote != '\'' && *r &&
+			    (!quote || *r == '\\' || *r == '"' || *r == '$' || *r == '`'))
+				c = *r++;
 			if (w + 1 >= end)
 				return -E2BIG;
-			*w++ = *r++;
+			*w++ = c;
 		}
-		if (quoted)
+		if (quote)
 			return -EINVAL;
 		*w++ = 0;
 		if (want_path) {

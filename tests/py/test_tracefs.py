@@ -141,7 +141,7 @@ def test_blank_write_clears_the_filter(tr):
     assert tr.run("echo > %s" % f) == ""
     assert tr.run("cat %s" % f) == "#### all functions enabled ####"
     tr.run('echo "uptime_proc_show" > %s' % f)
-    assert tr.run('echo "" > %s' % f) == ""
+    assert tr.run("echo '' > %s" % f) == ""
     assert tr.run("cat %s" % f) == "#### all functions enabled ####"
     # the other files: a blank write is refused where Linux refuses it
     for name in ("current_tracer", "tracing_on", "buffer_size_kb"):
