@@ -1,6 +1,7 @@
 /* The console shell: line editing, a tokeniser with sh's quotes and
  * comments and "> PATH" / ">> PATH" redirection of a command's output into
- * a pseudo-fs attribute, and a command table any subsystem can extend:
+ * a pseudo-fs attribute, Ctrl-C for the command in the foreground, and a
+ * command table any subsystem can extend:
  *
  *   static int cmd_ps(int argc, char **argv) { ... return 0; }
  *   SHELL_COMMAND("ps", "list tasks", cmd_ps);
@@ -34,6 +35,11 @@ void shell_write(const char *s, size_t len);
 int shell_error(const char *fmt, ...) __printf(1, 2);
 /* True while the running command's stdout goes to a file. */
 bool shell_output_redirected(void);
+/* True while the running command was typed at the console and prints to
+ * it: it may wait for the user (a stream, a program in the foreground)
+ * and Ctrl-C interrupts it (console_interrupted(), -EINTR from its
+ * interruptible sleeps). False for shell_exec_capture and redirections. */
+bool shell_interactive(void);
 
 #define SHELL_REDIRECT_NONE 0
 #define SHELL_REDIRECT_WRITE 1  /* > */

@@ -1,5 +1,6 @@
 /* The console shell: output redirection into pseudo-fs attributes, the
- * command loop and the built-in commands (the line editor and the tokeniser
+ * command loop (Ctrl-C interrupts the command it runs) and the built-in
+ * commands (the line editor and the tokeniser
  * are in kernel/shell/line.c). Other subsystems add
  * commands with SHELL_COMMAND (collected in the .shell_cmds section). */
 #include <kelp/shell.h>
@@ -17,6 +18,8 @@ extern const struct shell_cmd __start_shell_cmds[], __stop_shell_cmds[];
 
 /* Where output goes: NULL means the console. */
 static struct seq_file *shell_out_sink, *shell_err_sink;
+/* The command running was typed at the console (not shell_exec_capture). */
+static bool shell_at_console;
 /* dmesg -c: records before this sequence number count as cleared. */
 static u64 dmesg_clear_seq;
 
@@ -64,6 +67,11 @@ int shell_error(const char *fmt, ...)
 bool shell_output_redirected(void)
 {
 	return shell_out_sink && shell_out_sink != shell_err_sink;
+}
+
+bool shell_interactive(void)
+{
+	return shell_at_console && !shell_out_sink;
 }
 
 /* ---- dispatch ---- */
@@ -141,10 +149,13 @@ int shell_exec(const char *line)
 int shell_exec_capture(const char *line, struct seq_file *out)
 {
 	struct seq_file *so = shell_out_sink, *se = shell_err_sink;
+	bool at_console = shell_at_console;
 	shell_out_sink = shell_err_sink = out;
+	shell_at_console = false;
 	int ret = shell_exec_parse(line);
 	shell_out_sink = so;
 	shell_err_sink = se;
+	shell_at_console = at_console;
 	return ret;
 }
 
@@ -159,10 +170,16 @@ void shell_run(void)
 		do
 			r = shell_editor_feed(&ed, console_getc());
 		while (r == SHELL_ED_MORE);
-		if (r == SHELL_ED_LINE)
+		if (r == SHELL_ED_LINE) {
+			/* Ctrl-C now interrupts the command instead of the line */
+			shell_at_console = true;
+			console_fg_begin();
 			shell_exec(ed.line);
-		else if (r == SHELL_ED_TOOLONG)
+			console_fg_end();
+			shell_at_console = false;
+		} else if (r == SHELL_ED_TOOLONG) {
 			shell_error("shell: line too long (max %d characters)\n", SHELL_LINE_MAX);
+		}
 	}
 }
 
