@@ -262,6 +262,27 @@ static int cmd_ls(int argc, char **argv)
 }
 SHELL_COMMAND("ls", "[PATH]: list a directory (default /)", cmd_ls);
 
+/* A stream (trace_pipe) at the console: print what comes until Ctrl-C,
+ * as cat on Linux's blocks in read. */
+static int cat_follow(const char *path)
+{
+	for (;;) {
+		int err = pfs_wait(path);
+		if (err == -EINTR || console_interrupted())
+			return 130; /* 128 + SIGINT, as sh reports it */
+		struct seq_file m = SEQ_FILE_INIT;
+		if (!err)
+			err = pfs_read(path, &m);
+		if (m.count)
+			shell_write(m.buf, m.count);
+		seq_file_release(&m);
+		if (err && err != -EOVERFLOW) {
+			shell_error("cat: %s: %s\n", path, strerror(err));
+			return 1;
+		}
+	}
+}
+
 static int cmd_cat(int argc, char **argv)
 {
 	int ret = 0;
@@ -270,6 +291,14 @@ static int cmd_cat(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 1; i < argc; i++) {
+		struct pfs_node *n;
+		if (shell_interactive() && !pfs_resolve(argv[i], &n) && pfs_is_stream(n)) {
+			int r = cat_follow(argv[i]);
+			if (r == 130)
+				return r;
+			ret |= r;
+			continue;
+		}
 		struct seq_file m = SEQ_FILE_INIT;
 		int err = pfs_read(argv[i], &m);
 		if (m.count)
@@ -282,7 +311,7 @@ static int cmd_cat(int argc, char **argv)
 	}
 	return ret;
 }
-SHELL_COMMAND("cat", "PATH...: print files", cmd_cat);
+SHELL_COMMAND("cat", "PATH...: print files (a stream such as trace_pipe: until Ctrl-C)", cmd_cat);
 
 /* As sh's: no argument prints an empty line, so "echo > FILE" writes "\n"
  * (which clears set_ftrace_filter, as in Linux). */

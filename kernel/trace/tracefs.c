@@ -8,8 +8,9 @@
  *                               starting "function" empties the buffer, "nop" keeps it
  *   tracing_on                  0 | 1: pause/resume recording
  *   trace                       the buffer in Linux's text format; a write clears it
- *   trace_pipe                  the same lines, consumed as read. It never blocks
- *                               (the shell is line based): an empty buffer reads empty
+ *   trace_pipe                  the same lines, consumed as read; a stream: the
+ *                               shell's cat waits for more until Ctrl-C, as Linux's
+ *                               read blocks (a single read, the bridge's, never waits)
  *   buffer_size_kb              per-CPU buffer size; writing resizes (and clears)
  *   enabled_functions           sites with ops: "name (count) R I ->target"
  *
@@ -26,6 +27,8 @@
 #include <kelp/errno.h>
 #include <kelp/mm.h>
 #include <kelp/percpu.h>
+#include <kelp/sched.h>
+#include <kelp/wait.h>
 
 #define TRACEFS_DIR "/sys/kernel/tracing"
 #define TRACE_ROOM 256 /* stop printing entries this close to SEQ_BUF_MAX */
@@ -246,12 +249,30 @@ static int trace_pipe_show(struct seq_file *m, void *data)
 	return 0;
 }
 
+/* Until an entry is held. The handler cannot wake a reader (it runs
+ * inside traced code, under any lock), so the reader looks again every
+ * few ticks, as Linux's trace_pipe does when its wake-up is deferred. */
+#define TRACE_PIPE_POLL_MS 20
+static int trace_pipe_wait(void *data)
+{
+	(void)data;
+	for (;;) {
+		u64 held;
+		trace_buffer_stats(&held, NULL, NULL);
+		if (held)
+			return 0;
+		if (signal_pending(current))
+			return -EINTR;
+		msleep_interruptible(TRACE_PIPE_POLL_MS);
+	}
+}
+
 static int tracefs_init(void)
 {
 	struct pfs_node *d = pfs_mkdir_p(TRACEFS_DIR);
 	if (!d)
 		return -ENOMEM;
-	struct pfs_node *filter =
+	struct pfs_node *pipe, *filter =
 		pfs_create_file(d, "set_ftrace_filter", 0644, set_ftrace_filter_show,
 				set_ftrace_filter_store, NULL);
 	if (!filter ||
@@ -262,12 +283,13 @@ static int tracefs_init(void)
 	    !pfs_create_file(d, "available_tracers", 0444, available_tracers_show, NULL, NULL) ||
 	    !pfs_create_file(d, "tracing_on", 0644, tracing_on_show, tracing_on_store, NULL) ||
 	    !pfs_create_file(d, "trace", 0644, trace_show, trace_store, NULL) ||
-	    !pfs_create_file(d, "trace_pipe", 0444, trace_pipe_show, NULL, NULL) ||
+	    !(pipe = pfs_create_file(d, "trace_pipe", 0444, trace_pipe_show, NULL, NULL)) ||
 	    !pfs_create_file(d, "buffer_size_kb", 0644, buffer_size_kb_show, buffer_size_kb_store,
 			     NULL) ||
 	    !pfs_create_file(d, "enabled_functions", 0444, enabled_functions_show, NULL, NULL))
 		return -ENOMEM;
 	pfs_set_append(filter, set_ftrace_filter_append);
+	pfs_set_wait(pipe, trace_pipe_wait);
 	return 0;
 }
 fs_initcall(tracefs_init);

@@ -4,6 +4,9 @@ import re
 
 import pytest
 
+from kelp import PROMPT, KelpError
+from klpproto import KlpClient
+
 T = "/sys/kernel/tracing"
 LINE = re.compile(r"^\s*\S+-\d+\s+\[\d{3}\] [.dh]{5}\s+\d+\.\d{6}: (\S+) <-(\S+)$")
 # The same, with the TASK column: comm-pid
@@ -13,6 +16,8 @@ TASK_LINE = re.compile(r"^\s*(\S+)-(\d+)\s+\[\d{3}\] [.dh]{5}\s+\d+\.\d{6}: (\S+
 @pytest.fixture
 def tr(kelp):
     yield kelp
+    kelp.send("\x03")  # a cat of trace_pipe a failed test left running
+    kelp.sync()
     kelp.run("echo nop > %s/current_tracer" % T)
     kelp.run("echo \"\" > %s/set_ftrace_filter" % T)
     kelp.run("echo \"\" > %s/trace" % T)
@@ -27,6 +32,32 @@ def tasks(text):
     """(comm, pid, function) of every trace line."""
     return [(m.group(1), int(m.group(2)), m.group(3))
             for m in map(TASK_LINE.match, text.splitlines()) if m]
+
+
+def start_pipe(k):
+    """Types `cat trace_pipe`, which keeps running: the console is busy."""
+    k.drain()
+    k.send("cat %s/trace_pipe\r" % T)
+    k.expect(r"trace_pipe\r*\n")  # its echo
+
+
+def stop_pipe(k):
+    """Ctrl-C ends the cat: ^C, then the prompt; what it printed before."""
+    k.send("\x03")
+    k.expect(r"\^C\r*\n" + re.escape(PROMPT))
+    return k.child.before.replace("\r", "")
+
+
+def com2_read(k, path):
+    """Reads path over the patch channel (the host bridge's fs.read), in the
+    kernel's channel thread, while the console may be busy."""
+    c = KlpClient(k.com2_path)
+    try:
+        c.hello()
+        st, text = c.cmd("fs.read 0 %s" % path)
+        return st, text
+    finally:
+        c.close()
 
 
 def test_files_exist(tr):
@@ -103,10 +134,45 @@ def test_trace_pipe_consumes(tr):
     tr.run("echo function > %s/current_tracer" % T)
     tr.run("cat /proc/uptime")
     tr.run("cat /proc/uptime")
-    first = entries(tr.run("cat %s/trace_pipe" % T))
-    assert first == [("uptime_proc_show", "pfs_read")] * 2
-    assert entries(tr.run("cat %s/trace_pipe" % T)) == []
+    start_pipe(tr)
+    tr.expect(r"uptime_proc_show <-pfs_read\r*\n.*uptime_proc_show <-pfs_read\r*\n")
+    stop_pipe(tr)
+    # consumed: trace no longer has them, and a read over the bridge (which
+    # never waits) finds nothing either
     assert entries(tr.run("cat %s/trace" % T)) == []
+    st, text = com2_read(tr, "%s/trace_pipe" % T)
+    assert st == 0 and text.split("\n", 1)[0] == "0", text
+    tr.run("echo ok")
+
+
+def test_trace_pipe_blocks_until_data_arrives(tr):
+    """cat trace_pipe waits, as on Linux; a call traced meanwhile (in the
+    patch channel's thread, the console being busy) shows up at once, with
+    that thread in the TASK column; Ctrl-C ends the cat."""
+    tr.run('echo "cmdline_proc_show" > %s/set_ftrace_filter' % T)
+    tr.run("echo function > %s/current_tracer" % T)
+    start_pipe(tr)
+    with pytest.raises(KelpError, match="timed out"):
+        tr.expect([re.escape(PROMPT), "cmdline_proc_show"], timeout=1.5)
+    st, text = com2_read(tr, "/proc/cmdline")
+    assert st == 0 and "kelp.test=hello" in text
+    tr.expect(r"patchchan-\d+ +\[\d{3}\] [.dh]{5} +\d+\.\d{6}: cmdline_proc_show <-pfs_read")
+    # still running: a second call shows up too
+    com2_read(tr, "/proc/cmdline")
+    tr.expect(r"cmdline_proc_show <-pfs_read")
+    stop_pipe(tr)
+    assert tr.run("echo ok") == "ok"
+    assert entries(tr.run("cat %s/trace" % T)) == []  # the cat consumed them
+
+
+def test_ctrl_c_ends_an_idle_trace_pipe(tr):
+    tr.run('echo "cmdline_proc_show" > %s/set_ftrace_filter' % T)
+    tr.run("echo function > %s/current_tracer" % T)
+    start_pipe(tr)
+    stop_pipe(tr)
+    assert tr.run("echo ok") == "ok"
+    tr.run("cat /proc/cmdline")
+    assert len(entries(tr.run("cat %s/trace" % T))) == 1  # the tracer kept going
 
 
 def test_task_column_names_the_traced_task(tr):
