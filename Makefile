@@ -457,7 +457,7 @@ HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefin
               -fno-sanitize-recover=all -Iinclude
 HOST_TESTS := $(BUILD)/host/sha512_test $(BUILD)/host/ed25519_test $(BUILD)/host/elf_test \
               $(BUILD)/host/module_sig_test $(BUILD)/host/patchchan_test $(BUILD)/host/kstrtox_test \
-              $(BUILD)/klpctl
+              $(BUILD)/host/shell_line_test $(BUILD)/klpctl
 define host_cc
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$@)
@@ -482,6 +482,11 @@ $(BUILD)/host/elf_test: tests/host/elf_test.c tests/host/testutil.h kernel/modul
 $(BUILD)/host/kstrtox_test: tests/host/kstrtox_test.c tests/host/testutil.h lib/kstrtox.c \
                             include/kelp/kstrtox.h
 	$(call host_cc,$(HOSTCFLAGS),tests/host/kstrtox_test.c lib/kstrtox.c)
+
+# The console's line editor and tokeniser (kernel/shell/line.c).
+$(BUILD)/host/shell_line_test: tests/host/shell_line_test.c tests/host/testutil.h kernel/shell/line.c \
+                               include/kelp/shell.h
+	$(call host_cc,$(HOSTCFLAGS),tests/host/shell_line_test.c kernel/shell/line.c)
 
 $(BUILD)/host/module_sig_test: tests/host/module_sig_test.c tests/host/testutil.h kernel/module/signature.c \
                                kernel/module/signature.h lib/crypto/ed25519.c lib/crypto/sha512.c \

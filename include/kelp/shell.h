@@ -1,7 +1,8 @@
-/* The console shell: line editing, a tokeniser with sh's quotes and
- * comments and "> PATH" / ">> PATH" redirection of a command's output into
- * a pseudo-fs attribute, Ctrl-C for the command in the foreground, and a
- * command table any subsystem can extend:
+/* The console shell: line editing (history, cursor, Tab completion), a
+ * tokeniser with sh's quotes and comments and "> PATH" / ">> PATH"
+ * redirection of a command's output into a pseudo-fs attribute, Ctrl-C for
+ * the command in the foreground, and a command table any subsystem can
+ * extend:
  *
  *   static int cmd_ps(int argc, char **argv) { ... return 0; }
  *   SHELL_COMMAND("ps", "list tasks", cmd_ps);
@@ -70,7 +71,11 @@ int shell_parse_line(const char *line, struct shell_cmdline *cl);
 int shell_exec(const char *line);
 int shell_exec_capture(const char *line, struct seq_file *out);
 
-/* The line editor, separate from the console so tests can drive it. */
+/* The line editor, separate from the console so tests can drive it:
+ * history (up/down, Ctrl-P/N), cursor movement (left/right, Home/End,
+ * Ctrl-A/E/B/F), Ctrl-W (word), Ctrl-U (to the start), Ctrl-K (to the end),
+ * Delete and Ctrl-D (under the cursor), Ctrl-L (clear the screen), Tab
+ * (completion, through complete; a second Tab lists the candidates). */
 enum shell_ed_result {
 	SHELL_ED_MORE,	  /* keep feeding */
 	SHELL_ED_LINE,	  /* ed->line holds a complete line */
@@ -78,14 +83,58 @@ enum shell_ed_result {
 	SHELL_ED_TOOLONG, /* the line ended after exceeding SHELL_LINE_MAX */
 };
 
+/* VT100: cursor home, clear the screen and the scrollback (`clear`, Ctrl-L). */
+#define SHELL_CLEAR_SCREEN "\x1b[H\x1b[2J\x1b[3J"
+
+#define SHELL_HISTORY 32
+struct shell_history {
+	char lines[SHELL_HISTORY][SHELL_LINE_MAX + 1];
+	unsigned int count; /* lines held */
+	unsigned int next;  /* slot of the next line */
+};
+/* Blank lines and a repeat of the newest line are not kept. */
+void shell_history_add(struct shell_history *h, const char *line);
+
+/* What Tab completes: the word before the cursor, after the last blank or
+ * '>'. The completer calls shell_completion_add for each candidate. */
+struct shell_completion {
+	const char *word; /* the word so far (len bytes, NUL-terminated) */
+	size_t len;
+	bool list;        /* print the candidates (show) instead of collecting */
+	int count;        /* candidates so far */
+	char common[SHELL_LINE_MAX + 1]; /* their longest common prefix */
+	size_t common_len;
+	size_t col; /* listing: the column reached */
+	char wordbuf[SHELL_LINE_MAX + 1];
+};
+/* cand: the whole word it would become (a directory's ends in '/'); show:
+ * what a listing prints (NULL: cand). Candidates that do not extend the
+ * word are ignored. */
+void shell_completion_add(struct shell_completion *c, const char *cand, const char *show);
+/* command: the word is the line's first (a command name), else an argument. */
+typedef void (*shell_complete_t)(void *arg, struct shell_completion *c, bool command);
+
 struct shell_editor {
 	char line[SHELL_LINE_MAX + 1];
 	size_t len;
+	size_t pos;   /* the cursor, 0..len */
 	bool overflow;
 	bool last_cr; /* swallow the LF of a CRLF */
-	int esc;      /* escape-sequence state: 0 none, 1 after ESC, 2 inside CSI */
+	int esc;      /* escape-sequence state: 0 none, 1 after ESC, 2 inside CSI, 3 after ESC O */
+	int esc_param;
 	bool echo;    /* echo to the console */
+	/* optional */
+	const char *prompt;        /* reprinted after a listing or Ctrl-L */
+	struct shell_history *hist; /* NULL: no history */
+	shell_complete_t complete;  /* NULL: Tab does nothing */
+	void *complete_arg;
+	/* owned by the editor */
+	unsigned int hist_pos; /* 0: the line being typed; k: the k-th newest */
+	unsigned int tabs;     /* Tabs in a row */
+	char saved[SHELL_LINE_MAX + 1]; /* the line being typed, while browsing history */
 };
 
+/* Start a new line; keeps the history and the callbacks. */
 void shell_editor_reset(struct shell_editor *ed);
+/* Feed one input byte (any int: values outside 0..255 are ignored). */
 enum shell_ed_result shell_editor_feed(struct shell_editor *ed, int c);

@@ -1,8 +1,9 @@
 /* The console shell: output redirection into pseudo-fs attributes, the
- * command loop (Ctrl-C interrupts the command it runs) and the built-in
- * commands (the line editor and the tokeniser
- * are in kernel/shell/line.c). Other subsystems add
- * commands with SHELL_COMMAND (collected in the .shell_cmds section). */
+ * command loop with its history and Tab completion of command names and
+ * pseudo-fs paths, Ctrl-C for the command it runs, and the built-in
+ * commands (the line editor and the tokeniser are in kernel/shell/line.c).
+ * Other subsystems add commands with SHELL_COMMAND (collected in the
+ * .shell_cmds section). */
 #include <kelp/shell.h>
 #include <kelp/seq_file.h>
 #include <kelp/pseudofs.h>
@@ -159,9 +160,73 @@ int shell_exec_capture(const char *line, struct seq_file *out)
 	return ret;
 }
 
+/* ---- Tab completion ---- */
+
+/* The commands in name order whatever order the linker chose (help and
+ * the Tab listing). */
+static const struct shell_cmd *shell_next_cmd(const char *after)
+{
+	const struct shell_cmd *next = NULL;
+	for (const struct shell_cmd *c = __start_shell_cmds; c < __stop_shell_cmds; c++)
+		if (strcmp(c->name, after) > 0 && (!next || strcmp(c->name, next->name) < 0))
+			next = c;
+	return next;
+}
+
+static void complete_command(struct shell_completion *c)
+{
+	for (const struct shell_cmd *cmd = shell_next_cmd(""); cmd; cmd = shell_next_cmd(cmd->name))
+		shell_completion_add(c, cmd->name, NULL);
+}
+
+/* The word is a path: the entries of its directory part that extend its
+ * last component. */
+static void complete_path(struct shell_completion *c)
+{
+	char dir[PFS_PATH_MAX + 1], cand[SHELL_LINE_MAX + 1], show[PFS_NAME_MAX + 2];
+	struct pfs_dirent de;
+	const char *slash = strrchr(c->word, '/');
+	size_t dlen = slash ? (size_t)(slash - c->word) + 1 : 0;
+	const char *base = c->word + dlen;
+	size_t blen = c->len - dlen;
+
+	if (dlen > PFS_PATH_MAX)
+		return;
+	memcpy(dir, c->word, dlen);
+	dir[dlen] = 0;
+	for (size_t i = 0; pfs_readdir(dlen ? dir : "/", i, &de) > 0; i++) {
+		if (strncmp(de.name, base, blen))
+			continue;
+		/* dot files only when asked for, as sh does */
+		if (de.name[0] == '.' && base[0] != '.')
+			continue;
+		snprintf(show, sizeof(show), "%s%s", de.name, de.is_dir ? "/" : "");
+		if (dlen + strlen(show) > SHELL_LINE_MAX)
+			continue;
+		snprintf(cand, sizeof(cand), "%s%s", dir, show);
+		shell_completion_add(c, cand, show);
+	}
+}
+
+static void shell_complete(void *arg, struct shell_completion *c, bool command)
+{
+	(void)arg;
+	if (command)
+		complete_command(c);
+	else
+		complete_path(c);
+}
+
+/* ---- the command loop ---- */
+
+static struct shell_history shell_hist;
+
 void shell_run(void)
 {
-	struct shell_editor ed = { .echo = true };
+	static struct shell_editor ed = { .echo = true,
+					  .prompt = SHELL_PROMPT,
+					  .hist = &shell_hist,
+					  .complete = shell_complete };
 	kprintf("\nKelp shell: type 'help' for the list of commands.\n");
 	for (;;) {
 		enum shell_ed_result r;
@@ -189,18 +254,9 @@ static int cmd_help(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	/* Print in name order whatever order the linker chose. */
-	const char *last = "";
-	for (;;) {
-		const struct shell_cmd *next = NULL;
-		for (const struct shell_cmd *c = __start_shell_cmds; c < __stop_shell_cmds; c++)
-			if (strcmp(c->name, last) > 0 && (!next || strcmp(c->name, next->name) < 0))
-				next = c;
-		if (!next)
-			return 0;
-		shell_printf("  %-10s %s\n", next->name, next->help);
-		last = next->name;
-	}
+	for (const struct shell_cmd *c = shell_next_cmd(""); c; c = shell_next_cmd(c->name))
+		shell_printf("  %-10s %s\n", c->name, c->help);
+	return 0;
 }
 SHELL_COMMAND("help", "list the commands", cmd_help);
 
@@ -323,6 +379,18 @@ static int cmd_echo(int argc, char **argv)
 	return 0;
 }
 SHELL_COMMAND("echo", "[VALUE...] [> PATH]: print VALUE or write it to an attribute", cmd_echo);
+
+static int cmd_clear(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		shell_error("clear: usage: clear\n");
+		return 1;
+	}
+	shell_printf("%s", SHELL_CLEAR_SCREEN);
+	return 0;
+}
+SHELL_COMMAND("clear", "clear the terminal screen", cmd_clear);
 
 static int cmd_uptime(int argc, char **argv)
 {
