@@ -343,13 +343,17 @@ run: deps
 	$(QEMU) $(QEMUFLAGS) -smp $(SMP) -cdrom $(BUILD)/run.iso -serial mon:stdio \
 	  -serial unix:$(BUILD)/klp.sock,server=on,wait=off
 
-# QEMU stops before the first instruction and waits for gdb on :1234.
+# QEMU stops before the first instruction and waits for gdb on :1234; the
+# patch channel is there as in `make run`, so a patch loads under gdb.
 debug: deps
 	@$(MAKE) --no-print-directory all
 	$(Q)tools/mkiso.sh $(BUILD)/kernel.elf "$(CMDLINE)" $(BUILD)/debug.iso
 	@echo "debug: QEMU is waiting for gdb on :1234; in another terminal run: gdb -x tools/kelp.gdb"
+	@echo "debug: the patch channel (COM2) is $(BUILD)/klp.sock: $(BUILD)/klpctl load ..."
 	@echo "debug: Ctrl-A X quits QEMU"
-	$(QEMU) $(QEMUFLAGS) -smp $(SMP) -cdrom $(BUILD)/debug.iso -serial mon:stdio -s -S
+	@rm -f $(BUILD)/klp.sock
+	$(QEMU) $(QEMUFLAGS) -smp $(SMP) -cdrom $(BUILD)/debug.iso -serial mon:stdio \
+	  -serial unix:$(BUILD)/klp.sock,server=on,wait=off -s -S
 
 # The self-tests (KTAP on the console) in the test kernel; QEMU exits 33 on success.
 selftest: deps
