@@ -318,17 +318,14 @@ static int cmd_ls(int argc, char **argv)
 }
 SHELL_COMMAND("ls", "[PATH]: list a directory (default /)", cmd_ls);
 
-/* A stream (trace_pipe) at the console: print what comes until Ctrl-C,
- * as cat on Linux's blocks in read. */
+/* A stream (trace_pipe) at the console: print what is there, then what
+ * comes, until Ctrl-C, as cat on Linux's blocks in read. What is there is
+ * printed even when Ctrl-C was typed with the command. */
 static int cat_follow(const char *path)
 {
 	for (;;) {
-		int err = pfs_wait(path);
-		if (err == -EINTR || console_interrupted())
-			return 130; /* 128 + SIGINT, as sh reports it */
 		struct seq_file m = SEQ_FILE_INIT;
-		if (!err)
-			err = pfs_read(path, &m);
+		int err = pfs_read(path, &m);
 		if (m.count)
 			shell_write(m.buf, m.count);
 		seq_file_release(&m);
@@ -336,6 +333,8 @@ static int cat_follow(const char *path)
 			shell_error("cat: %s: %s\n", path, strerror(err));
 			return 1;
 		}
+		if (console_interrupted() || pfs_wait(path) == -EINTR)
+			return 130; /* 128 + SIGINT, as sh reports it */
 	}
 }
 

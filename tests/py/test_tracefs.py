@@ -175,6 +175,19 @@ def test_ctrl_c_ends_an_idle_trace_pipe(tr):
     assert len(entries(tr.run("cat %s/trace" % T))) == 1  # the tracer kept going
 
 
+def test_ctrl_c_typed_with_cat_prints_what_is_there(tr):
+    """Ctrl-C typed together with the command (as tools/fuzz-system.py
+    does): the cat prints what the buffer holds, consumes it, and ends."""
+    tr.run('echo "uptime_proc_show" > %s/set_ftrace_filter' % T)
+    tr.run("echo function > %s/current_tracer" % T)
+    tr.run("cat /proc/uptime")
+    tr.drain()
+    tr.send("cat %s/trace_pipe\r\x03" % T)
+    tr.expect(r"\n" + re.escape(PROMPT))
+    assert entries(tr.child.before.replace("\r", "")) == [("uptime_proc_show", "pfs_read")]
+    assert entries(tr.run("cat %s/trace" % T)) == []
+
+
 def test_task_column_names_the_traced_task(tr):
     """TASK-PID is the task that made the call, recorded at trace time: a
     user program and a kernel thread, not the shell reading the buffer."""
