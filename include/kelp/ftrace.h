@@ -16,7 +16,8 @@
  * recursion guard: traced functions they call are not traced again.
  *
  * The API follows Linux: ftrace_set_filter*() on an ops, then
- * register_ftrace_function(). An empty filter means every site. */
+ * register_ftrace_function(). An empty filter means every site; a site
+ * on the ops' notrace list is never traced. */
 #pragma once
 #include <kelp/compiler.h>
 #include <arch/trap.h>
@@ -43,6 +44,8 @@ struct ftrace_ops {
 	struct ftrace_ops *next;
 	unsigned long *filter; /* sorted site addresses, kmalloc'd; NULL = all */
 	size_t nr_filter;
+	unsigned long *notrace_list; /* sorted sites never called, filter or not; NULL = none */
+	size_t nr_notrace;
 	int tramp; /* trampoline slot, -1 when the ops has none */
 };
 
@@ -63,7 +66,10 @@ int ftrace_set_filter_ip(struct ftrace_ops *ops, unsigned long ip, int remove, i
 /* Add every site whose function name matches the glob (len bytes; a leading
  * '!' removes instead). -EINVAL when nothing matches (nothing changes). */
 int ftrace_set_filter(struct ftrace_ops *ops, const char *buf, int len, int reset);
-/* Drop the filter of an ops that is not registered. */
+/* The same for the notrace list (Linux's ftrace_set_notrace): its sites are
+ * left out whatever the filter says; an empty list leaves out nothing. */
+int ftrace_set_notrace(struct ftrace_ops *ops, const char *buf, int len, int reset);
+/* Drop the filter and notrace list of an ops that is not registered. */
 void ftrace_free_filter(struct ftrace_ops *ops);
 /* The site at ip (a function's address or its site), or 0. */
 unsigned long ftrace_location(unsigned long ip);

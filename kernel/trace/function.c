@@ -240,16 +240,24 @@ void tracer_function_stop(void)
 {
 	if (!function_active)
 		return;
-	/* unregister frees the filter; set_ftrace_filter outlives the tracer
-	 * in Linux, so keep a copy and put it back. */
-	size_t n = function_ops.nr_filter;
+	/* unregister frees the filter and the notrace list; set_ftrace_filter
+	 * and set_ftrace_notrace outlive the tracer in Linux, so keep copies
+	 * and put them back. */
+	size_t n = function_ops.nr_filter, nn = function_ops.nr_notrace;
 	unsigned long *keep = n ? kmalloc(n * sizeof(*keep)) : NULL;
+	unsigned long *keep_nt = nn ? kmalloc(nn * sizeof(*keep_nt)) : NULL;
 	if (keep)
 		memcpy(keep, function_ops.filter, n * sizeof(*keep));
+	if (keep_nt)
+		memcpy(keep_nt, function_ops.notrace_list, nn * sizeof(*keep_nt));
 	unregister_ftrace_function(&function_ops);
 	if (keep) {
 		function_ops.filter = keep;
 		function_ops.nr_filter = n;
+	}
+	if (keep_nt) {
+		function_ops.notrace_list = keep_nt;
+		function_ops.nr_notrace = nn;
 	}
 	function_active = false;
 }

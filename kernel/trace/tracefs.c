@@ -4,6 +4,8 @@
  *   set_ftrace_filter           globs: "> " replaces, ">>" adds, "!glob" removes,
  *                               a blank write ("echo > set_ftrace_filter") clears
  *                               it (= all functions)
+ *   set_ftrace_notrace          globs never traced, whatever the filter says; edited
+ *                               the same way ("#### no functions disabled ####")
  *   current_tracer              nop | function (available_tracers lists them);
  *                               starting "function" empties the buffer, "nop" keeps it
  *   tracing_on                  0 | 1: pause/resume recording
@@ -94,6 +96,34 @@ static ssize_t set_ftrace_filter_append(void *data, const char *buf, size_t len)
 {
 	(void)data;
 	int err = ftrace_set_filter(tracer_function_ops(), buf, (int)len, 0);
+	return err ? err : (ssize_t)len;
+}
+
+static int set_ftrace_notrace_show(struct seq_file *m, void *data)
+{
+	struct ftrace_ops *ops = tracer_function_ops();
+	(void)data;
+	if (!ops->nr_notrace) {
+		seq_puts(m, "#### no functions disabled ####\n");
+		return 0;
+	}
+	char b[24];
+	for (size_t i = 0; i < ops->nr_notrace; i++)
+		seq_printf(m, "%s\n", sym_name(ops->notrace_list[i], b, sizeof(b)));
+	return 0;
+}
+
+static ssize_t set_ftrace_notrace_store(void *data, const char *buf, size_t len)
+{
+	(void)data;
+	int err = ftrace_set_notrace(tracer_function_ops(), buf, (int)len, 1);
+	return err ? err : (ssize_t)len;
+}
+
+static ssize_t set_ftrace_notrace_append(void *data, const char *buf, size_t len)
+{
+	(void)data;
+	int err = ftrace_set_notrace(tracer_function_ops(), buf, (int)len, 0);
 	return err ? err : (ssize_t)len;
 }
 
@@ -272,10 +302,12 @@ static int tracefs_init(void)
 	struct pfs_node *d = pfs_mkdir_p(TRACEFS_DIR);
 	if (!d)
 		return -ENOMEM;
-	struct pfs_node *pipe, *filter =
+	struct pfs_node *pipe, *nt, *filter =
 		pfs_create_file(d, "set_ftrace_filter", 0644, set_ftrace_filter_show,
 				set_ftrace_filter_store, NULL);
 	if (!filter ||
+	    !(nt = pfs_create_file(d, "set_ftrace_notrace", 0644, set_ftrace_notrace_show,
+					set_ftrace_notrace_store, NULL)) ||
 	    !pfs_create_file(d, "available_filter_functions", 0444,
 			     available_filter_functions_show, NULL, NULL) ||
 	    !pfs_create_file(d, "current_tracer", 0644, current_tracer_show, current_tracer_store,
@@ -289,6 +321,7 @@ static int tracefs_init(void)
 	    !pfs_create_file(d, "enabled_functions", 0444, enabled_functions_show, NULL, NULL))
 		return -ENOMEM;
 	pfs_set_append(filter, set_ftrace_filter_append);
+	pfs_set_append(nt, set_ftrace_notrace_append);
 	pfs_set_wait(pipe, trace_pipe_wait);
 	return 0;
 }

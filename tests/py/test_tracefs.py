@@ -20,6 +20,7 @@ def tr(kelp):
     kelp.sync()
     kelp.run("echo nop > %s/current_tracer" % T)
     kelp.run("echo \"\" > %s/set_ftrace_filter" % T)
+    kelp.run("echo > %s/set_ftrace_notrace" % T)
     kelp.run("echo \"\" > %s/trace" % T)
     kelp.run("echo 1 > %s/tracing_on" % T)
 
@@ -62,7 +63,8 @@ def com2_read(k, path):
 
 def test_files_exist(tr):
     names = tr.run("ls %s" % T).split()
-    for f in ("available_filter_functions", "set_ftrace_filter", "current_tracer", "tracing_on",
+    for f in ("available_filter_functions", "set_ftrace_filter", "set_ftrace_notrace",
+              "current_tracer", "tracing_on",
               "trace", "trace_pipe", "buffer_size_kb", "enabled_functions"):
         assert f in names, names
 
@@ -229,6 +231,40 @@ def test_blank_write_clears_the_filter(tr):
     tr.run("echo function > %s/current_tracer" % T)
     tr.run("cat /proc/uptime")
     assert tr.run("echo > %s/trace" % T) == ""
+    assert entries(tr.run("cat %s/trace" % T)) == []
+
+
+def test_set_ftrace_notrace(tr):
+    """Linux's set_ftrace_notrace: its functions are left out whatever the
+    filter says; edited like the filter; a blank write clears it."""
+    f, nt = "%s/set_ftrace_filter" % T, "%s/set_ftrace_notrace" % T
+    assert tr.run("cat %s" % nt) == "#### no functions disabled ####"
+    tr.run('echo "*_proc_show" > %s' % f)
+    assert tr.run('echo "cmdline_proc_*" > %s' % nt) == ""
+    assert tr.run('echo "version_proc_show" >> %s' % nt) == ""
+    assert sorted(tr.run("cat %s" % nt).split()) == ["cmdline_proc_show", "version_proc_show"]
+    assert "Invalid argument" in tr.run('echo "no_such_fn" > %s' % nt)
+    assert len(tr.run("cat %s" % nt).split()) == 2  # unchanged by the failed write
+    tr.run("echo function > %s/current_tracer" % T)
+    enabled = tr.run("cat %s/enabled_functions" % T)
+    assert "uptime_proc_show (1)" in enabled and "cmdline_proc_show" not in enabled, enabled
+    for p in ("/proc/cmdline", "/proc/version", "/proc/uptime"):
+        tr.run("cat %s" % p)
+    assert entries(tr.run("cat %s/trace" % T)) == [("uptime_proc_show", "pfs_read")]
+    # taken back one by one, then cleared, while tracing
+    tr.run('echo "!version*" >> %s' % nt)
+    assert tr.run("cat %s" % nt).split() == ["cmdline_proc_show"]
+    assert tr.run("echo > %s" % nt) == ""
+    assert tr.run("cat %s" % nt) == "#### no functions disabled ####"
+    tr.run("echo > %s/trace" % T)
+    tr.run("cat /proc/cmdline")
+    assert entries(tr.run("cat %s/trace" % T)) == [("cmdline_proc_show", "pfs_read")]
+    # it outlives the tracer, as the filter does
+    tr.run('echo "cmdline_proc_show" > %s' % nt)
+    tr.run("echo nop > %s/current_tracer" % T)
+    assert tr.run("cat %s" % nt) == "cmdline_proc_show"
+    tr.run("echo function > %s/current_tracer" % T)
+    tr.run("cat /proc/cmdline")
     assert entries(tr.run("cat %s/trace" % T)) == []
 
 
