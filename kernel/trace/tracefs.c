@@ -231,10 +231,10 @@ static bool trace_print_one(const struct trace_entry *e, void *arg)
 		fl[0] = 'd';
 	if (e->flags & TRACE_FLAG_HARDIRQ)
 		fl[2] = 'h';
-	seq_printf(p->m, "%16s-%-7u [%03u] %s %5llu.%06llu: %s <-%s\n", e->comm,
-		   e->pid, e->cpu, fl, (unsigned long long)(e->ts / 1000000000ULL),
-		   (unsigned long long)(e->ts % 1000000000ULL / 1000), sym_name(e->ip, b1, sizeof(b1)),
-		   sym_name(e->parent_ip, b2, sizeof(b2)));
+	seq_printf(p->m, "%16s-%-7u [%03u] %s %5llu.%06llu: %s <-%s\n", e->comm, e->pid, e->cpu, fl,
+		   (unsigned long long)(e->ts / 1000000000ULL),
+		   (unsigned long long)(e->ts % 1000000000ULL / 1000),
+		   sym_name(e->ip, b1, sizeof(b1)), sym_name(e->parent_ip, b2, sizeof(b2)));
 	p->printed++;
 	return true;
 }
@@ -302,14 +302,14 @@ static int tracefs_init(void)
 	struct pfs_node *d = pfs_mkdir_p(TRACEFS_DIR);
 	if (!d)
 		return -ENOMEM;
-	struct pfs_node *pipe, *nt, *filter =
-		pfs_create_file(d, "set_ftrace_filter", 0644, set_ftrace_filter_show,
-				set_ftrace_filter_store, NULL);
+	struct pfs_node *pipe, *nt,
+		*filter = pfs_create_file(d, "set_ftrace_filter", 0644, set_ftrace_filter_show,
+					  set_ftrace_filter_store, NULL);
 	if (!filter ||
 	    !(nt = pfs_create_file(d, "set_ftrace_notrace", 0644, set_ftrace_notrace_show,
-					set_ftrace_notrace_store, NULL)) ||
-	    !pfs_create_file(d, "available_filter_functions", 0444,
-			     available_filter_functions_show, NULL, NULL) ||
+				   set_ftrace_notrace_store, NULL)) ||
+	    !pfs_create_file(d, "available_filter_functions", 0444, available_filter_functions_show,
+			     NULL, NULL) ||
 	    !pfs_create_file(d, "current_tracer", 0644, current_tracer_show, current_tracer_store,
 			     NULL) ||
 	    !pfs_create_file(d, "available_tracers", 0444, available_tracers_show, NULL, NULL) ||
