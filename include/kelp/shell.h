@@ -105,12 +105,15 @@ struct shell_completion {
 	char common[SHELL_LINE_MAX + 1]; /* their longest common prefix */
 	size_t common_len;
 	size_t col; /* listing: the column reached */
+	char cmd[16]; /* for an argument: the line's first word ("" if longer) */
 	char wordbuf[SHELL_LINE_MAX + 1];
 };
 /* cand: the whole word it would become (a directory's ends in '/'); show:
  * what a listing prints (NULL: cand). Candidates that do not extend the
  * word are ignored. */
 void shell_completion_add(struct shell_completion *c, const char *cand, const char *show);
+/* Tab after "spawn ": -w and the user programs (kernel/user/user.c). */
+void shell_complete_programs(struct shell_completion *c);
 /* command: the word is the line's first (a command name), else an argument. */
 typedef void (*shell_complete_t)(void *arg, struct shell_completion *c, bool command);
 

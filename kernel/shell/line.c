@@ -261,6 +261,16 @@ static void ed_complete(struct ed_out *o)
 	c.wordbuf[ed->pos - s] = 0;
 	c.word = c.wordbuf;
 	c.len = ed->pos - s;
+	/* the line's first word: what a completer of arguments completes for */
+	size_t a = 0, b;
+	while (a < ed->len && is_blank(ed->line[a]))
+		a++;
+	for (b = a; b < ed->len && !is_blank(ed->line[b]) && ed->line[b] != '>'; b++)
+		;
+	if (!command && b - a < sizeof(c.cmd)) {
+		memcpy(c.cmd, ed->line + a, b - a);
+		c.cmd[b - a] = 0;
+	}
 	ed->complete(ed->complete_arg, &c, command);
 	if (!c.count)
 		return;

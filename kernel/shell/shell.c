@@ -213,6 +213,8 @@ static void shell_complete(void *arg, struct shell_completion *c, bool command)
 	(void)arg;
 	if (command)
 		complete_command(c);
+	else if (!strcmp(c->cmd, "spawn") && c->word[0] != '/')
+		shell_complete_programs(c);
 	else
 		complete_path(c);
 }

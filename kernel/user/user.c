@@ -460,5 +460,12 @@ static int cmd_spawn(int argc, char **argv)
 	put_task_struct(t);
 	return 0;
 }
+void shell_complete_programs(struct shell_completion *c)
+{
+	shell_completion_add(c, "-w", NULL);
+	for (const struct user_program *p = user_programs; p->name; p++)
+		shell_completion_add(c, p->name, NULL);
+}
+
 SHELL_COMMAND("spawn", "run a user program: spawn [-w] PROGRAM [ARG] (-w: wait, print its exit status)",
 	      cmd_spawn);

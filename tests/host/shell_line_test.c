@@ -265,6 +265,8 @@ static void test_history(void)
 	tap_ok(!strcmp(ed->line, want), "the oldest kept is %s (%s)", want, ed->line);
 }
 
+static char last_cmd[32]; /* what the completer was told the command is */
+
 /* A completer over a small fixed tree. */
 static void complete(void *arg, struct shell_completion *c, bool command)
 {
@@ -279,6 +281,7 @@ static void complete(void *arg, struct shell_completion *c, bool command)
 		{ "/sys/kernel/tracing/tracing_on", "tracing_on" },
 	};
 	(*(int *)arg)++;
+	strlcpy(last_cmd, command ? "(command)" : c->cmd, sizeof(last_cmd));
 	if (command) {
 		for (int i = 0; cmds[i]; i++)
 			shell_completion_add(c, cmds[i], NULL);
@@ -331,6 +334,7 @@ static void test_completion(void)
 	shell_editor_reset(ed);
 	screen_clear();
 	check_edit(ed, "after > is a path", "echo 1 >/s\t", "echo 1 >/sys/", 13);
+	tap_ok(!strcmp(last_cmd, "echo"), "the completer is told the command (%s)", last_cmd);
 	ed->complete = NULL;
 	shell_editor_reset(ed);
 	screen_clear();

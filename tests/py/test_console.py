@@ -84,6 +84,16 @@ def test_tab_completes_paths(kelp):
     assert kelp.run("cat /sys/kernel/kelp/test_int") == "77"
 
 
+def test_tab_completes_spawn_programs(kelp):
+    out = keys(kelp, "spawn -w hel\t\r")
+    assert "spawned hello pid" in out and "exit status 0" in out, out
+    kelp.drain()
+    kelp.send("spawn -\t")
+    kelp.expect_exact("spawn -w ")
+    kelp.send(CTRL_U + "echo ok\r")
+    kelp.expect(r"ok\r*\n" + re.escape(PROMPT))
+
+
 def test_quotes(kelp):
     assert kelp.run("echo 'a  b' \"c  d\"") == "a  b c  d"
     assert kelp.run("echo 'say \"hi\"' \"it's\"") == "say \"hi\" it's"
