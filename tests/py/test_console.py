@@ -26,7 +26,8 @@ def test_history_recall(kelp):
     assert kelp.run("echo hist-first") == "hist-first"
     assert kelp.run("echo hist-second") == "hist-second"
     assert keys(kelp, UP + "\r") == "hist-second"
-    assert keys(kelp, UP + UP + UP + "\r") == "hist-first"  # the repeat above was kept once
+    # the repeat just entered was kept once: two up is the first again
+    assert keys(kelp, UP + UP + "\r") == "hist-first"
     # down comes back to what was being typed
     assert keys(kelp, "echo typed" + UP + UP + DOWN + DOWN + "\r") == "typed"
     # a recalled line can be edited
