@@ -343,13 +343,17 @@ run: deps
 	$(QEMU) $(QEMUFLAGS) -smp $(SMP) -cdrom $(BUILD)/run.iso -serial mon:stdio \
 	  -serial unix:$(BUILD)/klp.sock,server=on,wait=off
 
-# QEMU stops before the first instruction and waits for gdb on :1234.
+# QEMU stops before the first instruction and waits for gdb on :1234; the
+# patch channel is there as in `make run`, so a patch loads under gdb.
 debug: deps
 	@$(MAKE) --no-print-directory all
 	$(Q)tools/mkiso.sh $(BUILD)/kernel.elf "$(CMDLINE)" $(BUILD)/debug.iso
 	@echo "debug: QEMU is waiting for gdb on :1234; in another terminal run: gdb -x tools/kelp.gdb"
+	@echo "debug: the patch channel (COM2) is $(BUILD)/klp.sock: $(BUILD)/klpctl load ..."
 	@echo "debug: Ctrl-A X quits QEMU"
-	$(QEMU) $(QEMUFLAGS) -smp $(SMP) -cdrom $(BUILD)/debug.iso -serial mon:stdio -s -S
+	@rm -f $(BUILD)/klp.sock
+	$(QEMU) $(QEMUFLAGS) -smp $(SMP) -cdrom $(BUILD)/debug.iso -serial mon:stdio \
+	  -serial unix:$(BUILD)/klp.sock,server=on,wait=off -s -S
 
 # The self-tests (KTAP on the console) in the test kernel; QEMU exits 33 on success.
 selftest: deps
@@ -465,7 +469,7 @@ HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefin
               -fno-sanitize-recover=all -Iinclude
 HOST_TESTS := $(BUILD)/host/sha512_test $(BUILD)/host/ed25519_test $(BUILD)/host/elf_test \
               $(BUILD)/host/module_sig_test $(BUILD)/host/patchchan_test $(BUILD)/host/kstrtox_test \
-              $(BUILD)/klpctl
+              $(BUILD)/host/shell_line_test $(BUILD)/klpctl
 define host_cc
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$@)
@@ -490,6 +494,11 @@ $(BUILD)/host/elf_test: tests/host/elf_test.c tests/host/testutil.h kernel/modul
 $(BUILD)/host/kstrtox_test: tests/host/kstrtox_test.c tests/host/testutil.h lib/kstrtox.c \
                             include/kelp/kstrtox.h
 	$(call host_cc,$(HOSTCFLAGS),tests/host/kstrtox_test.c lib/kstrtox.c)
+
+# The console's line editor and tokeniser (kernel/shell/line.c).
+$(BUILD)/host/shell_line_test: tests/host/shell_line_test.c tests/host/testutil.h kernel/shell/line.c \
+                               include/kelp/shell.h
+	$(call host_cc,$(HOSTCFLAGS),tests/host/shell_line_test.c kernel/shell/line.c)
 
 $(BUILD)/host/module_sig_test: tests/host/module_sig_test.c tests/host/testutil.h kernel/module/signature.c \
                                kernel/module/signature.h lib/crypto/ed25519.c lib/crypto/sha512.c \

@@ -25,6 +25,7 @@ struct pfs_node {
 	pfs_show_t show;
 	pfs_store_t store;
 	pfs_store_t append; /* for ">>"; NULL: store */
+	pfs_wait_t wait;    /* a stream's; NULL: an ordinary file */
 	void *data;
 	char name[];
 };
@@ -287,7 +288,8 @@ void pfs_remove(struct pfs_node *node)
 static bool pfs_points_into(const struct pfs_node *n, unsigned long start, unsigned long end)
 {
 	unsigned long p[] = { (unsigned long)n->show, (unsigned long)n->store,
-			      (unsigned long)n->append, (unsigned long)n->data };
+			      (unsigned long)n->append, (unsigned long)n->wait,
+			      (unsigned long)n->data };
 	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
 		if (p[i] >= start && p[i] < end)
 			return true;
@@ -429,6 +431,27 @@ ssize_t pfs_write_append(const char *path, const char *buf, size_t len)
 void pfs_set_append(struct pfs_node *file, pfs_store_t append)
 {
 	file->append = append;
+}
+
+void pfs_set_wait(struct pfs_node *file, pfs_wait_t wait)
+{
+	file->wait = wait;
+}
+
+int pfs_wait(const char *path)
+{
+	struct pfs_node *n;
+	int err = pfs_get_file(path, 0444, &n);
+	if (err)
+		return err;
+	err = n->wait ? n->wait(n->data) : 0;
+	pfs_put(n);
+	return err;
+}
+
+bool pfs_is_stream(const struct pfs_node *node)
+{
+	return node && !node->is_dir && node->wait;
 }
 
 int pfs_readdir(const char *path, size_t index, struct pfs_dirent *de)

@@ -141,6 +141,8 @@ BIG_READS = {"/sys/kernel/tracing/trace", "/sys/kernel/tracing/trace_pipe",
              "/sys/kernel/tracing/available_filter_functions",
              "/sys/kernel/tracing/enabled_functions"}
 READ_BOUND = 60.0
+# cat follows these until Ctrl-C (as Linux's cat of trace_pipe blocks)
+STREAMS = {"/sys/kernel/tracing/trace_pipe"}
 
 
 def modname(blob):
@@ -289,6 +291,22 @@ class Runner(object):
             raise Finding("console", "no answer to %r within %ss\n%s"
                           % (cmd, timeout, self.k.log_tail(20)))
 
+    def sh_stream(self, cmd):
+        """A command that follows a stream: Ctrl-C, typed with it, ends it
+        once it has printed what was there."""
+        try:
+            self.k.drain()
+            self.k.send(cmd + "\r\x03")
+            self.k.expect(r"\n" + re.escape(kelp.PROMPT), timeout=CONSOLE_BOUND)
+            return self.k.child.before.replace("\r", "")
+        except KelpPanic as e:
+            raise Finding("panic", str(e).split("\n")[0] + "\n" + self.k.log_tail(30))
+        except KelpError:
+            if not self.k.alive:
+                raise Finding("qemu-exit", "QEMU exited\n" + self.k.log_tail(30))
+            raise Finding("console", "no answer to %r and Ctrl-C within %ss\n%s"
+                          % (cmd, CONSOLE_BOUND, self.k.log_tail(20)))
+
     def klpctl(self, *args):
         try:
             r = self.k.klpctl(*args, timeout=KLPCTL_BOUND)
@@ -381,6 +399,8 @@ class Runner(object):
         if name == "write":
             return self.sh("echo %s > %s" % (op["value"] or '""', op["path"]))
         if name == "read":
+            if op["path"] in STREAMS:
+                return self.sh_stream("cat " + op["path"])
             return self.cat(op["path"])
         if name == "read_tree":
             return self.read_tree(op["root"])

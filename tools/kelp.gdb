@@ -5,7 +5,9 @@
 set pagination off
 set confirm off
 set architecture i386:x86-64
-symbol-file build/kernel.elf
+# `file`, not just symbol-file: gdb then knows the executable and does not
+# warn that none was specified
+file build/kernel.elf
 target remote :1234
 set disassemble-next-line auto
 hbreak kmain

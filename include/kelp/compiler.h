@@ -15,7 +15,10 @@
 #define __weak __attribute__((weak))
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 #define noinline __attribute__((noinline))
+/* glibc's <sys/cdefs.h> has the same (host tests include both) */
+#ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
+#endif
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)

@@ -16,7 +16,8 @@
  * recursion guard: traced functions they call are not traced again.
  *
  * The API follows Linux: ftrace_set_filter*() on an ops, then
- * register_ftrace_function(). An empty filter means every site. */
+ * register_ftrace_function(). An empty filter means every site; a site
+ * on the ops' notrace list is never traced. */
 #pragma once
 #include <kelp/compiler.h>
 #include <arch/trap.h>
@@ -43,6 +44,8 @@ struct ftrace_ops {
 	struct ftrace_ops *next;
 	unsigned long *filter; /* sorted site addresses, kmalloc'd; NULL = all */
 	size_t nr_filter;
+	unsigned long *notrace_list; /* sorted sites never called, filter or not; NULL = none */
+	size_t nr_notrace;
 	int tramp; /* trampoline slot, -1 when the ops has none */
 };
 
@@ -63,7 +66,10 @@ int ftrace_set_filter_ip(struct ftrace_ops *ops, unsigned long ip, int remove, i
 /* Add every site whose function name matches the glob (len bytes; a leading
  * '!' removes instead). -EINVAL when nothing matches (nothing changes). */
 int ftrace_set_filter(struct ftrace_ops *ops, const char *buf, int len, int reset);
-/* Drop the filter of an ops that is not registered. */
+/* The same for the notrace list (Linux's ftrace_set_notrace): its sites are
+ * left out whatever the filter says; an empty list leaves out nothing. */
+int ftrace_set_notrace(struct ftrace_ops *ops, const char *buf, int len, int reset);
+/* Drop the filter and notrace list of an ops that is not registered. */
 void ftrace_free_filter(struct ftrace_ops *ops);
 /* The site at ip (a function's address or its site), or 0. */
 unsigned long ftrace_location(unsigned long ip);
@@ -108,7 +114,10 @@ size_t ftrace_nr_sites(void);
 /* Fill info for the i-th site (address order); false past the end. */
 bool ftrace_site_at(size_t i, struct ftrace_site_info *info);
 
-/* The function tracer (kernel/trace/function.c). */
+/* The function tracer (kernel/trace/function.c). An entry names the task
+ * that was running when it was recorded (its pid and a copy of its comm):
+ * the task may be gone, or renamed, by the time the buffer is read. */
+#define TRACE_COMM_LEN 16
 struct trace_entry {
 	u64 ts;
 	unsigned long ip, parent_ip;
@@ -116,6 +125,7 @@ struct trace_entry {
 	u16 cpu;
 	u8 flags; /* TRACE_FLAG_* */
 	u8 pad;
+	char comm[TRACE_COMM_LEN]; /* NUL-terminated */
 };
 #define TRACE_FLAG_IRQS_OFF 1
 #define TRACE_FLAG_HARDIRQ 2
@@ -135,6 +145,6 @@ void trace_buffer_stats(u64 *held, u64 *written, u64 *lost);
  * them out (trace_pipe). fn returns false to stop. */
 size_t trace_buffer_iterate(bool consume, bool (*fn)(const struct trace_entry *e, void *arg),
 			    void *arg);
-/* Who is running: tasks are wired in later; until then the boot context. */
+/* Who is running: before the scheduler starts, the boot context. */
 u32 trace_current_pid(void);
 const char *trace_current_comm(void);

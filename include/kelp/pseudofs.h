@@ -46,7 +46,7 @@ struct pfs_node *pfs_create_file(struct pfs_node *parent, const char *name, unsi
 /* Remove a file or a directory with everything below it. */
 void pfs_remove(struct pfs_node *node);
 int pfs_remove_path(const char *path);
-/* Remove every file whose show, store, append or data lies in [start, end),
+/* Remove every file whose show, store, append, wait or data lies in [start, end),
  * with what is below it; returns how many were removed. The loader's last
  * word on a module it frees: whatever the module left behind must not
  * point into freed memory. */
@@ -69,6 +69,17 @@ ssize_t pfs_write(const char *path, const char *buf, size_t len);
  * their append store, the others their store. */
 ssize_t pfs_write_append(const char *path, const char *buf, size_t len);
 void pfs_set_append(struct pfs_node *file, pfs_store_t append);
+/* A stream file (tracefs's trace_pipe): each read takes what is there now
+ * and wait() sleeps, interruptibly, until a read would find more (0, or
+ * -EINTR). Readers that follow a stream (the shell's cat) alternate
+ * pfs_wait and pfs_read; the others (the host bridge) read once and never
+ * block, as with O_NONBLOCK. */
+typedef int (*pfs_wait_t)(void *data);
+void pfs_set_wait(struct pfs_node *file, pfs_wait_t wait);
+/* 0 once a read would find data (at once for an ordinary file); errors as
+ * pfs_read, or the wait's own (-EINTR). */
+int pfs_wait(const char *path);
+bool pfs_is_stream(const struct pfs_node *node);
 /* The index-th entry of a directory, in creation order. Returns 1 when de is
  * filled, 0 past the end, -errno for a bad path (-ENOTDIR for a file). */
 int pfs_readdir(const char *path, size_t index, struct pfs_dirent *de);

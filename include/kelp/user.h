@@ -24,7 +24,8 @@ struct task;
 struct mm_struct {
 	phys_addr_t pgd;         /* PML4; upper half shared with the kernel */
 	unsigned long nr_pages;  /* user frames mapped */
-	bool killed;             /* a kill is pending (TIF_SIGPENDING alone may be a nudge) */
+	int killed;              /* the exit status of a pending kill, 0: none
+				  * (TIF_SIGPENDING alone may be a nudge) */
 	spinlock_t lock;
 	struct list_head children; /* struct user_child: spawned, not yet waited for */
 };
@@ -59,6 +60,9 @@ __noreturn void user_exit(int code);
 /* Kill a user task: it exits (KELP_EXIT_KILLED) on its way to user mode;
  * interruptible sleeps end at once. -EINVAL for a kernel thread. */
 int user_task_kill(struct task *t);
+/* The same with exit status code (KELP_EXIT_INTERRUPTED for Ctrl-C); the
+ * first kill decides the status. */
+int user_task_kill_status(struct task *t, int code);
 /* wait(): reap a spawned child (pid, or -1 for any): its pid and status. */
 int user_wait(int pid, int *status);
 /* Record t (referenced) as a child of the current user task for wait(). */

@@ -25,6 +25,8 @@ struct kelp_timespec {
 };
 
 /* Exit status of a task the kernel killed for a fault: 128 + SIGSEGV, as
- * a shell reports it; for a kill, 128 + SIGKILL. */
+ * a shell reports it; for a kill, 128 + SIGKILL; for Ctrl-C at the console
+ * (a program in the foreground of `spawn -w`), 128 + SIGINT. */
 #define KELP_EXIT_SEGV 139
 #define KELP_EXIT_KILLED 137
+#define KELP_EXIT_INTERRUPTED 130

@@ -1,7 +1,9 @@
 /* The console shell: output redirection into pseudo-fs attributes, the
- * command loop and the built-in commands (the line editor and the tokeniser
- * are in kernel/shell/line.c). Other subsystems add
- * commands with SHELL_COMMAND (collected in the .shell_cmds section). */
+ * command loop with its history and Tab completion of command names and
+ * pseudo-fs paths, Ctrl-C for the command it runs, and the built-in
+ * commands (the line editor and the tokeniser are in kernel/shell/line.c).
+ * Other subsystems add commands with SHELL_COMMAND (collected in the
+ * .shell_cmds section). */
 #include <kelp/shell.h>
 #include <kelp/seq_file.h>
 #include <kelp/pseudofs.h>
@@ -17,6 +19,8 @@ extern const struct shell_cmd __start_shell_cmds[], __stop_shell_cmds[];
 
 /* Where output goes: NULL means the console. */
 static struct seq_file *shell_out_sink, *shell_err_sink;
+/* The command running was typed at the console (not shell_exec_capture). */
+static bool shell_at_console;
 /* dmesg -c: records before this sequence number count as cleared. */
 static u64 dmesg_clear_seq;
 
@@ -64,6 +68,11 @@ int shell_error(const char *fmt, ...)
 bool shell_output_redirected(void)
 {
 	return shell_out_sink && shell_out_sink != shell_err_sink;
+}
+
+bool shell_interactive(void)
+{
+	return shell_at_console && !shell_out_sink;
 }
 
 /* ---- dispatch ---- */
@@ -141,16 +150,85 @@ int shell_exec(const char *line)
 int shell_exec_capture(const char *line, struct seq_file *out)
 {
 	struct seq_file *so = shell_out_sink, *se = shell_err_sink;
+	bool at_console = shell_at_console;
 	shell_out_sink = shell_err_sink = out;
+	shell_at_console = false;
 	int ret = shell_exec_parse(line);
 	shell_out_sink = so;
 	shell_err_sink = se;
+	shell_at_console = at_console;
 	return ret;
 }
 
+/* ---- Tab completion ---- */
+
+/* The commands in name order whatever order the linker chose (help and
+ * the Tab listing). */
+static const struct shell_cmd *shell_next_cmd(const char *after)
+{
+	const struct shell_cmd *next = NULL;
+	for (const struct shell_cmd *c = __start_shell_cmds; c < __stop_shell_cmds; c++)
+		if (strcmp(c->name, after) > 0 && (!next || strcmp(c->name, next->name) < 0))
+			next = c;
+	return next;
+}
+
+static void complete_command(struct shell_completion *c)
+{
+	for (const struct shell_cmd *cmd = shell_next_cmd(""); cmd; cmd = shell_next_cmd(cmd->name))
+		shell_completion_add(c, cmd->name, NULL);
+}
+
+/* The word is a path: the entries of its directory part that extend its
+ * last component. */
+static void complete_path(struct shell_completion *c)
+{
+	char dir[PFS_PATH_MAX + 1], cand[SHELL_LINE_MAX + 1], show[PFS_NAME_MAX + 2];
+	struct pfs_dirent de;
+	const char *slash = strrchr(c->word, '/');
+	size_t dlen = slash ? (size_t)(slash - c->word) + 1 : 0;
+	const char *base = c->word + dlen;
+	size_t blen = c->len - dlen;
+
+	if (dlen > PFS_PATH_MAX)
+		return;
+	memcpy(dir, c->word, dlen);
+	dir[dlen] = 0;
+	for (size_t i = 0; pfs_readdir(dlen ? dir : "/", i, &de) > 0; i++) {
+		if (strncmp(de.name, base, blen))
+			continue;
+		/* dot files only when asked for, as sh does */
+		if (de.name[0] == '.' && base[0] != '.')
+			continue;
+		snprintf(show, sizeof(show), "%s%s", de.name, de.is_dir ? "/" : "");
+		if (dlen + strlen(show) > SHELL_LINE_MAX)
+			continue;
+		snprintf(cand, sizeof(cand), "%s%s", dir, show);
+		shell_completion_add(c, cand, show);
+	}
+}
+
+static void shell_complete(void *arg, struct shell_completion *c, bool command)
+{
+	(void)arg;
+	if (command)
+		complete_command(c);
+	else if (!strcmp(c->cmd, "spawn") && c->word[0] != '/')
+		shell_complete_programs(c);
+	else
+		complete_path(c);
+}
+
+/* ---- the command loop ---- */
+
+static struct shell_history shell_hist;
+
 void shell_run(void)
 {
-	struct shell_editor ed = { .echo = true };
+	static struct shell_editor ed = { .echo = true,
+					  .prompt = SHELL_PROMPT,
+					  .hist = &shell_hist,
+					  .complete = shell_complete };
 	kprintf("\nKelp shell: type 'help' for the list of commands.\n");
 	for (;;) {
 		enum shell_ed_result r;
@@ -159,10 +237,16 @@ void shell_run(void)
 		do
 			r = shell_editor_feed(&ed, console_getc());
 		while (r == SHELL_ED_MORE);
-		if (r == SHELL_ED_LINE)
+		if (r == SHELL_ED_LINE) {
+			/* Ctrl-C now interrupts the command instead of the line */
+			shell_at_console = true;
+			console_fg_begin();
 			shell_exec(ed.line);
-		else if (r == SHELL_ED_TOOLONG)
+			console_fg_end();
+			shell_at_console = false;
+		} else if (r == SHELL_ED_TOOLONG) {
 			shell_error("shell: line too long (max %d characters)\n", SHELL_LINE_MAX);
+		}
 	}
 }
 
@@ -172,18 +256,9 @@ static int cmd_help(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	/* Print in name order whatever order the linker chose. */
-	const char *last = "";
-	for (;;) {
-		const struct shell_cmd *next = NULL;
-		for (const struct shell_cmd *c = __start_shell_cmds; c < __stop_shell_cmds; c++)
-			if (strcmp(c->name, last) > 0 && (!next || strcmp(c->name, next->name) < 0))
-				next = c;
-		if (!next)
-			return 0;
-		shell_printf("  %-10s %s\n", next->name, next->help);
-		last = next->name;
-	}
+	for (const struct shell_cmd *c = shell_next_cmd(""); c; c = shell_next_cmd(c->name))
+		shell_printf("  %-10s %s\n", c->name, c->help);
+	return 0;
 }
 SHELL_COMMAND("help", "list the commands", cmd_help);
 
@@ -245,6 +320,26 @@ static int cmd_ls(int argc, char **argv)
 }
 SHELL_COMMAND("ls", "[PATH]: list a directory (default /)", cmd_ls);
 
+/* A stream (trace_pipe) at the console: print what is there, then what
+ * comes, until Ctrl-C, as cat on Linux's blocks in read. What is there is
+ * printed even when Ctrl-C was typed with the command. */
+static int cat_follow(const char *path)
+{
+	for (;;) {
+		struct seq_file m = SEQ_FILE_INIT;
+		int err = pfs_read(path, &m);
+		if (m.count)
+			shell_write(m.buf, m.count);
+		seq_file_release(&m);
+		if (err && err != -EOVERFLOW) {
+			shell_error("cat: %s: %s\n", path, strerror(err));
+			return 1;
+		}
+		if (console_interrupted() || pfs_wait(path) == -EINTR)
+			return 130; /* 128 + SIGINT, as sh reports it */
+	}
+}
+
 static int cmd_cat(int argc, char **argv)
 {
 	int ret = 0;
@@ -253,6 +348,14 @@ static int cmd_cat(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 1; i < argc; i++) {
+		struct pfs_node *n;
+		if (shell_interactive() && !pfs_resolve(argv[i], &n) && pfs_is_stream(n)) {
+			int r = cat_follow(argv[i]);
+			if (r == 130)
+				return r;
+			ret |= r;
+			continue;
+		}
 		struct seq_file m = SEQ_FILE_INIT;
 		int err = pfs_read(argv[i], &m);
 		if (m.count)
@@ -265,20 +368,30 @@ static int cmd_cat(int argc, char **argv)
 	}
 	return ret;
 }
-SHELL_COMMAND("cat", "PATH...: print files", cmd_cat);
+SHELL_COMMAND("cat", "PATH...: print files (a stream such as trace_pipe: until Ctrl-C)", cmd_cat);
 
+/* As sh's: no argument prints an empty line, so "echo > FILE" writes "\n"
+ * (which clears set_ftrace_filter, as in Linux). */
 static int cmd_echo(int argc, char **argv)
 {
-	if (argc < 2 && shell_output_redirected()) {
-		shell_error("echo: usage: echo VALUE > PATH\n");
-		return 1;
-	}
 	for (int i = 1; i < argc; i++)
 		shell_printf("%s%s", i > 1 ? " " : "", argv[i]);
 	shell_write("\n", 1);
 	return 0;
 }
-SHELL_COMMAND("echo", "VALUE [> PATH]: print VALUE or write it to an attribute", cmd_echo);
+SHELL_COMMAND("echo", "[VALUE...] [> PATH]: print VALUE or write it to an attribute", cmd_echo);
+
+static int cmd_clear(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		shell_error("clear: usage: clear\n");
+		return 1;
+	}
+	shell_printf("%s", SHELL_CLEAR_SCREEN);
+	return 0;
+}
+SHELL_COMMAND("clear", "clear the terminal screen", cmd_clear);
 
 static int cmd_uptime(int argc, char **argv)
 {

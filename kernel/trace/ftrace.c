@@ -99,21 +99,32 @@ static notrace long rec_index(unsigned long ip)
 	return -1;
 }
 
-static notrace bool ops_has(const struct ftrace_ops *ops, unsigned long ip)
+static notrace bool sorted_has(const unsigned long *a, size_t n, unsigned long ip)
 {
-	if (!ops->nr_filter)
-		return true;
-	size_t lo = 0, hi = ops->nr_filter;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (ops->filter[mid] == ip)
+		if (a[mid] == ip)
 			return true;
-		if (ops->filter[mid] < ip)
+		if (a[mid] < ip)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return false;
+}
+
+/* The notrace list wins over the filter, as in Linux. */
+static notrace bool ops_excludes(const struct ftrace_ops *ops, unsigned long ip)
+{
+	return ops->nr_notrace && sorted_has(ops->notrace_list, ops->nr_notrace, ip);
+}
+
+static notrace bool ops_has(const struct ftrace_ops *ops, unsigned long ip)
+{
+	if (ops_excludes(ops, ip))
+		return false;
+	return !ops->nr_filter || sorted_has(ops->filter, ops->nr_filter, ip);
 }
 
 /* Several ops on one site: call each whose filter has it. */
@@ -262,12 +273,13 @@ static int ftrace_apply(void)
 	for (struct ftrace_ops *o = ftrace_ops_list; o && !conflict; o = o->next) {
 		if (!o->nr_filter) {
 			for (size_t i = 0; i < nr_recs; i++)
-				state_add(&st[i], o, &conflict);
+				if (!ops_excludes(o, recs[i].ip))
+					state_add(&st[i], o, &conflict);
 			continue;
 		}
 		for (size_t k = 0; k < o->nr_filter; k++) {
 			long i = rec_index(o->filter[k]);
-			if (i >= 0)
+			if (i >= 0 && !ops_excludes(o, recs[i].ip))
 				state_add(&st[i], o, &conflict);
 		}
 	}
@@ -407,6 +419,9 @@ int unregister_ftrace_function(struct ftrace_ops *ops)
 	kfree(ops->filter);
 	ops->filter = NULL;
 	ops->nr_filter = 0;
+	kfree(ops->notrace_list);
+	ops->notrace_list = NULL;
+	ops->nr_notrace = 0;
 	mutex_unlock(&ftrace_lock);
 	ftrace_free_retired();
 	return err;
@@ -419,28 +434,51 @@ void ftrace_free_filter(struct ftrace_ops *ops)
 		kfree(ops->filter);
 		ops->filter = NULL;
 		ops->nr_filter = 0;
+		kfree(ops->notrace_list);
+		ops->notrace_list = NULL;
+		ops->nr_notrace = 0;
 	}
 	mutex_unlock(&ftrace_lock);
 }
 
 /* ---- filters: edited as a per-site bitmap, stored as a sorted array ---- */
 
-static u8 *filter_map(struct ftrace_ops *ops, bool reset)
+/* An ops has two lists edited the same way: the filter and the notrace. */
+static unsigned long **list_arr(struct ftrace_ops *ops, bool exclude)
+{
+	return exclude ? &ops->notrace_list : &ops->filter;
+}
+
+static size_t *list_len(struct ftrace_ops *ops, bool exclude)
+{
+	return exclude ? &ops->nr_notrace : &ops->nr_filter;
+}
+
+static u8 *list_map(struct ftrace_ops *ops, bool reset, bool exclude)
 {
 	u8 *map = kzalloc(nr_recs + 1);
+	const unsigned long *a = *list_arr(ops, exclude);
 	if (map && !reset)
-		for (size_t k = 0; k < ops->nr_filter; k++) {
-			long i = rec_index(ops->filter[k]);
+		for (size_t k = 0; k < *list_len(ops, exclude); k++) {
+			long i = rec_index(a[k]);
 			if (i >= 0)
 				map[i] = 1;
 		}
 	return map;
 }
 
-/* Install map as ops' filter; on a registered ops apply it, and keep the
- * old filter if that fails. Takes ownership of map. ftrace_lock held. */
-static int filter_commit(struct ftrace_ops *ops, u8 *map)
+static u8 *filter_map(struct ftrace_ops *ops, bool reset)
 {
+	return list_map(ops, reset, false);
+}
+
+/* Install map as ops' filter (or notrace list); on a registered ops apply
+ * it, and keep the old list if that fails. Takes ownership of map.
+ * ftrace_lock held. */
+static int list_commit(struct ftrace_ops *ops, u8 *map, bool exclude)
+{
+	unsigned long **arr = list_arr(ops, exclude);
+	size_t *len = list_len(ops, exclude);
 	size_t n = 0;
 	for (size_t i = 0; i < nr_recs; i++)
 		n += map[i];
@@ -456,16 +494,16 @@ static int filter_commit(struct ftrace_ops *ops, u8 *map)
 				f[k++] = recs[i].ip;
 	}
 	kfree(map);
-	unsigned long *old = ops->filter;
-	size_t old_n = ops->nr_filter;
-	ops->filter = f;
-	ops->nr_filter = n;
+	unsigned long *old = *arr;
+	size_t old_n = *len;
+	*arr = f;
+	*len = n;
 	int err = 0;
 	if (ops->flags & FTRACE_OPS_FL_ENABLED) {
 		err = ftrace_apply();
 		if (err) {
-			ops->filter = old;
-			ops->nr_filter = old_n;
+			*arr = old;
+			*len = old_n;
 			kfree(f);
 			if (err != -EBUSY && err != -ENOMEM)
 				ftrace_apply();
@@ -476,6 +514,11 @@ static int filter_commit(struct ftrace_ops *ops, u8 *map)
 	}
 	kfree(old);
 	return 0;
+}
+
+static int filter_commit(struct ftrace_ops *ops, u8 *map)
+{
+	return list_commit(ops, map, false);
 }
 
 int ftrace_set_filter_ip(struct ftrace_ops *ops, unsigned long ip, int remove, int reset)
@@ -498,10 +541,12 @@ int ftrace_set_filter_ip(struct ftrace_ops *ops, unsigned long ip, int remove, i
 	return err;
 }
 
-/* Apply whitespace-separated globs ("!glob" removes). */
-static int filter_globs(struct ftrace_ops *ops, const char *buf, size_t len, bool reset)
+/* Apply whitespace-separated globs ("!glob" removes) to the filter or
+ * the notrace list. */
+static int filter_globs(struct ftrace_ops *ops, const char *buf, size_t len, bool reset,
+			bool exclude)
 {
-	u8 *map = filter_map(ops, reset);
+	u8 *map = list_map(ops, reset, exclude);
 	if (!map)
 		return -ENOMEM;
 	size_t pos = 0;
@@ -534,18 +579,28 @@ static int filter_globs(struct ftrace_ops *ops, const char *buf, size_t len, boo
 			return -EINVAL;
 		}
 	}
-	return filter_commit(ops, map);
+	return list_commit(ops, map, exclude);
 }
 
-int ftrace_set_filter(struct ftrace_ops *ops, const char *buf, int len, int reset)
+static int set_globs(struct ftrace_ops *ops, const char *buf, int len, int reset, bool exclude)
 {
 	if (!ops || !recs || len < 0)
 		return -EINVAL;
 	mutex_lock(&ftrace_lock);
-	int err = filter_globs(ops, buf ? buf : "", buf ? (size_t)len : 0, reset);
+	int err = filter_globs(ops, buf ? buf : "", buf ? (size_t)len : 0, reset, exclude);
 	mutex_unlock(&ftrace_lock);
 	ftrace_free_retired();
 	return err;
+}
+
+int ftrace_set_filter(struct ftrace_ops *ops, const char *buf, int len, int reset)
+{
+	return set_globs(ops, buf, len, reset, false);
+}
+
+int ftrace_set_notrace(struct ftrace_ops *ops, const char *buf, int len, int reset)
+{
+	return set_globs(ops, buf, len, reset, true);
 }
 
 /* ---- the jmp fast path ---- */
@@ -724,6 +779,16 @@ static bool keep_not_in(const struct ftrace_rec *r, void *arg)
 static void filter_strip(struct ftrace_ops *ops, const struct site_set *set)
 {
 	size_t w = 0, n = ops->nr_filter;
+	if (ops->nr_notrace) {
+		/* an emptied notrace list is just empty: it excludes nothing */
+		unsigned long flags = arch_irq_save();
+		for (size_t k = 0; k < ops->nr_notrace; k++)
+			if (!site_in(set, ops->notrace_list[k]))
+				ops->notrace_list[w++] = ops->notrace_list[k];
+		ops->nr_notrace = w;
+		arch_irq_restore(flags);
+		w = 0;
+	}
 	if (!n)
 		return;
 	unsigned long flags = arch_irq_save();

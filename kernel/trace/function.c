@@ -1,5 +1,5 @@
 /* The function tracer: an ftrace_ops whose handler records {time, ip,
- * parent ip, pid, cpu, flags} in a per-CPU ring buffer. A full buffer
+ * parent ip, pid, comm, cpu, flags} in a per-CPU ring buffer. A full buffer
  * overwrites its oldest entry and counts it as lost. The handler and all it
  * calls are notrace (the trampoline's recursion guard is the second line of
  * defence). Readers snapshot a CPU's entries under its lock, so formatting
@@ -44,6 +44,15 @@ notrace const char *trace_current_comm(void)
 	return t ? t->comm : "swapper/0";
 }
 
+/* A fixed-size copy the compiler does inline: the handler calls nothing
+ * that is traced. */
+static __always_inline void trace_copy_comm(char *dst, const char *src)
+{
+	_Static_assert(TRACE_COMM_LEN == TASK_COMM_LEN, "trace entries copy a task's comm whole");
+	__builtin_memcpy(dst, src, TRACE_COMM_LEN);
+	dst[TRACE_COMM_LEN - 1] = 0;
+}
+
 static notrace void function_trace_call(unsigned long ip, unsigned long parent_ip,
 					struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
@@ -65,6 +74,7 @@ static notrace void function_trace_call(unsigned long ip, unsigned long parent_i
 		e->ip = ip;
 		e->parent_ip = parent_ip;
 		e->pid = trace_current_pid();
+		trace_copy_comm(e->comm, trace_current_comm());
 		e->cpu = (u16)pc->cpu_id;
 		e->flags = (!(flags & (1UL << 9)) ? TRACE_FLAG_IRQS_OFF : 0) |
 			   (pc->in_irq ? TRACE_FLAG_HARDIRQ : 0);
@@ -230,16 +240,24 @@ void tracer_function_stop(void)
 {
 	if (!function_active)
 		return;
-	/* unregister frees the filter; set_ftrace_filter outlives the tracer
-	 * in Linux, so keep a copy and put it back. */
-	size_t n = function_ops.nr_filter;
+	/* unregister frees the filter and the notrace list; set_ftrace_filter
+	 * and set_ftrace_notrace outlive the tracer in Linux, so keep copies
+	 * and put them back. */
+	size_t n = function_ops.nr_filter, nn = function_ops.nr_notrace;
 	unsigned long *keep = n ? kmalloc(n * sizeof(*keep)) : NULL;
+	unsigned long *keep_nt = nn ? kmalloc(nn * sizeof(*keep_nt)) : NULL;
 	if (keep)
 		memcpy(keep, function_ops.filter, n * sizeof(*keep));
+	if (keep_nt)
+		memcpy(keep_nt, function_ops.notrace_list, nn * sizeof(*keep_nt));
 	unregister_ftrace_function(&function_ops);
 	if (keep) {
 		function_ops.filter = keep;
 		function_ops.nr_filter = n;
+	}
+	if (keep_nt) {
+		function_ops.notrace_list = keep_nt;
+		function_ops.nr_notrace = nn;
 	}
 	function_active = false;
 }

@@ -2,13 +2,17 @@
  *
  *   available_filter_functions  every site, by function name
  *   set_ftrace_filter           globs: "> " replaces, ">>" adds, "!glob" removes,
- *                               an empty write clears (= all functions)
+ *                               a blank write ("echo > set_ftrace_filter") clears
+ *                               it (= all functions)
+ *   set_ftrace_notrace          globs never traced, whatever the filter says; edited
+ *                               the same way ("#### no functions disabled ####")
  *   current_tracer              nop | function (available_tracers lists them);
  *                               starting "function" empties the buffer, "nop" keeps it
  *   tracing_on                  0 | 1: pause/resume recording
  *   trace                       the buffer in Linux's text format; a write clears it
- *   trace_pipe                  the same lines, consumed as read. It never blocks
- *                               (the shell is line based): an empty buffer reads empty
+ *   trace_pipe                  the same lines, consumed as read; a stream: the
+ *                               shell's cat waits for more until Ctrl-C, as Linux's
+ *                               read blocks (a single read, the bridge's, never waits)
  *   buffer_size_kb              per-CPU buffer size; writing resizes (and clears)
  *   enabled_functions           sites with ops: "name (count) R I ->target"
  *
@@ -25,6 +29,8 @@
 #include <kelp/errno.h>
 #include <kelp/mm.h>
 #include <kelp/percpu.h>
+#include <kelp/sched.h>
+#include <kelp/wait.h>
 
 #define TRACEFS_DIR "/sys/kernel/tracing"
 #define TRACE_ROOM 256 /* stop printing entries this close to SEQ_BUF_MAX */
@@ -90,6 +96,34 @@ static ssize_t set_ftrace_filter_append(void *data, const char *buf, size_t len)
 {
 	(void)data;
 	int err = ftrace_set_filter(tracer_function_ops(), buf, (int)len, 0);
+	return err ? err : (ssize_t)len;
+}
+
+static int set_ftrace_notrace_show(struct seq_file *m, void *data)
+{
+	struct ftrace_ops *ops = tracer_function_ops();
+	(void)data;
+	if (!ops->nr_notrace) {
+		seq_puts(m, "#### no functions disabled ####\n");
+		return 0;
+	}
+	char b[24];
+	for (size_t i = 0; i < ops->nr_notrace; i++)
+		seq_printf(m, "%s\n", sym_name(ops->notrace_list[i], b, sizeof(b)));
+	return 0;
+}
+
+static ssize_t set_ftrace_notrace_store(void *data, const char *buf, size_t len)
+{
+	(void)data;
+	int err = ftrace_set_notrace(tracer_function_ops(), buf, (int)len, 1);
+	return err ? err : (ssize_t)len;
+}
+
+static ssize_t set_ftrace_notrace_append(void *data, const char *buf, size_t len)
+{
+	(void)data;
+	int err = ftrace_set_notrace(tracer_function_ops(), buf, (int)len, 0);
 	return err ? err : (ssize_t)len;
 }
 
@@ -197,10 +231,10 @@ static bool trace_print_one(const struct trace_entry *e, void *arg)
 		fl[0] = 'd';
 	if (e->flags & TRACE_FLAG_HARDIRQ)
 		fl[2] = 'h';
-	seq_printf(p->m, "%16s-%-7u [%03u] %s %5llu.%06llu: %s <-%s\n", trace_current_comm(),
-		   e->pid, e->cpu, fl, (unsigned long long)(e->ts / 1000000000ULL),
-		   (unsigned long long)(e->ts % 1000000000ULL / 1000), sym_name(e->ip, b1, sizeof(b1)),
-		   sym_name(e->parent_ip, b2, sizeof(b2)));
+	seq_printf(p->m, "%16s-%-7u [%03u] %s %5llu.%06llu: %s <-%s\n", e->comm, e->pid, e->cpu, fl,
+		   (unsigned long long)(e->ts / 1000000000ULL),
+		   (unsigned long long)(e->ts % 1000000000ULL / 1000),
+		   sym_name(e->ip, b1, sizeof(b1)), sym_name(e->parent_ip, b2, sizeof(b2)));
 	p->printed++;
 	return true;
 }
@@ -245,28 +279,50 @@ static int trace_pipe_show(struct seq_file *m, void *data)
 	return 0;
 }
 
+/* Until an entry is held. The handler cannot wake a reader (it runs
+ * inside traced code, under any lock), so the reader looks again every
+ * few ticks, as Linux's trace_pipe does when its wake-up is deferred. */
+#define TRACE_PIPE_POLL_MS 20
+static int trace_pipe_wait(void *data)
+{
+	(void)data;
+	for (;;) {
+		u64 held;
+		trace_buffer_stats(&held, NULL, NULL);
+		if (held)
+			return 0;
+		if (signal_pending(current))
+			return -EINTR;
+		msleep_interruptible(TRACE_PIPE_POLL_MS);
+	}
+}
+
 static int tracefs_init(void)
 {
 	struct pfs_node *d = pfs_mkdir_p(TRACEFS_DIR);
 	if (!d)
 		return -ENOMEM;
-	struct pfs_node *filter =
-		pfs_create_file(d, "set_ftrace_filter", 0644, set_ftrace_filter_show,
-				set_ftrace_filter_store, NULL);
+	struct pfs_node *pipe, *nt,
+		*filter = pfs_create_file(d, "set_ftrace_filter", 0644, set_ftrace_filter_show,
+					  set_ftrace_filter_store, NULL);
 	if (!filter ||
-	    !pfs_create_file(d, "available_filter_functions", 0444,
-			     available_filter_functions_show, NULL, NULL) ||
+	    !(nt = pfs_create_file(d, "set_ftrace_notrace", 0644, set_ftrace_notrace_show,
+				   set_ftrace_notrace_store, NULL)) ||
+	    !pfs_create_file(d, "available_filter_functions", 0444, available_filter_functions_show,
+			     NULL, NULL) ||
 	    !pfs_create_file(d, "current_tracer", 0644, current_tracer_show, current_tracer_store,
 			     NULL) ||
 	    !pfs_create_file(d, "available_tracers", 0444, available_tracers_show, NULL, NULL) ||
 	    !pfs_create_file(d, "tracing_on", 0644, tracing_on_show, tracing_on_store, NULL) ||
 	    !pfs_create_file(d, "trace", 0644, trace_show, trace_store, NULL) ||
-	    !pfs_create_file(d, "trace_pipe", 0444, trace_pipe_show, NULL, NULL) ||
+	    !(pipe = pfs_create_file(d, "trace_pipe", 0444, trace_pipe_show, NULL, NULL)) ||
 	    !pfs_create_file(d, "buffer_size_kb", 0644, buffer_size_kb_show, buffer_size_kb_store,
 			     NULL) ||
 	    !pfs_create_file(d, "enabled_functions", 0444, enabled_functions_show, NULL, NULL))
 		return -ENOMEM;
 	pfs_set_append(filter, set_ftrace_filter_append);
+	pfs_set_append(nt, set_ftrace_notrace_append);
+	pfs_set_wait(pipe, trace_pipe_wait);
 	return 0;
 }
 fs_initcall(tracefs_init);

@@ -232,10 +232,16 @@ void user_exit(int code)
 
 int user_task_kill(struct task *t)
 {
+	return user_task_kill_status(t, KELP_EXIT_KILLED);
+}
+
+int user_task_kill_status(struct task *t, int code)
+{
 	int ret = -EINVAL;
 	unsigned long flags = spin_lock_irqsave(&user_mm_lock);
 	if (t->mm) {
-		WRITE_ONCE(t->mm->killed, true);
+		if (!t->mm->killed)
+			WRITE_ONCE(t->mm->killed, code);
 		set_tsk_thread_flag(t, TIF_SIGPENDING);
 		ret = 0;
 	}
@@ -337,9 +343,10 @@ static void user_exit_work(struct trap_frame *tf)
 {
 	struct task *t = current;
 	(void)tf;
-	if (t->mm && READ_ONCE(t->mm->killed)) {
+	int killed = t->mm ? READ_ONCE(t->mm->killed) : 0;
+	if (killed) {
 		arch_irq_enable();
-		user_exit(KELP_EXIT_KILLED);
+		user_exit(killed);
 	}
 	clear_tsk_thread_flag(t, TIF_SIGPENDING);
 	clear_tsk_thread_flag(t, TIF_NOTIFY_RESUME);
@@ -442,10 +449,23 @@ static int cmd_spawn(int argc, char **argv)
 		return 1;
 	}
 	shell_printf("spawned %s pid %d\n", argv[first], t->pid);
-	if (wait)
+	if (wait) {
+		/* In the foreground: Ctrl-C at the console ends the wait, and
+		 * the program, as SIGINT would. */
+		if (shell_interactive() &&
+		    wait_event_interruptible(t->exited.wait, completion_done(&t->exited)))
+			user_task_kill_status(t, KELP_EXIT_INTERRUPTED);
 		shell_printf("exit status %d\n", task_wait_exit(t));
+	}
 	put_task_struct(t);
 	return 0;
 }
+void shell_complete_programs(struct shell_completion *c)
+{
+	shell_completion_add(c, "-w", NULL);
+	for (const struct user_program *p = user_programs; p->name; p++)
+		shell_completion_add(c, p->name, NULL);
+}
+
 SHELL_COMMAND("spawn", "run a user program: spawn [-w] PROGRAM [ARG] (-w: wait, print its exit status)",
 	      cmd_spawn);

@@ -149,7 +149,13 @@ def shell_seeds():
                        ("editing", b"\x1b[Aab\x7fc\x1bOd\x15help\x03dmesg -c\n"),
                        ("errors", b'echo "open\necho 1 >\necho > /a > /b\n' +
                         b" ".join([b"w"] * 40) + b"\n"),
-                       ("long", b"echo " + b"y" * 300 + b"\nls\n")):
+                       ("long", b"echo " + b"y" * 300 + b"\nls\n"),
+                       ("quotes", b"echo 'a  b' \"c \\\"d\\\" \\\\\" e\\ f 'it'\\''s' \"\" ''\n"
+                        b"echo '#x' \"#y\" a#b # gone\n# only a comment\n"
+                        b"echo 1 > '/a b' # c\necho 'open\necho \"a'b\n"),
+                       ("keys", b"echo hello\r\x1b[A\x1b[D\x1b[Dxx\x01\x1b[C\x17\x15\x0b"
+                        b"\x1b[1;5D\x1b[3~\x1b[H\x1b[F\x1bOA\x1bOB\x10\x0e\x04\x05\x02\x06\r"),
+                       ("tab", b"c\t\t\tat /p\t\tc\t\r\necho 1 >/s\t\x17\t\r")):
         put("shell", name, text)
 
 

@@ -17,6 +17,7 @@ run() {
 {
 	run "$dir/sha512_test"
 	run "$dir/kstrtox_test"
+	run "$dir/shell_line_test"
 	run tests/host/gen_openssl_vectors.sh check tests/host/rfc8032_vectors.txt
 	run tests/host/gen_openssl_vectors.sh gen "$dir/openssl_vectors.txt" "${OPENSSL_VECTORS:-32}"
 	run "$dir/ed25519_test" tests/host/rfc8032_vectors.txt -s 7 "$dir/openssl_vectors.txt"
