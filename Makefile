@@ -362,12 +362,13 @@ selftest: deps
 # guest instructions, so every figure is deterministic. BENCH='glob' filters.
 # The bench kernel has no lock validator (its hooks are a test each even when
 # off at run time), so the figures are those of the run kernel's paths.
+# tools/bench-filter cuts the console to the runner's report (build/bench/bench.txt).
 bench: deps
 	@$(MAKE) --no-print-directory VARIANT=bench all
 	$(Q)tools/mkiso.sh $(BENCH_BUILD)/kernel.elf "bench$(if $(BENCH),=$(BENCH)) loglevel=4 $(CMDLINE)" \
 	  $(BENCH_BUILD)/bench.iso
 	$(QEMU) $(QEMUFLAGS) -icount shift=0,sleep=off -cdrom $(BENCH_BUILD)/bench.iso -serial stdio </dev/null \
-	  | tee $(BENCH_BUILD)/bench.txt; s=$${PIPESTATUS[0]}; test $$s -eq 33
+	  | tools/bench-filter | tee $(BENCH_BUILD)/bench.txt; s=$${PIPESTATUS[0]}; test $$s -eq 33
 
 # The host test suite (tests/py/, pytest driving QEMU with the test kernel);
 # PYTEST_ARGS='-k shell -x' etc. Test paths in PYTEST_ARGS (tests/py/test_x.py)
