@@ -32,6 +32,7 @@ static const struct {
 } units[] = {
 	{ "insns", "guest instructions, exact (the TSC counts one per instruction)" },
 	{ "us", "guest microseconds of the kernel's clock (1 us = 1000 instructions)" },
+	{ "s", "guest seconds (a time in us of a second or more is shown so)" },
 	{ "x100", "ratio to call_plain in hundredths (100: as fast as a plain call)" },
 	{ "switches", "context switches counted" },
 };
@@ -56,9 +57,24 @@ static void group_header(const char *prefix, const struct kbench *b)
 	kprintf("%s== %s%s%s ==\n", prefix, b->name, b->desc ? ": " : "", b->desc ? b->desc : "");
 }
 
+/* A figure as a person reads it: a time of a second or more in seconds
+ * ("17.999 s", not "17999015 us"), anything else as it was reported. */
+const char *bench_show_value(char *buf, size_t len, u64 value, const char *unit)
+{
+	if (!strcmp(unit, "us") && value >= 1000000) {
+		snprintf(buf, len, "%llu.%03llu", (unsigned long long)(value / 1000000),
+			 (unsigned long long)(value % 1000000 / 1000));
+		return "s";
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)value);
+	return unit;
+}
+
 void bench_report(const char *name, u64 value, const char *unit)
 {
-	kprintf("bench: %s %llu %s\n", name, (unsigned long long)value, unit);
+	char shown[24];
+	const char *shown_unit = bench_show_value(shown, sizeof(shown), value, unit);
+	kprintf("bench: %s %s %s\n", name, shown, shown_unit);
 	if (nfigures < BENCH_MAX_FIGURES) {
 		struct bench_figure *f = &figures[nfigures++];
 		strlcpy(f->name, name, sizeof(f->name));
@@ -100,17 +116,20 @@ bool bench_site_is_jmp(void *fn, void *target)
 static void print_units(void)
 {
 	kprintf("units:\n");
+	char shown[24];
 	for (int i = 0; i < nfigures; i++) {
-		size_t len = unit_base_len(figures[i].unit);
+		const char *u = bench_show_value(shown, sizeof(shown), figures[i].value, figures[i].unit);
+		size_t len = unit_base_len(u);
 		bool seen = false;
-		for (int j = 0; j < i && !seen; j++)
-			seen = unit_base_len(figures[j].unit) == len &&
-			       !strncmp(figures[j].unit, figures[i].unit, len);
+		for (int j = 0; j < i && !seen; j++) {
+			const char *v = bench_show_value(shown, sizeof(shown), figures[j].value,
+						   figures[j].unit);
+			seen = unit_base_len(v) == len && !strncmp(v, u, len);
+		}
 		if (seen)
 			continue;
-		const char *meaning = unit_meaning(figures[i].unit);
-		kprintf("  %-10.*s %s\n", (int)len, figures[i].unit,
-			meaning ? meaning : "(unit not described)");
+		const char *meaning = unit_meaning(u);
+		kprintf("  %-10.*s %s\n", (int)len, u, meaning ? meaning : "(unit not described)");
 	}
 }
 
@@ -128,8 +147,9 @@ static void print_table(void)
 			if (group)
 				group_header("", group);
 		}
-		kprintf("  %-*s %14llu  %s\n", width, figures[i].name,
-			(unsigned long long)figures[i].value, figures[i].unit);
+		char shown[24];
+		const char *unit = bench_show_value(shown, sizeof(shown), figures[i].value, figures[i].unit);
+		kprintf("  %-*s %14s  %s\n", width, figures[i].name, shown, unit);
 	}
 	print_units();
 }

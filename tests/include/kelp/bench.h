@@ -30,6 +30,9 @@ struct kbench {
 
 /* Record one figure (value may be a ratio * 100 with unit "x100", etc.). */
 void bench_report(const char *name, u64 value, const char *unit);
+/* VALUE in UNIT as the report prints it into buf: a time of a second or
+ * more ("us") in seconds with three decimals; returns the unit shown. */
+const char *bench_show_value(char *buf, size_t len, u64 value, const char *unit);
 /* A figure whose precondition does not hold: `bench: NAME skipped: WHY`
  * and no number, rather than a number that measures something else. */
 void bench_skip(const char *name, const char *why);
