@@ -184,6 +184,10 @@ $(BUILD)/klpctl: $(KLPCTL_SRCS) drivers/patchchan/proto.h include/kelp/crypto/cr
 # for a plain module; VERSION=N stamps klp_version=N (anti-rollback,
 # docs/SECURITY.md). The author's headers are include/linux/ (Linux's
 # names); -nostdinc keeps the host's /usr/include out (tools/mkpatch.sh).
+# `make patch` first checks the patch against that kernel (tools/klp-check.py:
+# each klp_func's old_name is in the kernel or its module, unique or given
+# an old_sympos, a function with an fentry site; MODULE_INFO(livepatch, "Y")
+# is there), so what the kernel would refuse is a build error.
 # Linux builds module sources without -Wunused-parameter (seq_file show
 # callbacks ignore v): samples port by changing includes only.
 PATCH_CFLAGS := $(filter-out -MMD -MP -I% $(CONFIG_DEFS),$(KCFLAGS)) $(FTRACE_FLAGS) -Wno-unused-parameter
@@ -191,10 +195,8 @@ MKPATCH      := KCFLAGS="$(PATCH_CFLAGS)" tools/mkpatch.sh
 patch module: $(BUILD)/kernel.elf $(SIGN_KEY)
 	@test -n "$(P)" || { echo "usage: make $@ P=path/to/foo.c" >&2; exit 2; }
 	@test -f "$(P)" || { echo "make $@: no such file: $(P)" >&2; exit 2; }
-	@if [ $@ = patch ] && ! grep -q 'MODULE_INFO(livepatch' "$(P)"; then \
-	  echo "make patch: $(P) has no MODULE_INFO(livepatch, \"Y\") (use make module?)" >&2; fi
 	$(Q)$(MKPATCH) "$(P)" $(BUILD)/patches --kernel $(BUILD)/kernel.elf \
-	  $(if $(VERSION),--version "$(VERSION)")
+	  $(if $(VERSION),--version "$(VERSION)") $(if $(filter patch,$@),--check)
 
 # A live patch from a source patch (tools/klp-build, issue 15):
 # `make livepatch PATCH=fix.patch [NAME=name]` -> build/patches/NAME.klp for
