@@ -198,7 +198,7 @@ patch module: $(BUILD)/kernel.elf $(SIGN_KEY)
 	$(Q)$(MKPATCH) "$(P)" $(BUILD)/patches --kernel $(BUILD)/kernel.elf \
 	  $(if $(VERSION),--version "$(VERSION)") $(if $(filter patch,$@),--check)
 
-# A live patch from a source patch (tools/klp-build, issue 15):
+# A live patch from a source patch (tools/klp-build):
 # `make livepatch PATCH=fix.patch [NAME=name]` -> build/patches/NAME.klp for
 # the kernel in $(BUILD) (the one `make run` boots). No dependency on
 # kernel.elf: the tree may already carry the fix, and rebuilding would make
