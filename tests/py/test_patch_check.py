@@ -26,6 +26,10 @@ CASES = {
     "notrace_target": ("run", r"notrace_target\.c:14: error: function 'ftrace_text_is_trampoline'"
                        r" in object 'vmlinux' has no fentry site",
                        "failed to find location for function 'ftrace_text_is_trampoline'"),
+    "inline_target": ("run", r"inline_target\.c:14: error: symbol 'name_of' not found in "
+                      r"vmlinux's symbol table.*\n.*\n\s+'name_of' is defined at "
+                      r"kernel/ksyms\.c:\d+ but has no symbol in the kernel: it is always inlined",
+                      "symbol 'name_of' not found in symbol table"),
     "no_modinfo": ("run", r"no_modinfo\.c: error: no MODULE_INFO\(livepatch, \"Y\"\)",
                    "module no_modinfo is not marked as a livepatch module"),
     "ambiguous": ("test", r"ambiguous\.c:14: error: unresolvable ambiguity for symbol "

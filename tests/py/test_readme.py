@@ -46,7 +46,7 @@ SKIPPED = {
     "make bench": "builds and boots a third kernel for minutes; tests/py/test_bench.py runs the benches",
     "make debug": "an interactive gdb session",
 }
-LINE_TIMEOUT = 300
+LINE_TIMEOUT = 180
 CONSOLE_WAIT = 10  # seconds a host command's quoted outcome may take to reach the console
 
 
@@ -236,8 +236,14 @@ def run_host(s, lineno, line):
             continue
         if "klpctl" in seg:
             s.need_kernel()
-        r = subprocess.run(["bash", "-c", seg], cwd=s.tree, env=s.env(), capture_output=True,
-                           text=True, timeout=LINE_TIMEOUT)
+        try:
+            r = subprocess.run(["bash", "-c", seg], cwd=s.tree, env=s.env(), capture_output=True,
+                               text=True, timeout=LINE_TIMEOUT)
+        except subprocess.TimeoutExpired as e:
+            fail(lineno, line, "still running after %d s (a command that runs until it is "
+                 "interrupted needs a skip marker, or a form that ends)" % LINE_TIMEOUT,
+                 (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes)
+                 else (e.stdout or ""))
         output += r.stdout + r.stderr
         status = r.returncode
         if status:
