@@ -287,9 +287,11 @@ class Checker(object):
             self.modules[objname] = t
         return self.modules[objname]
 
-    def check_symbol(self, t, name, sympos, what, func=True):
-        """Resolve name,sympos in t as the kernel will; report why not."""
+    def check_symbol(self, t, name, sympos, what, func=True, key=None):
+        """Resolve name,sympos in t as the kernel will; report why not. key:
+        what the source says (for the line number), by default name."""
         objname = t.name
+        key = key or name
         cands = t.candidates(name)
         if not cands:
             close = difflib.get_close_matches(name, t.functions() if func else
@@ -298,38 +300,40 @@ class Checker(object):
             if func:
                 notes += inline_notes(name)
             self.error("symbol '%s' not found in %s's symbol table (%s)" % (name, objname, what),
-                       name, notes)
+                       key, notes)
             return None
         if sympos == 0 and len(cands) > 1:
             self.error("unresolvable ambiguity for symbol '%s' in object '%s' (%s): %d symbols "
                        "have that name; set .old_sympos to the one to patch:"
-                       % (name, objname, what, len(cands)), name, self.candidate_notes(t, cands))
+                       % (name, objname, what, len(cands)), key,
+                       self.candidate_notes(t, cands, func))
             return None
         if sympos > len(cands):
             self.error("symbol position %d for symbol '%s' in object '%s' not found (%s; "
                        "there %s %d):" % (sympos, name, objname, what,
                                           "is" if len(cands) == 1 else "are", len(cands)),
-                       name, self.candidate_notes(t, cands))
+                       key, self.candidate_notes(t, cands, func))
             return None
         sym = cands[max(sympos, 1) - 1]
         if func and sym[1] not in "tT":
             self.error("'%s' in object '%s' is not a function (symbol type '%s'; %s)"
-                       % (name, objname, sym[1], what), name)
+                       % (name, objname, sym[1], what), key)
             return None
         if func and sym[2] not in t.sites:
             self.error("function '%s' in object '%s' has no fentry site (notrace, or built "
                        "without -pg): it cannot be live patched (%s)" % (name, objname, what),
-                       name)
+                       key)
             return None
         return sym
 
-    def candidate_notes(self, t, cands):
+    def candidate_notes(self, t, cands, func=True):
         notes = []
         for k, (n, letter, addr) in enumerate(cands):
             src = t.where(addr) or "?"
             shown = "0x%016x" % addr if t is self.kernel else "%s" % os.path.basename(
                 getattr(t, "path", ""))
-            notes.append("old_sympos = %d: %s %s %s  (%s)" % (k + 1, shown, letter, n, src))
+            pos = "old_sympos = %d" % (k + 1) if func else "%s,%d" % (n, k + 1)
+            notes.append("%s: %s %s %s  (%s)" % (pos, shown, letter, n, src))
         if t is self.kernel:
             sym = os.path.join(os.path.dirname(self.args.kernel), "kernel.sym")
             notes.append("(%s and /proc/kallsyms list them in this order)" % os.path.relpath(sym))
@@ -430,7 +434,7 @@ class Checker(object):
             if t is not None:
                 self.check_symbol(t, sym, int(pos), "relocation %s,%s" % (
                     n.rpartition(KLPPOS)[0] if KLPPOS in n else n.rpartition(",")[0], pos),
-                    func=False)
+                    func=False, key=n)
 
 
 def inline_notes(name):

@@ -2,7 +2,9 @@
 "ADDRESS TYPE NAME", the address in 16 hex digits and nm's letter, the
 kernel's symbols in address order, then each loaded module's with
 "\t[MODULE]"; the whole table, not cut at the pseudo-fs's usual cap. Read
-through the console and through COM2 (the bridge's fs.read)."""
+over COM2 (the bridge's fs.read, in chunks, each re-running show()), whose
+frames are acknowledged: a 100 KB console dump would test the console's
+drop-when-the-peer-stalls policy on a loaded host instead."""
 import os
 import re
 import sys
@@ -28,8 +30,9 @@ def k():
 
 
 def kallsyms(k):
-    out = k.run("cat /proc/kallsyms", timeout=60)
-    lines = out.splitlines()
+    data = Wire(k.com2_path).read("/proc/kallsyms")
+    assert data.endswith("\n")
+    lines = data[:-1].split("\n")
     bad = [l for l in lines if not LINE.match(l)]
     assert not bad, bad[:5]
     return [LINE.match(l).groups() for l in lines]
@@ -77,10 +80,10 @@ def test_module_symbols_carry_their_module(k):
     assert not [s for s in kallsyms(k) if s[3] == "hello_module"]
 
 
-def test_whole_table_over_com2(k):
-    """The bridge reads files in chunks: each re-runs show(), which must
-    not stop at SEQ_BUF_MAX (64 KiB) either."""
-    console = k.run("cat /proc/kallsyms", timeout=60) + "\n"
-    assert len(console) > 64 * 1024
+def test_whole_table_past_the_usual_cap(k):
+    """Longer than SEQ_BUF_MAX (64 KiB), yet whole: the symbol table's own
+    symbols, in the image's last section, are there; the console lists it."""
     data = Wire(k.com2_path).read("/proc/kallsyms")
-    assert data == console
+    assert len(data) > 64 * 1024
+    assert re.search(r"(?m)^[0-9a-f]{16} [rR] ksym_strtab$", data)
+    assert "kallsyms" in k.run("ls /proc").split()

@@ -18,7 +18,8 @@ from kelp import BUILD, Kelp, ROOT, blob_file
 
 FIXTURES = os.path.join(ROOT, "tests", "patch-check")
 
-# name: (kernel variant, build-time error (regex), the kernel's log line)
+# name: (kernel variant, build-time error (regex), the kernel's reason: in its log
+# or in what klpctl reports)
 CASES = {
     "typo": ("run", r"typo\.c:14: error: symbol 'cmdline_proc_sho' not found in vmlinux's "
              r"symbol table.*\n\s+did you mean 'cmdline_proc_show'",
@@ -34,13 +35,20 @@ CASES = {
                    "module no_modinfo is not marked as a livepatch module"),
     "ambiguous": ("test", r"ambiguous\.c:14: error: unresolvable ambiguity for symbol "
                   r"'ksym_dup_target' in object 'vmlinux'.*\n"
-                  r"\s+old_sympos = 1: 0x[0-9a-f]{16} t ksym_dup_target  \(tests/builtin/sympos_a\.c\)\n"
-                  r"\s+old_sympos = 2: 0x[0-9a-f]{16} t ksym_dup_target  \(tests/builtin/sympos_b\.c\)\n"
+                  r"\s+old_sympos = 1: 0x[0-9a-f]{16} t ksym_dup_target  "
+                  r"\(tests/builtin/sympos_a\.c\)\n"
+                  r"\s+old_sympos = 2: 0x[0-9a-f]{16} t ksym_dup_target  "
+                  r"\(tests/builtin/sympos_b\.c\)\n"
                   r"\s+\(build/test/kernel\.sym and /proc/kallsyms",
                   "unresolvable ambiguity for symbol 'ksym_dup_target' in object 'vmlinux'"),
     "sympos_past": ("test", r"sympos_past\.c:14: error: symbol position 3 for symbol "
                     r"'ksym_dup_target' in object 'vmlinux' not found .*there are 2",
                     "symbol position 3 for symbol 'ksym_dup_target' in object 'vmlinux' not found"),
+    "klp_sym_past": ("test", r"klp_sym_past\.c:8: error: symbol position 3 for symbol "
+                     r"'ksym_dup_target' in object 'vmlinux' not found \(relocation "
+                     r"\.klp\.sym\.vmlinux\.ksym_dup_target,3; there are 2\):\n"
+                     r"\s+ksym_dup_target,1: 0x[0-9a-f]{16} t ksym_dup_target",
+                     "unknown symbol .klp.sym.vmlinux.ksym_dup_target,3"),
     "module_typo": ("test", r"module_typo\.c:14: error: symbol 'busymod_work_fun' not found in "
                     r"livepatch_callbacks_busymod's symbol table.*\n\s+did you mean "
                     r"'busymod_work_func'",
@@ -118,7 +126,7 @@ def test_kernel_refuses_it_for_the_same_reason(k, unchecked, name):
         r = k.klpctl("load", os.path.join(unchecked, name + ".klp"))
         assert r.returncode == 1, r.stdout
         k.drain(0.2)
-        assert CASES[name][2] in k.log[mark:], k.log[mark:]
+        assert CASES[name][2] in k.log[mark:] + r.stderr, k.log[mark:] + r.stderr
         assert name not in k.run("lsmod")
     finally:
         if name == "module_typo":

@@ -43,7 +43,8 @@ SKIP_MARK = re.compile(r"^<!-- test_readme: skip: (.+?) -->$")
 # The first command of each block the README marks as not run, and why.
 SKIPPED = {
     "make run": "make test is the suite this test is part of",
-    "make bench": "builds and boots a third kernel for minutes; tests/py/test_bench.py runs the benches",
+    "make bench": "builds and boots a third kernel for minutes; "
+                  "tests/py/test_bench.py runs the benches",
     "make debug": "an interactive gdb session",
 }
 LINE_TIMEOUT = 180
