@@ -66,7 +66,7 @@ noinline int version_proc_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int kallsyms_proc_show(struct seq_file *m, void *v)
+static int kallsyms_show(struct seq_file *m, void *v)
 {
 	(void)v;
 	return ksym_show_kallsyms(m);
@@ -121,7 +121,7 @@ static int proc_init(void)
 	    !pfs_create_file(proc, "meminfo", 0444, meminfo_proc_show, NULL, NULL) ||
 	    !pfs_create_file(proc, "uptime", 0444, uptime_proc_show, NULL, NULL) ||
 	    !pfs_create_file(proc, "version", 0444, version_proc_show, NULL, NULL) ||
-	    !pfs_create_file(proc, "kallsyms", 0444, kallsyms_proc_show, NULL, NULL))
+	    !pfs_create_file(proc, "kallsyms", 0444, kallsyms_show, NULL, NULL))
 		return -ENOMEM;
 	struct pfs_node *tty = pfs_mkdir_p("/proc/tty/driver");
 	if (!tty || !pfs_create_file(tty, "serial", 0444, tty_serial_show, NULL, NULL))
