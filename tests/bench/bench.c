@@ -118,12 +118,13 @@ static void print_units(void)
 	kprintf("units:\n");
 	char shown[24];
 	for (int i = 0; i < nfigures; i++) {
-		const char *u = bench_show_value(shown, sizeof(shown), figures[i].value, figures[i].unit);
+		const char *u =
+			bench_show_value(shown, sizeof(shown), figures[i].value, figures[i].unit);
 		size_t len = unit_base_len(u);
 		bool seen = false;
 		for (int j = 0; j < i && !seen; j++) {
 			const char *v = bench_show_value(shown, sizeof(shown), figures[j].value,
-						   figures[j].unit);
+							 figures[j].unit);
 			seen = unit_base_len(v) == len && !strncmp(v, u, len);
 		}
 		if (seen)
@@ -148,7 +149,8 @@ static void print_table(void)
 				group_header("", group);
 		}
 		char shown[24];
-		const char *unit = bench_show_value(shown, sizeof(shown), figures[i].value, figures[i].unit);
+		const char *unit =
+			bench_show_value(shown, sizeof(shown), figures[i].value, figures[i].unit);
 		kprintf("  %-*s %14s  %s\n", width, figures[i].name, shown, unit);
 	}
 	print_units();
