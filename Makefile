@@ -361,7 +361,7 @@ selftest: deps
 	  echo "qemu exit status $$s"; test $$s -eq 33
 
 # In-kernel micro-benchmarks under -icount shift=0,sleep=off: the TSC counts
-# guest instructions, so every figure is deterministic. BENCH='glob' filters.
+# guest instructions, so the instruction counts are exact. BENCH='glob' filters.
 # The bench kernel has no lock validator (its hooks are a test each even when
 # off at run time), so the figures are those of the run kernel's paths.
 # tools/bench-filter cuts the console to the runner's report (build/bench/bench.txt).
