@@ -153,18 +153,19 @@ class Session(object):
     def env(self):
         return dict(os.environ, HOME=self.home)
 
-    def boot(self, cmdline=""):
-        if self.kelp and self.cmdline == cmdline and self.kelp.alive:
+    def boot(self, cmdline="", smp="1"):
+        if self.kelp and self.cmdline == (cmdline, smp) and self.kelp.alive:
             return
         self.shutdown_kernel()
-        k = Kelp(cmdline, name="readme", kernel=os.path.join(self.tree, "build", "kernel.elf"))
+        k = Kelp(cmdline, name="readme", qemu_args=["-smp", smp],
+                 kernel=os.path.join(self.tree, "build", "kernel.elf"))
         k.boot()
         k.wait_prompt()
         sock = os.path.join(self.tree, "build", "klp.sock")
         if os.path.lexists(sock):
             os.unlink(sock)
         os.symlink(k.com2_path, sock)
-        self.kelp, self.cmdline = k, cmdline
+        self.kelp, self.cmdline = k, (cmdline, smp)
         if self.comments is None:
             # Does the shell take `# comments`? Typed whole if so.
             self.comments = "usage" not in k.run("version # probe")
@@ -232,7 +233,7 @@ def run_host(s, lineno, line):
             opts = dict(w.split("=", 1) for w in words[2:] if "=" in w)
             if set(opts) - {"CMDLINE", "SMP"} or len(opts) != len(words) - 2:
                 fail(lineno, line, "this test runs make run with CMDLINE= and SMP= only")
-            s.boot(opts.get("CMDLINE", ""))
+            s.boot(opts.get("CMDLINE", ""), opts.get("SMP", "1"))
             mark = len(s.kelp.log)
             continue
         if "klpctl" in seg:
