@@ -184,6 +184,10 @@ $(BUILD)/klpctl: $(KLPCTL_SRCS) drivers/patchchan/proto.h include/kelp/crypto/cr
 # for a plain module; VERSION=N stamps klp_version=N (anti-rollback,
 # docs/SECURITY.md). The author's headers are include/linux/ (Linux's
 # names); -nostdinc keeps the host's /usr/include out (tools/mkpatch.sh).
+# `make patch` first checks the patch against that kernel (tools/klp-check.py:
+# each klp_func's old_name is in the kernel or its module, unique or given
+# an old_sympos, a function with an fentry site; MODULE_INFO(livepatch, "Y")
+# is there), so what the kernel would refuse is a build error.
 # Linux builds module sources without -Wunused-parameter (seq_file show
 # callbacks ignore v): samples port by changing includes only.
 PATCH_CFLAGS := $(filter-out -MMD -MP -I% $(CONFIG_DEFS),$(KCFLAGS)) $(FTRACE_FLAGS) -Wno-unused-parameter
@@ -191,12 +195,10 @@ MKPATCH      := KCFLAGS="$(PATCH_CFLAGS)" tools/mkpatch.sh
 patch module: $(BUILD)/kernel.elf $(SIGN_KEY)
 	@test -n "$(P)" || { echo "usage: make $@ P=path/to/foo.c" >&2; exit 2; }
 	@test -f "$(P)" || { echo "make $@: no such file: $(P)" >&2; exit 2; }
-	@if [ $@ = patch ] && ! grep -q 'MODULE_INFO(livepatch' "$(P)"; then \
-	  echo "make patch: $(P) has no MODULE_INFO(livepatch, \"Y\") (use make module?)" >&2; fi
 	$(Q)$(MKPATCH) "$(P)" $(BUILD)/patches --kernel $(BUILD)/kernel.elf \
-	  $(if $(VERSION),--version "$(VERSION)")
+	  $(if $(VERSION),--version "$(VERSION)") $(if $(filter patch,$@),--check)
 
-# A live patch from a source patch (tools/klp-build, issue 15):
+# A live patch from a source patch (tools/klp-build):
 # `make livepatch PATCH=fix.patch [NAME=name]` -> build/patches/NAME.klp for
 # the kernel in $(BUILD) (the one `make run` boots). No dependency on
 # kernel.elf: the tree may already carry the fix, and rebuilding would make
@@ -363,15 +365,16 @@ selftest: deps
 	  echo "qemu exit status $$s"; test $$s -eq 33
 
 # In-kernel micro-benchmarks under -icount shift=0,sleep=off: the TSC counts
-# guest instructions, so every figure is deterministic. BENCH='glob' filters.
+# guest instructions, so the instruction counts are exact. BENCH='glob' filters.
 # The bench kernel has no lock validator (its hooks are a test each even when
 # off at run time), so the figures are those of the run kernel's paths.
+# tools/bench-filter cuts the console to the runner's report (build/bench/bench.txt).
 bench: deps
 	@$(MAKE) --no-print-directory VARIANT=bench all
 	$(Q)tools/mkiso.sh $(BENCH_BUILD)/kernel.elf "bench$(if $(BENCH),=$(BENCH)) loglevel=4 $(CMDLINE)" \
 	  $(BENCH_BUILD)/bench.iso
 	$(QEMU) $(QEMUFLAGS) -icount shift=0,sleep=off -cdrom $(BENCH_BUILD)/bench.iso -serial stdio </dev/null \
-	  | tee $(BENCH_BUILD)/bench.txt; s=$${PIPESTATUS[0]}; test $$s -eq 33
+	  | tools/bench-filter | tee $(BENCH_BUILD)/bench.txt; s=$${PIPESTATUS[0]}; test $$s -eq 33
 
 # The host test suite (tests/py/, pytest driving QEMU with the test kernel);
 # PYTEST_ARGS='-k shell -x' etc. Test paths in PYTEST_ARGS (tests/py/test_x.py)

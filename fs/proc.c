@@ -1,4 +1,4 @@
-/* The /proc files (cmdline, meminfo, uptime, version, tty/driver/serial), the /sys/kernel
+/* The /proc files (cmdline, meminfo, uptime, version, kallsyms, tty/driver/serial), the /sys/kernel
  * skeleton, and in the test kernel /sys/kernel/kelp/test_int, an attribute
  * that exists for the shell's end-to-end tests (it stores an int and
  * rejects anything else).
@@ -16,6 +16,7 @@
 #include <kelp/string.h>
 #include <kelp/errno.h>
 #include <kelp/serial.h>
+#include <kelp/ksyms.h>
 
 #define KELP_VERSION_LINE "Kelp version 0.1 (x86_64) (gcc " __VERSION__ ") live-patching kernel\n"
 
@@ -63,6 +64,12 @@ noinline int version_proc_show(struct seq_file *m, void *v)
 	(void)v;
 	seq_puts(m, KELP_VERSION_LINE);
 	return 0;
+}
+
+static int kallsyms_show(struct seq_file *m, void *v)
+{
+	(void)v;
+	return ksym_show_kallsyms(m);
 }
 
 /* Per UART: what was sent, and what was dropped because a peer stopped
@@ -113,7 +120,8 @@ static int proc_init(void)
 	if (!pfs_create_file(proc, "cmdline", 0444, cmdline_proc_show, NULL, NULL) ||
 	    !pfs_create_file(proc, "meminfo", 0444, meminfo_proc_show, NULL, NULL) ||
 	    !pfs_create_file(proc, "uptime", 0444, uptime_proc_show, NULL, NULL) ||
-	    !pfs_create_file(proc, "version", 0444, version_proc_show, NULL, NULL))
+	    !pfs_create_file(proc, "version", 0444, version_proc_show, NULL, NULL) ||
+	    !pfs_create_file(proc, "kallsyms", 0444, kallsyms_show, NULL, NULL))
 		return -ENOMEM;
 	struct pfs_node *tty = pfs_mkdir_p("/proc/tty/driver");
 	if (!tty || !pfs_create_file(tty, "serial", 0444, tty_serial_show, NULL, NULL))

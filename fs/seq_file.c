@@ -12,11 +12,12 @@ static bool seq_reserve(struct seq_file *m, size_t len)
 	size_t need = m->count + len + 1;
 	if (need <= m->size)
 		return true;
+	size_t max = m->max ? m->max : SEQ_BUF_MAX;
 	size_t nsize = m->size ? m->size : SEQ_BUF_MIN;
-	while (nsize < need && nsize < SEQ_BUF_MAX)
+	while (nsize < need && nsize < max)
 		nsize *= 2;
-	if (nsize > SEQ_BUF_MAX)
-		nsize = SEQ_BUF_MAX;
+	if (nsize > max)
+		nsize = max;
 	if (nsize > m->size) {
 		char *nbuf = kmalloc(nsize);
 		if (nbuf) {
@@ -101,6 +102,6 @@ void seq_file_release(struct seq_file *m)
 {
 	kfree(m->buf);
 	m->buf = NULL;
-	m->size = m->count = 0;
+	m->size = m->count = m->max = 0;
 	m->overflow = false;
 }

@@ -9,6 +9,7 @@
 #include <kelp/string.h>
 #include <kelp/errno.h>
 #include <kelp/rcupdate.h>
+#include <kelp/seq_file.h>
 
 /* Layout written by tools/gensyms.py (keep the two in step). */
 #define KSYM_FLAG_SIZE_GUESSED 1
@@ -264,4 +265,28 @@ int ksym_snprint_ret(char *buf, size_t size, unsigned long addr)
 			     mod_suffix(addr - 1, mod, sizeof(mod)));
 	rcu_read_unlock_no_resched();
 	return n;
+}
+
+/* One kallsyms line per symbol, Linux's format: the address, nm's letter,
+ * the name, and "\t[module]" after a loaded module's symbols. */
+static bool kallsyms_module(struct module *mod, void *arg)
+{
+	struct seq_file *m = arg;
+	if (mod->state == MODULE_STATE_UNFORMED) /* a built-in not loaded */
+		return true;
+	for (unsigned int i = 0; i < mod->nsyms; i++)
+		seq_printf(m, "%016lx %c %s\t[%s]\n", mod->syms[i].addr, mod->syms[i].type,
+			   mod->syms[i].name, mod->name);
+	return !seq_has_overflowed(m);
+}
+
+int ksym_show_kallsyms(struct seq_file *m)
+{
+	/* The kernel's table alone is larger than SEQ_BUF_MAX. */
+	m->max = KSYM_KALLSYMS_MAX;
+	for (unsigned long i = 0; i < ksym_table_count && !seq_has_overflowed(m); i++)
+		seq_printf(m, "%016lx %c %s\n", ksym_addrs[i], (char)ksym_types[i], name_of(i));
+	/* The module list is walked under module_mutex: the names stay. */
+	module_for_each(kallsyms_module, m);
+	return 0;
 }

@@ -57,6 +57,9 @@ check() {
     # the host bridge (klpctl mount, tools/klpfs.py) and make linux-selftests
     pymod fusepy python3-fusepy
     chk fusermount3 fuse3
+    # tests/py/test_readme.py copies the tree (git ls-files) and runs the
+    # README's git diff / git checkout in the copy
+    chk git git
   fi
 }
 check

@@ -12,11 +12,14 @@
 #   --extra-obj OBJ     link OBJ in too (tools/klp-build: the patch's code)
 #   --version N         klp_version=N in .modinfo: the kernel refuses a lower
 #                       version of the same name after it loaded N (docs/SECURITY.md)
+#   --check             before signing, check the live patch against the kernel
+#                       (tools/klp-check.py: unknown, ambiguous or untraceable
+#                       targets, no MODULE_INFO(livepatch, "Y")); make patch does
 set -euo pipefail
 src=$1 out=$2
 shift 2
 name=$(basename "$src" .c)
-bidfile= key= unsigned= mutate= kernel= extra= version=
+bidfile= key= unsigned= mutate= kernel= extra= version= check=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -27,6 +30,7 @@ while [ $# -gt 0 ]; do
 	--name) name=$2; shift ;;
 	--extra-obj) extra=$2; shift ;;
 	--version) version=$2; shift ;;
+	--check) check=1 ;;
 	*) echo "mkpatch: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -37,8 +41,11 @@ modname=$(basename "$src" .c | tr -c 'A-Za-z0-9_\n' '_')
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-gcc $KCFLAGS -nostdinc -isystem "$(gcc -print-file-name=include)" -I"$root/include" -I"$root/arch/x86_64/include" -DKBUILD_MODNAME="\"$modname\"" \
-	-c "$src" -o "$tmp/$name.o"
+kcc() {
+	gcc $KCFLAGS -nostdinc -isystem "$(gcc -print-file-name=include)" -I"$root/include" \
+		-I"$root/arch/x86_64/include" -DKBUILD_MODNAME="\"$modname\"" "$@"
+}
+kcc -c "$src" -o "$tmp/$name.o"
 verobj=
 if [ -n "$version" ]; then
 	case $version in
@@ -51,6 +58,25 @@ if [ -n "$version" ]; then
 	verobj=$tmp/klp_version.o
 fi
 ld -r -o "$tmp/$name.lo" "$tmp/$name.o" ${extra:+"$extra"} ${verobj:+"$verobj"}
+if [ -n "$check" ]; then
+	# The structures' layout as this compiler and these headers make it,
+	# in tools/klp-check.py's LAYOUT_FIELDS order.
+	cat > "$tmp/layout.c" <<'EOF'
+#include <linux/livepatch.h>
+const unsigned long klp_check_layout[] = {
+	sizeof(struct klp_func), __builtin_offsetof(struct klp_func, old_name),
+	__builtin_offsetof(struct klp_func, new_func), __builtin_offsetof(struct klp_func, old_sympos),
+	sizeof(struct klp_object), __builtin_offsetof(struct klp_object, name),
+	__builtin_offsetof(struct klp_object, funcs),
+	__builtin_offsetof(struct klp_patch, mod), __builtin_offsetof(struct klp_patch, objs),
+};
+EOF
+	kcc -c "$tmp/layout.c" -o "$tmp/layout.o"
+	kdir=$(dirname "$kernel")
+	"$root/tools/klp-check.py" --kernel "$kernel" --map "$kdir/kernel.map" --layout "$tmp/layout.o" \
+		--src "$src" --module-dir "$out" --module-dir "$kdir/patches" \
+		--module-dir "$kdir/linux-modules" --module-dir "$kdir/testblobs" "$tmp/$name.lo"
+fi
 if [ -z "$bidfile" ]; then
 	# The descriptor of the kernel's NT_GNU_BUILD_ID note: skip the
 	# 16-byte header (namesz, descsz, type, "GNU\0").

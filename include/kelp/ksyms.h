@@ -4,6 +4,12 @@
 #pragma once
 #include <kelp/types.h>
 
+struct seq_file;
+
+/* Cap of /proc/kallsyms's buffer: room for the test kernel's table and
+ * many modules. */
+#define KSYM_KALLSYMS_MAX (1024 * 1024)
+
 struct ksym {
 	unsigned long addr;
 	unsigned long size;
@@ -34,3 +40,6 @@ bool ksym_at(unsigned long i, struct ksym *sym);
 unsigned long ksym_count(void);
 /* Whether addr lies inside a symbol of an executable section. */
 bool ksym_is_text(unsigned long addr);
+/* /proc/kallsyms: every kernel symbol in address order, then each loaded
+ * module's ("ADDRESS TYPE NAME\t[MODULE]"), as Linux prints them. */
+int ksym_show_kallsyms(struct seq_file *m);

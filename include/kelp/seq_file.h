@@ -1,8 +1,9 @@
 /* seq_file: a growable text buffer that show() functions print into, with
  * Linux's names and signatures so Linux-style show functions (and livepatch
  * samples) compile unchanged. The buffer is allocated on first use and grows
- * up to SEQ_BUF_MAX; output beyond that is cut off and m->overflow is set,
- * never dropped silently. */
+ * up to SEQ_BUF_MAX (or m->max, which a show function producing a longer
+ * file such as /proc/kallsyms raises); output beyond that is cut off and
+ * m->overflow is set, never dropped silently. */
 #pragma once
 #include <kelp/compiler.h>
 
@@ -15,9 +16,10 @@ struct seq_file {
 	bool overflow;	/* some output did not fit */
 	void *private;	/* for the show function's owner */
 	bool nomem;	/* ... because the buffer could not grow (overflow is set too) */
+	size_t max;	/* cap on size; 0: SEQ_BUF_MAX */
 };
 
-#define SEQ_FILE_INIT { NULL, 0, 0, false, NULL, false }
+#define SEQ_FILE_INIT { NULL, 0, 0, false, NULL, false, 0 }
 
 void seq_printf(struct seq_file *m, const char *fmt, ...) __printf(2, 3);
 void seq_vprintf(struct seq_file *m, const char *fmt, va_list ap);

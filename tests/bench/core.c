@@ -4,13 +4,13 @@
 
 extern u64 boot_tsc_kmain, boot_tsc_ready;
 
-KBENCH(boot)
+KBENCH_DESC(boot, "the boot, from reset to kmain and from kmain to the shell")
 {
 	bench_report("boot_before_kmain", boot_tsc_kmain, "insns");
 	bench_report("boot_kmain_to_ready", boot_tsc_ready - boot_tsc_kmain, "insns");
 }
 
-KBENCH(kmalloc)
+KBENCH_DESC(kmalloc, "one kmalloc(64) and its kfree")
 {
 	enum { N = 1000 };
 	void *p = kmalloc(64); /* warm the size class */

@@ -102,7 +102,7 @@ static u64 with_ops(ftrace_func_t fn, unsigned long flags, bool jmp)
 	return cost;
 }
 
-KBENCH(ftrace_calls)
+KBENCH_DESC(ftrace_calls, "one call to a small function, in each state of its fentry site")
 {
 	plain_cost = measure(fn_plain);
 	report("call_plain", plain_cost);
@@ -132,7 +132,7 @@ KBENCH(ftrace_calls)
 	}
 }
 
-KBENCH(ftrace_poke)
+KBENCH_DESC(ftrace_poke, "rewriting every fentry site of the kernel, per site")
 {
 	struct ftrace_ops ops = { .func = empty_handler };
 	size_t n = ftrace_nr_sites();

@@ -108,7 +108,7 @@ static void lp_release(struct task *blocker)
 		kthread_join(blocker);
 }
 
-KBENCH(lp_calls)
+KBENCH_DESC(lp_calls, "one call to a livepatched function, before, in and after a transition")
 {
 	if (bench_site_is_nop(lp_bench_target))
 		bench_report("lp_call_unpatched", lp_measure(fn_target), "insns/call");
@@ -214,7 +214,7 @@ static void lp_latency(int n, int users, const char *name)
 	msleep(10);
 }
 
-KBENCH(lp_transition_latency)
+KBENCH_DESC(lp_transition_latency, "a livepatch transition over N sleeping tasks, start to end")
 {
 	lp_latency(10, 0, "lp_transition_10_kthreads");
 	lp_latency(100, 0, "lp_transition_100_kthreads");

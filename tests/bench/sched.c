@@ -23,7 +23,7 @@ static int pingpong_thread(void *data)
 	return 0;
 }
 
-KBENCH(sched_switch)
+KBENCH_DESC(sched_switch, "yield() between two kernel threads")
 {
 	static struct pingpong pp;
 	pp.t_start = pp.t_end = 0;
@@ -82,7 +82,7 @@ static int wakee_thread(void *data)
 	return 0;
 }
 
-KBENCH(sched_wakeup)
+KBENCH_DESC(sched_wakeup, "complete() until the woken higher-priority thread runs")
 {
 	static struct wakeup w;
 	w.total = 0;

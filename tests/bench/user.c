@@ -18,7 +18,7 @@ static u64 run_getpid_loop(const char *arg)
 	return bench_now() - t0;
 }
 
-KBENCH(syscall_getpid)
+KBENCH_DESC(syscall_getpid, "getpid() from a user program, and a spawn to reap")
 {
 	run_getpid_loop("n1000"); /* warm up */
 	u64 small = run_getpid_loop("n10000");
