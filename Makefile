@@ -372,6 +372,24 @@ bench: deps
 	$(QEMU) $(QEMUFLAGS) $(BENCH_QEMUFLAGS) -cdrom $(BENCH_BUILD)/bench.iso -serial stdio </dev/null \
 	  | tee $(BENCH_BUILD)/bench.txt; s=$${PIPESTATUS[0]}; test $$s -eq 33
 
+# Kelp against Linux in one run (tools/bench-compare/, outside make test: it
+# takes minutes): Debian's kernel (tools/deps.sh bench-compare installs it,
+# its kbuild headers and busybox-static) boots an initramfs with our kbench
+# modules, Kelp its bench kernel, under the same QEMU flags (Linux with
+# mitigations=off); one table goes to the terminal and docs/bench-vs-linux.md.
+BENCH_COMPARE := build/bench-compare
+.PHONY: bench-compare
+bench-compare:
+	@tools/deps.sh bench-compare
+	@mkdir -p $(BENCH_COMPARE)
+	@$(MAKE) --no-print-directory VARIANT=bench all
+	$(Q)tools/mkiso.sh $(BENCH_BUILD)/kernel.elf "bench loglevel=4" $(BENCH_COMPARE)/kelp.iso
+	$(call say,GEN,$(BENCH_COMPARE)/linux/initramfs.gz)
+	$(Q)tools/bench-compare/mkinitramfs.sh $(BENCH_COMPARE)/linux > $(BENCH_COMPARE)/release
+	$(PY) tools/bench-compare/compare.py --qemu '$(QEMU) $(QEMUFLAGS) $(BENCH_QEMUFLAGS)' \
+	  --kelp-iso $(BENCH_COMPARE)/kelp.iso --linux-kernel /boot/vmlinuz-$$(cat $(BENCH_COMPARE)/release) \
+	  --initrd $(BENCH_COMPARE)/linux/initramfs.gz --logs $(BENCH_COMPARE) --out docs/bench-vs-linux.md
+
 # The host test suite (tests/py/, pytest driving QEMU with the test kernel);
 # PYTEST_ARGS='-k shell -x' etc. Test paths in PYTEST_ARGS (tests/py/test_x.py)
 # run instead of the whole suite. The run kernel is built too: a test checks

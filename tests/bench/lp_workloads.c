@@ -236,8 +236,8 @@ KBENCH(lp_straggler)
 	if (why)
 		bench_skip("lp_straggler_exit_to_complete", why);
 	else
-		bench_report("lp_straggler_exit_to_complete", (lpw_complete_ns - lpw_exit_ns) / 1000,
-			     "us");
+		bench_report("lp_straggler_exit_to_complete",
+			     (lpw_complete_ns - lpw_exit_ns) / 1000, "us");
 	if (p->patch.enabled || klp_find_patch(p->mod.name))
 		lpw_disable(p);
 	lpw_free(p);
