@@ -274,7 +274,7 @@ static void lpw_workload(int n, int users, const char *patch_name, const char *u
 		if (!(th[made] = kthread_run(lpw_sleeper, NULL, "lpw/%d", made)))
 			break;
 	for (; nu < users && nu < LPW_USERS; nu++)
-		if (!(u[nu] = user_spawn("getpid_loop", "1", &err)))
+		if (!(u[nu] = user_spawn("getpid_loop", "10", &err)))
 			break;
 	if (made < n || nu < users) {
 		why = "not every task could be started";
@@ -297,7 +297,8 @@ static void lpw_workload(int n, int users, const char *patch_name, const char *u
 		why = "lpw_target's site is not the NOP after unpatching";
 		goto out;
 	}
-	/* the loopers must have been running through both transitions */
+	/* the loopers must have been running through both transitions (they
+	 * loop for 10 s, then are killed) */
 	for (int i = 0; i < nu; i++)
 		if (READ_ONCE(u[i]->state) == TASK_DEAD || (READ_ONCE(u[i]->flags) & PF_EXITING))
 			why = "a user looper ended before the transitions did";
@@ -319,6 +320,7 @@ out:
 	for (int i = 0; i < made; i++)
 		kthread_stop(th[i]);
 	for (int i = 0; i < nu; i++) {
+		user_task_kill(u[i]); /* they would loop for 10 s */
 		task_wait_exit(u[i]);
 		put_task_struct(u[i]);
 	}

@@ -10,11 +10,15 @@ from kelp import Kelp
 
 FIGURES = ["call_nop", "call_jmp_redirect", "call_ops_empty", "lp_call_unpatched",
            "lp_call_transition", "lp_call_steady", "lp_call_after_replace_nop",
-           "lp_transition_10_kthreads"]
+           "lp_transition_10_kthreads", "lp_enable_to_complete_1func",
+           "lp_enable_to_complete_stacked_100", "lp_straggler_exit_to_complete",
+           "lp_unpatch_10_kthreads_4_user_getpid", "lp_transition_10000_kthreads"]
 
 
 def test_bench_preconditions_hold():
-    k = Kelp("bench loglevel=4", name="bench", icount=True, expect_panic=True, com2=False)
+    # 1 GiB as in make bench: lp_transition_10000's threads need it
+    k = Kelp("bench loglevel=4", name="bench", qemu_args=["-m", "1024M"], icount=True,
+             expect_panic=True, com2=False)
     try:
         k.boot()
         status = k.wait_exit(timeout=600)
