@@ -32,7 +32,7 @@ bench: done (3 benchmarks, 4 figures)
 LINUX_LOG = """\
 [    1.000000] kbench: fig call_plain 99 insns/call
 KBENCH-DMESG-BEGIN
-[    0.000000] Linux version 6.1.0-57-amd64
+[    0.000000] Linux version 6.1.0-57-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 (2026-01-01)
 [    1.772321] kbench: linux 6.1.0-57-amd64 6.1.0-57-amd64
 [    1.773472] kbench: fig call_plain 13 insns/call
 [    1.773512] kbench: skip call_nop: kbench_traced's site is not the NOP
@@ -59,7 +59,7 @@ def test_parse_kelp_figures_and_skips():
 
 def test_parse_linux_reads_only_the_log_and_pairs_transitions():
     figs, skips, release = bc.parse_linux(LINUX_LOG)
-    assert release == "6.1.0-57-amd64"
+    assert release == "6.1.0-57-amd64 (Debian 6.1.192-3)"
     # the line before the log's markers is not a figure
     assert figs["call_plain"] == 13
     assert skips == {"call_nop": "kbench_traced's site is not the NOP"}

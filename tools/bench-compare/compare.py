@@ -82,7 +82,7 @@ def parse_linux(text):
     except ValueError:
         lines = [l.strip() for l in lines]
     figs, skips, release = {}, {}, None
-    workload, starts, trans = None, {}, {}
+    workload, starts, trans, debian = None, {}, {}, None
     for raw in lines:
         m = DMESG.match(raw.strip())
         if not m:
@@ -92,7 +92,11 @@ def parse_linux(text):
         if msg.startswith("kbench: workload "):
             workload, starts = msg.split()[2], {}
         elif msg.startswith("kbench: linux "):
-            release = msg.split()[2]
+            release = msg.split()[2] + (f" ({debian})" if debian else "")
+        elif msg.startswith("Linux version "):
+            # the kernel's own Debian version, not gcc's before it
+            m = re.findall(r"Debian (\S+) \(\d", msg)
+            debian = m and "Debian " + m[-1]
         elif LX_FIG.match(msg):
             f = LX_FIG.match(msg)
             figs.setdefault(f.group(1), int(f.group(2)))
@@ -169,13 +173,14 @@ def report(args, linux, kelp, release, qemu):
         f"{release or '?'} (Debian's `linux-image-amd64`, CONFIG_LIVEPATCH=y, ORC, HZ=250) "
         "with our measurement modules (tools/bench-compare/linux/, built against "
         "`linux-headers-amd64`) and Kelp's bench kernel (`make bench`), booted in one run "
-        "under the same QEMU flags:",
+        "under the same QEMU flags (TCG, one vCPU):",
         "",
         "```",
         f"{' '.join(qemu)}",
-        f"  Linux: -kernel /boot/vmlinuz-{release or '?'} -initrd initramfs.gz "
+        f"  Linux: -kernel /boot/vmlinuz-{(release or '?').split()[0]} -initrd initramfs.gz "
         f"-append '{args.append}'",
-        "  Kelp:  -cdrom build/bench/bench.iso (command line `bench loglevel=4`)",
+        "  Kelp:  -cdrom build/bench-compare/kelp.iso (the bench kernel, command line "
+        "`bench loglevel=4`)",
         "```",
         "",
         "Call costs are guest instructions per call (1,000 calls through a volatile function "
@@ -188,6 +193,10 @@ def report(args, linux, kelp, release, qemu):
         table(linux, kelp, release),
         "",
     ]
+    behind = [label for key, label, *_ in ROWS
+              if key in linux[0] and key in kelp[0] and kelp[0][key] > linux[0][key]]
+    if behind:
+        lines += ["Kelp is behind Linux on: " + "; ".join(behind) + ".", ""]
     notes = growth(kelp, linux)
     if notes:
         lines += ["Growth:", ""] + [f"- {n}" for n in notes] + [""]
@@ -201,12 +210,14 @@ def report(args, linux, kelp, release, qemu):
         "`push %rbp` prologue on Kelp only; the first two rows give both functions one "
         "(`__builtin_frame_address(0)` stored), which is the like-for-like floor.",
         "",
-        "Repeatable: under `-icount shift=0,sleep=off` both guests are deterministic, and "
-        "two runs of the same tree give the same figures. Linux's straggler figure is "
-        "the wait for its next 1 s retry (`round_jiffies_relative(HZ)`): it depends on "
-        "where the release falls in that second, so anything that moves Linux's boot "
-        "timeline (another kernel build, another init script) moves it between 0 and "
-        "about 1.5 s.",
+        "Repeatable: under `-icount shift=0,sleep=off` Kelp's figures are the same run to run "
+        "(instruction counts), and so are Linux's call figures. Linux's transition figures "
+        "moved by up to 7 µs (under 0.1 %) between two runs of the same tree (not pinned "
+        "down; its boot reads the host's clock through the RTC, for one). Its straggler "
+        "figure is the wait for its next 1 s retry (`round_jiffies_relative(HZ)`, which "
+        "rounds to a whole second of jiffies): it depends on where the release falls in "
+        "that second, so anything that moves Linux's timeline (another init script, another "
+        "kernel build) moves it between about 0.25 and 1.75 s.",
         "",
     ]
     return "\n".join(lines)
@@ -248,6 +259,10 @@ def main():
         if rc.get("linux") != 0:
             print(f"bench-compare: Linux's QEMU exited {rc.get('linux')} (see {lx_log})",
                   file=sys.stderr)
+    for log in (lx_log, kelp_log):
+        if not os.path.exists(log):
+            print(f"bench-compare: no console log {log}", file=sys.stderr)
+            return 1
     with open(lx_log, errors="replace") as f:
         lfigs, lskips, release = parse_linux(f.read())
     with open(kelp_log, errors="replace") as f:
