@@ -53,7 +53,8 @@ check() {
   if [ "$mode" = bench-compare ]; then
     ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1 || need="$need linux-image-amd64"
     ls -d /usr/src/linux-headers-*-amd64 >/dev/null 2>&1 || need="$need linux-headers-amd64"
-    [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx insmod || need="$need busybox-static"
+    dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
+      need="$need busybox-static"
     chk cpio cpio
   fi
   if [ "$mode" = test ]; then

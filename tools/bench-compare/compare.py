@@ -160,8 +160,11 @@ def growth(kelp, linux):
 
 def boot(cmd, log, timeout):
     with open(log, "w") as f:
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
-                           timeout=timeout)
+        try:
+            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
+                               timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return f"killed after {timeout} s"
     return p.returncode
 
 

@@ -11,14 +11,23 @@ K=/proc/kbench
 LP=/sys/kernel/livepatch
 M=/kbench
 mark() { echo "kbench: workload $1" > /dev/kmsg; }
+# Every wait is bounded (60 s of guest time): a figure that never comes is
+# reported missing by compare.py instead of hanging the run.
+wait_while() {
+	n=0
+	while eval "$1"; do
+		n=$((n + 1)); [ $n -gt 6000 ] && { echo "kbench: gave up waiting: $1" > /dev/kmsg; return 1; }
+		usleep 10000
+	done
+}
 wait_done() {
-	while [ "$(cat $LP/$1/transition 2>/dev/null)" = 1 ]; do usleep 10000; done
+	wait_while "[ \"\$(cat $LP/$1/transition 2>/dev/null)\" = 1 ]"
 }
 # A disabled patch's directory goes when its transition completes; its
 # module reference a little later (Linux frees it from a work item).
 unload() {
 	[ -e $LP/$1/enabled ] && echo 0 > $LP/$1/enabled
-	while [ -e $LP/$1 ]; do usleep 10000; done
+	wait_while "[ -e $LP/$1 ]"
 	n=0
 	until rmmod $1 2>/dev/null; do
 		n=$((n + 1)); [ $n -gt 500 ] && { echo "kbench: cannot unload $1"; return; }
@@ -45,7 +54,7 @@ echo "calls steady" > $K
 mark replace
 insmod $M/kbench_lp_replace.ko
 wait_done kbench_lp_replace
-while [ -e $LP/kbench_lp ]; do usleep 10000; done
+wait_while "[ -e $LP/kbench_lp ]"
 echo "calls replaced" > $K
 unload kbench_lp_replace
 unload kbench_lp

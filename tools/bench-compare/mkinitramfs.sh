@@ -15,7 +15,10 @@ make -s -C "$hdr" M="$(cd "$out/mod" && pwd)" modules >"$out/kbuild.log" 2>&1 ||
 	{ cat "$out/kbuild.log" >&2; exit 1; }
 cp "$out"/mod/*.ko "$out/root/kbench/"
 gcc -O2 -static -nostdlib -fno-pie -no-pie -o "$out/root/bin/getpid_loop" "$here/getpid_loop.c"
-cp "$(command -v busybox)" "$out/root/bin/busybox"
+# busybox-static's: the initramfs has no shared libraries
+readelf -l /bin/busybox | grep -q 'interpreter' &&
+	{ echo "bench-compare: /bin/busybox is not static (install busybox-static)" >&2; exit 1; }
+cp /bin/busybox "$out/root/bin/busybox"
 cp "$here/init.sh" "$out/root/init"
 (cd "$out/root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -9 >"$out/initramfs.gz"
 echo "$rel"
