@@ -5,7 +5,7 @@
  * patches; the unpatching transition with 10 sleeping kthreads and 4 user
  * getpid loopers; a straggler sleeping in the patched function that wakes
  * and leaves it (its exit to completion); the transition over 10,000
- * sleeping kthreads. Completion is stamped by the patch's post_patch
+ * sleeping kthreads (bench_threads=N for another count). Completion is stamped by the patch's post_patch
  * callback, which runs inside the completion as in Linux, so
  * tools/bench-compare's Linux modules measure the very same span. */
 #include <kelp/bench.h>
@@ -18,6 +18,8 @@
 #include <kelp/mm.h>
 #include <kelp/rcupdate.h>
 #include <kelp/user.h>
+#include <kelp/cmdline.h>
+#include <kelp/kstrtox.h>
 
 #define __lpw_target noinline __attribute__((noipa))
 
@@ -336,7 +338,20 @@ KBENCH(lp_unpatch_workload)
 		     "lp_unpatch_10_kthreads_4_user_getpid");
 }
 
-KBENCH(lp_transition_10000)
+/* bench_threads=N on the command line: how many (default 10,000, the
+ * figure issue 17 asks for; make test asks for fewer, to stay quick). */
+#define LPW_MANY_DEFAULT 10000
+#define LPW_MANY_MAX 100000
+
+KBENCH(lp_transition_many)
 {
-	lpw_workload(10000, 0, "lp_transition_10000_kthreads", NULL);
+	char buf[16], name[48];
+	unsigned int n = LPW_MANY_DEFAULT;
+	if (cmdline_get("bench_threads", buf, sizeof(buf)) &&
+	    (kstrtouint(buf, 10, &n) || !n || n > LPW_MANY_MAX)) {
+		bench_skip("lp_transition_many", "bench_threads= is not a count of 1 to 100000");
+		return;
+	}
+	snprintf(name, sizeof(name), "lp_transition_%u_kthreads", n);
+	lpw_workload(n, 0, name, NULL);
 }
