@@ -376,7 +376,8 @@ bench: deps
 # takes minutes): Debian's kernel (tools/deps.sh bench-compare installs it,
 # its kbuild headers and busybox-static) boots an initramfs with our kbench
 # modules, Kelp its bench kernel, under the same QEMU flags (Linux with
-# mitigations=off); one table goes to the terminal and docs/bench-vs-linux.md.
+# mitigations=off); one table goes to the terminal, docs/bench-vs-linux.md
+# and README.md (between its bench-compare markers).
 BENCH_COMPARE := build/bench-compare
 .PHONY: bench-compare
 bench-compare:
@@ -388,7 +389,8 @@ bench-compare:
 	$(Q)tools/bench-compare/mkinitramfs.sh $(BENCH_COMPARE)/linux > $(BENCH_COMPARE)/release
 	$(PY) tools/bench-compare/compare.py --qemu '$(QEMU) $(QEMUFLAGS) $(BENCH_QEMUFLAGS)' \
 	  --kelp-iso $(BENCH_COMPARE)/kelp.iso --linux-kernel /boot/vmlinuz-$$(cat $(BENCH_COMPARE)/release) \
-	  --initrd $(BENCH_COMPARE)/linux/initramfs.gz --logs $(BENCH_COMPARE) --out docs/bench-vs-linux.md
+	  --initrd $(BENCH_COMPARE)/linux/initramfs.gz --logs $(BENCH_COMPARE) \
+	  --out docs/bench-vs-linux.md --readme README.md
 
 # The host test suite (tests/py/, pytest driving QEMU with the test kernel);
 # PYTEST_ARGS='-k shell -x' etc. Test paths in PYTEST_ARGS (tests/py/test_x.py)

@@ -85,6 +85,16 @@ def test_table_has_every_row_ratio_and_skips():
     assert straggler[:2] == ["—", "skipped"]
 
 
+def test_readme_table_is_replaced_between_the_markers_only():
+    readme = "intro\n%s\n| old |\n%s\nafter\n" % (bc.README_BEGIN, bc.README_END)
+    out = bc.replace_readme_table(readme, "| new |")
+    assert out == "intro\n%s\n| new |\n%s\nafter\n" % (bc.README_BEGIN, bc.README_END)
+    with open(os.path.join(ROOT, "README.md")) as f:
+        assert bc.README_BEGIN in f.read()  # make bench-compare has somewhere to write
+    with pytest.raises(ValueError):
+        bc.replace_readme_table("no markers", "| new |")
+
+
 def test_init_script_marks_every_linux_workload():
     with open(os.path.join(TOOL, "init.sh")) as f:
         marks = set(re.findall(r"(?m)^mark (\w+)$", f.read()))

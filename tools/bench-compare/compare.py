@@ -2,7 +2,8 @@
 """make bench-compare: boots Linux (with our kbench modules, see linux/ and
 init.sh) and Kelp's bench kernel under the same QEMU flags in one run,
 parses both consoles and prints one table: figure, Linux, Kelp, ratio, goal.
-With --out it also writes the Markdown report (docs/bench-vs-linux.md).
+With --out it also writes the Markdown report (docs/bench-vs-linux.md), with
+--readme it replaces the table between README's bench-compare markers.
 --from-logs DIR skips the boots and parses DIR/linux.txt and DIR/kelp.txt.
 """
 import argparse
@@ -158,6 +159,18 @@ def growth(kelp, linux):
     return notes
 
 
+README_BEGIN = "<!-- bench-compare table: make bench-compare rewrites it -->"
+README_END = "<!-- /bench-compare table -->"
+
+
+def replace_readme_table(readme, tab):
+    """readme's text with the table between its markers replaced by tab."""
+    a, b = readme.find(README_BEGIN), readme.find(README_END)
+    if a < 0 or b < a:
+        raise ValueError("no bench-compare table markers")
+    return readme[:a + len(README_BEGIN)] + "\n" + tab + "\n" + readme[b:]
+
+
 def boot(cmd, log, timeout):
     with open(log, "w") as f:
         try:
@@ -237,6 +250,7 @@ def main():
     ap.add_argument("--from-logs", action="store_true", help="parse the logs, boot nothing")
     ap.add_argument("--timeout", type=int, default=1800)
     ap.add_argument("--out", help="the Markdown report to write")
+    ap.add_argument("--readme", help="a README whose bench-compare table to rewrite")
     args = ap.parse_args()
 
     qemu = shlex.split(args.qemu or "")
@@ -276,6 +290,16 @@ def main():
     if args.out:
         with open(args.out, "w") as f:
             f.write(text)
+    if args.readme:
+        with open(args.readme) as f:
+            readme = f.read()
+        try:
+            readme = replace_readme_table(readme, table(linux, kelp, release))
+        except ValueError as e:
+            print(f"bench-compare: {args.readme}: {e}", file=sys.stderr)
+            return 1
+        with open(args.readme, "w") as f:
+            f.write(readme)
     missing = [f"Kelp {k}" for k, *_ in ROWS if k not in kelp[0]] + \
         [f"Linux {k}" for k, label, *_ in ROWS if k not in lfigs and "Kelp only" not in label]
     if missing:
