@@ -228,9 +228,10 @@ def report(args, linux, kelp, release, qemu):
         "",
         "Repeatable: under `-icount shift=0,sleep=off` Kelp's figures are the same run to run "
         "(instruction counts), and so are Linux's call figures. Linux's transition figures "
-        "moved by up to 7 µs (under 0.1 %) between two runs of the same tree (not pinned "
-        "down; its boot reads the host's clock through the RTC, for one). Its straggler "
-        "figure is the wait for its next 1 s retry (`round_jiffies_relative(HZ)`, which "
+        "moved by up to 7 µs (under 0.1 %) between runs of the same tree, and its straggler "
+        "figure by one 4 ms tick (HZ=250: 1,539,1xx or 1,543,1xx µs seen); not pinned "
+        "down, its boot reads the host's clock through the RTC, for one. The straggler "
+        "figure is the wait for Linux's next 1 s retry (`round_jiffies_relative(HZ)`, which "
         "rounds to a whole second of jiffies): it depends on where the release falls in "
         "that second, so anything that moves Linux's timeline (another init script, another "
         "kernel build) moves it between about 0.25 and 1.75 s.",
