@@ -369,12 +369,35 @@ selftest: deps
 # The bench kernel has no lock validator (its hooks are a test each even when
 # off at run time), so the figures are those of the run kernel's paths.
 # tools/bench-filter cuts the console to the runner's report (build/bench/bench.txt).
+# BENCH_QEMUFLAGS are also Linux's in `make bench-compare`; the 10,000
+# sleeping threads of lp_transition_10000 need the 1 GiB.
+BENCH_QEMUFLAGS := -m 1024M -icount shift=0,sleep=off
 bench: deps
 	@$(MAKE) --no-print-directory VARIANT=bench all
 	$(Q)tools/mkiso.sh $(BENCH_BUILD)/kernel.elf "bench$(if $(BENCH),=$(BENCH)) loglevel=4 $(CMDLINE)" \
 	  $(BENCH_BUILD)/bench.iso
-	$(QEMU) $(QEMUFLAGS) -icount shift=0,sleep=off -cdrom $(BENCH_BUILD)/bench.iso -serial stdio </dev/null \
+	$(QEMU) $(QEMUFLAGS) $(BENCH_QEMUFLAGS) -cdrom $(BENCH_BUILD)/bench.iso -serial stdio </dev/null \
 	  | tools/bench-filter | tee $(BENCH_BUILD)/bench.txt; s=$${PIPESTATUS[0]}; test $$s -eq 33
+
+# Kelp against Linux in one run (tools/bench-compare/, outside make test: it
+# takes minutes): Debian's kernel (tools/deps.sh bench-compare installs it,
+# its kbuild headers and busybox-static) boots an initramfs with our kbench
+# modules, Kelp its bench kernel, under the same QEMU flags (Linux with
+# mitigations=off); one table goes to the terminal, docs/bench-vs-linux.md
+# and README.md (between its bench-compare markers).
+BENCH_COMPARE := build/bench-compare
+.PHONY: bench-compare
+bench-compare:
+	@tools/deps.sh bench-compare
+	@mkdir -p $(BENCH_COMPARE)
+	@$(MAKE) --no-print-directory VARIANT=bench all
+	$(Q)tools/mkiso.sh $(BENCH_BUILD)/kernel.elf "bench loglevel=4" $(BENCH_COMPARE)/kelp.iso
+	$(call say,GEN,$(BENCH_COMPARE)/linux/initramfs.gz)
+	$(Q)tools/bench-compare/mkinitramfs.sh $(BENCH_COMPARE)/linux > $(BENCH_COMPARE)/release
+	$(PY) tools/bench-compare/compare.py --qemu '$(QEMU) $(QEMUFLAGS) $(BENCH_QEMUFLAGS)' \
+	  --kelp-iso $(BENCH_COMPARE)/kelp.iso --linux-kernel /boot/vmlinuz-$$(cat $(BENCH_COMPARE)/release) \
+	  --initrd $(BENCH_COMPARE)/linux/initramfs.gz --logs $(BENCH_COMPARE) \
+	  --out docs/bench-vs-linux.md --readme README.md
 
 # The host test suite (tests/py/, pytest driving QEMU with the test kernel);
 # PYTEST_ARGS='-k shell -x' etc. Test paths in PYTEST_ARGS (tests/py/test_x.py)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages Kelp needs when any is missing: as root it runs
 # apt-get itself, otherwise it prints the exact command and fails.
-# usage: tools/deps.sh [build|test|linux|format|fuzz]
+# usage: tools/deps.sh [build|test|linux|format|fuzz|bench-compare]
 #   build: compile the kernel, make ISOs, boot QEMU (make, make run/selftest/debug)
 #   test:  build + the pytest harness (make test), which replays the fuzz corpora
 #          and builds Linux's livepatch samples and selftest modules
@@ -9,6 +9,9 @@
 #          test blobs take Linux's samples and selftest modules unchanged
 #   fuzz:  clang, libFuzzer and OpenSSL's headers for tests/fuzz/ (make fuzz)
 #   format: clang-format (make format)
+#   bench-compare: build + Debian's kernel, its kbuild headers and a static
+#          busybox, to build our Linux measurement modules and boot Linux
+#          side by side with Kelp (make bench-compare)
 set -eu
 mode=${1:-build}
 need=""
@@ -49,6 +52,13 @@ check() {
   chk patch patch
   if [ "$mode" = test ] || [ "$mode" = linux ]; then
     [ -f /usr/src/linux-source-6.1.tar.xz ] || need="$need linux-source-6.1"
+  fi
+  if [ "$mode" = bench-compare ]; then
+    ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1 || need="$need linux-image-amd64"
+    ls -d /usr/src/linux-headers-*-amd64 >/dev/null 2>&1 || need="$need linux-headers-amd64"
+    dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
+      need="$need busybox-static"
+    chk cpio cpio
   fi
   if [ "$mode" = test ]; then
     pymod pytest python3-pytest

@@ -19,13 +19,17 @@ from kelp import Kelp, ROOT
 
 FIGURES = ["call_nop", "call_jmp_redirect", "call_ops_empty", "lp_call_unpatched",
            "lp_call_transition", "lp_call_steady", "lp_call_after_replace_nop",
-           "lp_transition_10_kthreads"]
+           "lp_transition_10_kthreads", "lp_enable_to_complete_1func",
+           "lp_enable_to_complete_stacked_100", "lp_straggler_exit_to_complete",
+           "lp_unpatch_10_kthreads_4_user_getpid", "lp_transition_2000_kthreads"]
 FIGURE = re.compile(r"(?m)^bench: (\w+) (\d+) (\S+)$")
 
 
 @pytest.fixture(scope="module")
 def log():
-    k = Kelp("bench loglevel=4", name="bench", icount=True, expect_panic=True, com2=False)
+    # make bench's 10,000 threads would double the boot's time: 2,000
+    k = Kelp("bench bench_threads=2000 loglevel=4", name="bench", icount=True,
+             expect_panic=True, com2=False)
     try:
         k.boot()
         status = k.wait_exit(timeout=600)
@@ -87,3 +91,20 @@ def test_every_unit_is_explained(report):
     # a time is never passed off as an instruction count
     assert re.search(r"(?m)^bench: lp_transition_10_kthreads \d+ us$", report)
     assert re.search(r"(?m)^  us +guest microseconds", legend)
+
+
+def test_bench_threads_bad_value_is_refused():
+    """bench_threads= that is not a count of 1 to 100,000 skips the bench
+    with the reason, starts no thread, and the run still ends cleanly."""
+    k = Kelp("bench=lp_transition_many bench_threads=12x loglevel=4", name="bench_threads",
+             expect_panic=True, com2=False)
+    try:
+        k.boot()
+        status = k.wait_exit(timeout=300)
+        log = k.log
+    finally:
+        k.close()
+    assert status == 33, log[-2000:]
+    assert "bench: lp_transition_many skipped: bench_threads= is not a count of 1 to 100000" in log
+    assert not re.search(r"(?m)^bench: lp_transition_\d+_kthreads ", log)
+    assert re.search(r"bench: done \(1 benchmarks, 0 figures\)", log), log[-2000:]
