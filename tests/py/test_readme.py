@@ -46,6 +46,8 @@ SKIPPED = {
     "make bench": "builds and boots a third kernel for minutes; "
                   "tests/py/test_bench.py runs the benches",
     "make debug": "an interactive gdb session",
+    "make bench-compare": "installs Debian's kernel and boots it and Kelp for minutes; "
+                          "tests/py/test_bench_compare.py checks its parts",
 }
 LINE_TIMEOUT = 180
 CONSOLE_WAIT = 10  # seconds a host command's quoted outcome may take to reach the console
