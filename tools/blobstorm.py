@@ -90,10 +90,13 @@ CLASS_RES = [(n, re.compile(r)) for n, r in CLASSES]
 
 def classify(text):
     """The rejection class of a kernel reply, or None when it is not one of
-    the specific messages."""
-    for name, rx in CLASS_RES:
-        if rx.search(text):
-            return name
+    the specific messages. A refusal's reply is the console lines the kernel
+    logged while refusing, then the loader's own reason (drivers/patchchan/
+    logcap.c): the reason is the last line, the logged ones may say more."""
+    for line in reversed(text.split("\n")):
+        for name, rx in CLASS_RES:
+            if rx.search(line):
+                return name
     return None
 
 

@@ -123,3 +123,13 @@ def test_blob_storm(capsys):
         assert "1" in k.run("echo 1")
     finally:
         k.close()
+
+
+def test_classify_reads_a_reply_with_the_logged_lines():
+    """A refusal's reply carries the console lines logged while refusing
+    before the loader's reason; the class comes from the reason, and a reply
+    of unknown lines has none."""
+    text = "ftrace: storm_mod: no call __fentry__ at 0xffffffffa0006000\nbad fentry sites (-22)"
+    assert blobstorm.classify(text) == "mcount"
+    assert blobstorm.classify("bad fentry sites (-22)") == "mcount"
+    assert blobstorm.classify("something odd\nand more of it") is None
