@@ -273,7 +273,7 @@ static void large_free(struct klarge *l)
 	vfree_pages(l->base, l->pages);
 }
 
-void *kmalloc_aligned(size_t size, size_t align)
+static void *__kmalloc(size_t size, size_t align, bool injectable)
 {
 	if (align < KM_ALIGN)
 		align = KM_ALIGN;
@@ -284,8 +284,9 @@ void *kmalloc_aligned(size_t size, size_t align)
 	}
 	unsigned long flags = spin_lock_irqsave(&heap_lock);
 	void *p = NULL;
+	(void)injectable;
 #ifdef CONFIG_FAILSLAB
-	if (fail_countdown > 0 && --fail_countdown == 0) {
+	if (injectable && fail_countdown > 0 && --fail_countdown == 0) {
 		stats.injected_failures++;
 		goto out;
 	}
@@ -317,9 +318,19 @@ out:
 	return p;
 }
 
+void *kmalloc_aligned(size_t size, size_t align)
+{
+	return __kmalloc(size, align, true);
+}
+
 void *kmalloc(size_t size)
 {
-	return kmalloc_aligned(size, KM_ALIGN);
+	return __kmalloc(size, KM_ALIGN, true);
+}
+
+void *kmalloc_optional(size_t size)
+{
+	return __kmalloc(size, KM_ALIGN, false);
 }
 
 void *kzalloc(size_t size)

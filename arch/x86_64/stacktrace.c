@@ -55,6 +55,31 @@ bool unwind_text_is_unreliable(unsigned long addr)
 	return false;
 }
 
+extern char __text_start[], __text_end[];
+
+/* Return addresses in kernel text already found to be text and not
+ * unreliable: both verdicts are fixed for the kernel's own text, so a hit
+ * skips the symbol search (sleeping tasks share most of their frames:
+ * schedule, wait queues, kthread start). Module text can go away, so it is
+ * never cached. Slots are single words: a racing writer on another CPU
+ * leaves one of the two addresses, each of which was checked. */
+#define RET_GOOD_SLOTS 256
+static unsigned long ret_good[RET_GOOD_SLOTS];
+
+static bool ret_trusted(unsigned long ret)
+{
+	bool kernel = ret >= (unsigned long)__text_start && ret < (unsigned long)__text_end;
+	unsigned long *slot = &ret_good[((ret >> 4) ^ (ret >> 12)) % RET_GOOD_SLOTS];
+
+	if (kernel && __atomic_load_n(slot, __ATOMIC_RELAXED) == ret)
+		return true;
+	if (!ksym_is_text(ret) || unwind_text_is_unreliable(ret))
+		return false;
+	if (kernel)
+		__atomic_store_n(slot, ret, __ATOMIC_RELAXED);
+	return true;
+}
+
 struct walk {
 	unsigned long *store;
 	unsigned int size, n;
@@ -153,7 +178,7 @@ static void walk_frames(struct task *t, unsigned long fp, struct walk *w)
 				walk_bad(w);
 			return;
 		}
-		if (!ksym_is_text(ret) || unwind_text_is_unreliable(ret)) {
+		if (!ret_trusted(ret)) {
 			walk_bad(w);
 			if (!w->display)
 				return;
@@ -181,6 +206,15 @@ static noinline void walk_task(struct task *t, struct walk *w)
 	int r = task_call_func(t, walk_switched_out, w);
 	if (r)
 		w->err = r;
+}
+
+int stack_trace_save_tsk_reliable_held(struct task *t, unsigned long *store, unsigned int size)
+{
+	struct walk w = { store, size, 0, false, 0 };
+	if (t == current)
+		return stack_trace_save_tsk_reliable(t, store, size);
+	walk_switched_out(t, &w);
+	return w.err ? w.err : (int)w.n;
 }
 
 int stack_trace_save_tsk_reliable(struct task *t, unsigned long *store, unsigned int size)

@@ -15,6 +15,9 @@ struct trap_frame;
  * end that is not the task's known first frame), -E2BIG when size is too
  * small, -EBUSY when t is running on another CPU, -ESRCH when t is dead. */
 int stack_trace_save_tsk_reliable(struct task *t, unsigned long *store, unsigned int size);
+/* The same for a t the caller already keeps off the CPU (inside
+ * task_call_func(), so the walk takes no lock of its own), or current. */
+int stack_trace_save_tsk_reliable_held(struct task *t, unsigned long *store, unsigned int size);
 /* Best-effort trace for display: never fails, stops at the first problem
  * (and *reliable, when given, says whether the walk was reliable). */
 int stack_trace_save_tsk(struct task *t, unsigned long *store, unsigned int size, bool *reliable);
