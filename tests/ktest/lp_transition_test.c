@@ -193,3 +193,68 @@ KTEST(lp_transition, without_memory_the_same)
 	lpt_child_blocks(t, &lpt_p4);
 	WRITE_ONCE(klp_test_no_memory, false);
 }
+
+/* ---- a thread that never sleeps: it switches only by the worker's check,
+ * made while it is preempted (an interrupt frame on its stack) ---- */
+
+static volatile bool lpt_spin_in_a, lpt_spin_stop;
+
+/* Leaves: no call from them leaves a return address behind. */
+__lpt_target void lpt_spin_a(void)
+{
+	while (READ_ONCE(lpt_spin_in_a))
+		barrier();
+}
+
+__lpt_target void lpt_spin_a_new(void)
+{
+}
+
+__lpt_target void lpt_spin_elsewhere(void)
+{
+	while (!READ_ONCE(lpt_spin_stop))
+		barrier();
+}
+
+static int lpt_spinner_fn(void *unused)
+{
+	(void)unused;
+	lpt_spin_a();
+	lpt_spin_elsewhere();
+	return 0;
+}
+
+static struct klp_func lpt_spin_funcs[] = { { .old_name = "lpt_spin_a", .new_func = lpt_spin_a_new },
+					    {} };
+static struct klp_object lpt_spin_objs[] = { { .funcs = lpt_spin_funcs }, {} };
+static struct module lpt_mod5 = { .name = "lpt_p5", .state = MODULE_STATE_LIVE, .klp = true };
+static struct klp_patch lpt_p5 = { .mod = &lpt_mod5, .objs = lpt_spin_objs };
+
+/* Preempted inside the function being replaced, the thread blocks the
+ * transition; preempted elsewhere, it is switched by the check of its
+ * preempted stack (regression: a kernel-mode interrupt frame made every
+ * such stack unreliable, and a thread that never sleeps kept the
+ * transition open for good). */
+KTEST(lp_transition, preempted_thread_switched_by_its_stack_check)
+{
+	lpt_spin_in_a = true;
+	lpt_spin_stop = false;
+	struct task *tk = kthread_create(lpt_spinner_fn, NULL, "lpt_spinner");
+	KASSERT_NOT_NULL(tk);
+	/* Less urgent than us: it runs while we sleep, and the tick that
+	 * wakes us preempts it. */
+	sched_set_prio(tk, SCHED_PRIO_DEFAULT + 5);
+	kthread_wake(tk);
+	msleep(5);
+	KEXPECT_GT(tk->sum_exec_ns, 0);
+	KASSERT_EQ(klp_enable_patch(&lpt_p5), 0);
+	msleep(20);
+	KEXPECT_TRUE(klp_transition_in_progress());
+	KEXPECT_EQ(READ_ONCE(tk->patch_state), KLP_UNPATCHED);
+
+	WRITE_ONCE(lpt_spin_in_a, false);
+	KEXPECT_TRUE(klp_wait_transition(5000));
+	lpt_disable(t, &lpt_p5);
+	lpt_spin_stop = true;
+	kthread_stop(tk);
+}

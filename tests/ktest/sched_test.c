@@ -404,10 +404,36 @@ static noinline int spinner_thread(void *data)
 	return 0;
 }
 
-KTEST(sched, unwind_preempted_thread_unreliable)
+/* No fentry site: the unwinder cannot vouch for its frame when an
+ * interrupt catches it. */
+static notrace noinline int spinner_thread_notrace(void *data)
+{
+	volatile u64 n = 0;
+	(void)data;
+	while (!READ_ONCE(spin_stop))
+		n++;
+	return 0;
+}
+
+/* Whether e (a reliable trace) names the function holding addr. */
+static bool trace_has_exact(unsigned long *e, int n, const char *name)
+{
+	struct ksym s;
+	for (int i = 0; i < n; i++)
+		if (ksym_lookup_addr(e[i], &s, NULL) && !strcmp(s.name, name))
+			return true;
+	return false;
+}
+
+/* Preempted by an interrupt in C code with frame pointers (a traced
+ * function): reliable, with the interrupted function and its callers
+ * (regression: every kernel-mode interrupt frame was unreliable, so user
+ * tasks preempted inside a system call never switched by the worker's
+ * check and a transition waited for each to run again). */
+KTEST(sched, unwind_preempted_thread_reliable)
 {
 	unsigned long e[32];
-	bool reliable = true;
+	bool reliable = false;
 	spin_stop = false;
 	struct task *tk = kthread_create(spinner_thread, NULL, "spinner");
 	KASSERT_NOT_NULL(tk);
@@ -418,10 +444,34 @@ KTEST(sched, unwind_preempted_thread_unreliable)
 	msleep(5);
 	KEXPECT_TRUE(tk->sum_exec_ns > 0);
 	KEXPECT_FALSE(task_curr(tk));
+	int n = stack_trace_save_tsk_reliable(tk, e, 32);
+	KEXPECT_GT(n, 0);
+	KEXPECT_TRUE(trace_has_exact(e, n, "spinner_thread"));
+	KEXPECT_TRUE(trace_has(e, n, "kthread_start_c"));
+	KEXPECT_TRUE(trace_has(e, n, "__schedule"));
+	n = stack_trace_save_tsk(tk, e, 32, &reliable);
+	KEXPECT_TRUE(reliable);
+	KEXPECT_TRUE(trace_has(e, n, "spinner_thread"));
+	spin_stop = true;
+	kthread_stop(tk);
+}
+
+KTEST(sched, unwind_preempted_in_notrace_code_unreliable)
+{
+	unsigned long e[32];
+	bool reliable = true;
+	spin_stop = false;
+	struct task *tk = kthread_create(spinner_thread_notrace, NULL, "spinner");
+	KASSERT_NOT_NULL(tk);
+	sched_set_prio(tk, SCHED_PRIO_DEFAULT + 5);
+	kthread_wake(tk);
+	msleep(5);
+	KEXPECT_TRUE(tk->sum_exec_ns > 0);
+	KEXPECT_FALSE(task_curr(tk));
 	KEXPECT_EQ(stack_trace_save_tsk_reliable(tk, e, 32), -EINVAL);
 	int n = stack_trace_save_tsk(tk, e, 32, &reliable);
 	KEXPECT_FALSE(reliable);
-	KEXPECT_TRUE(trace_has(e, n, "spinner_thread"));
+	KEXPECT_TRUE(trace_has(e, n, "spinner_thread_notrace"));
 	KEXPECT_TRUE(unwind_text_is_unreliable(ksym_addr("trap_common_ret")));
 	KEXPECT_FALSE(unwind_text_is_unreliable(ksym_addr("schedule")));
 	spin_stop = true;
