@@ -197,11 +197,12 @@ KTEST(lp_transition, without_memory_the_same)
 /* ---- a thread that never sleeps: it switches only by the worker's check,
  * made while it is preempted (an interrupt frame on its stack) ---- */
 
-static volatile bool lpt_spin_in_a, lpt_spin_stop;
+static volatile bool lpt_spin_in_a, lpt_spin_stop, lpt_spinning;
 
 /* Leaves: no call from them leaves a return address behind. */
 __lpt_target void lpt_spin_a(void)
 {
+	lpt_spinning = true;
 	while (READ_ONCE(lpt_spin_in_a))
 		barrier();
 }
@@ -238,15 +239,16 @@ static struct klp_patch lpt_p5 = { .mod = &lpt_mod5, .objs = lpt_spin_objs };
 KTEST(lp_transition, preempted_thread_switched_by_its_stack_check)
 {
 	lpt_spin_in_a = true;
-	lpt_spin_stop = false;
+	lpt_spin_stop = lpt_spinning = false;
 	struct task *tk = kthread_create(lpt_spinner_fn, NULL, "lpt_spinner");
 	KASSERT_NOT_NULL(tk);
 	/* Less urgent than us: it runs while we sleep, and the tick that
 	 * wakes us preempts it. */
 	sched_set_prio(tk, SCHED_PRIO_DEFAULT + 5);
 	kthread_wake(tk);
-	msleep(5);
-	KEXPECT_GT(tk->sum_exec_ns, 0);
+	for (int i = 0; i < 1000 && !READ_ONCE(lpt_spinning); i++)
+		msleep(1);
+	KEXPECT_TRUE(lpt_spinning);
 	KASSERT_EQ(klp_enable_patch(&lpt_p5), 0);
 	msleep(20);
 	KEXPECT_TRUE(klp_transition_in_progress());

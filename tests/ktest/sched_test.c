@@ -393,12 +393,13 @@ KTEST(sched, unwind_sleeping_thread_reliable)
 	KEXPECT_EQ(kthread_stop(tk), 7);
 }
 
-static volatile bool spin_stop;
+static volatile bool spin_stop, spin_started;
 
 static noinline int spinner_thread(void *data)
 {
 	volatile u64 n = 0;
 	(void)data;
+	spin_started = true;
 	while (!READ_ONCE(spin_stop))
 		n++;
 	return 0;
@@ -410,9 +411,28 @@ static notrace noinline int spinner_thread_notrace(void *data)
 {
 	volatile u64 n = 0;
 	(void)data;
+	spin_started = true;
 	while (!READ_ONCE(spin_stop))
 		n++;
 	return 0;
+}
+
+/* Start a less urgent spinner and wait until it spins in its loop (other
+ * runnable tasks may keep it from getting there at once). */
+static struct task *spinner_start(int (*fn)(void *))
+{
+	spin_stop = spin_started = false;
+	struct task *tk = kthread_create(fn, NULL, "spinner");
+	if (!tk)
+		return NULL;
+	/* Less urgent than us: it runs while we sleep and is preempted by the
+	 * tick that wakes us, so it sits switched out under an irq frame. */
+	sched_set_prio(tk, SCHED_PRIO_DEFAULT + 5);
+	kthread_wake(tk);
+	for (int i = 0; i < 1000 && !READ_ONCE(spin_started); i++)
+		msleep(1);
+	msleep(2);
+	return tk;
 }
 
 /* Whether e (a reliable trace) names the function holding addr. */
@@ -434,15 +454,9 @@ KTEST(sched, unwind_preempted_thread_reliable)
 {
 	unsigned long e[32];
 	bool reliable = false;
-	spin_stop = false;
-	struct task *tk = kthread_create(spinner_thread, NULL, "spinner");
+	struct task *tk = spinner_start(spinner_thread);
 	KASSERT_NOT_NULL(tk);
-	/* Less urgent than us: it runs while we sleep and is preempted by the
-	 * tick that wakes us, so it sits switched out under an irq frame. */
-	sched_set_prio(tk, SCHED_PRIO_DEFAULT + 5);
-	kthread_wake(tk);
-	msleep(5);
-	KEXPECT_TRUE(tk->sum_exec_ns > 0);
+	KEXPECT_TRUE(spin_started);
 	KEXPECT_FALSE(task_curr(tk));
 	int n = stack_trace_save_tsk_reliable(tk, e, 32);
 	KEXPECT_GT(n, 0);
@@ -460,13 +474,9 @@ KTEST(sched, unwind_preempted_in_notrace_code_unreliable)
 {
 	unsigned long e[32];
 	bool reliable = true;
-	spin_stop = false;
-	struct task *tk = kthread_create(spinner_thread_notrace, NULL, "spinner");
+	struct task *tk = spinner_start(spinner_thread_notrace);
 	KASSERT_NOT_NULL(tk);
-	sched_set_prio(tk, SCHED_PRIO_DEFAULT + 5);
-	kthread_wake(tk);
-	msleep(5);
-	KEXPECT_TRUE(tk->sum_exec_ns > 0);
+	KEXPECT_TRUE(spin_started);
 	KEXPECT_FALSE(task_curr(tk));
 	KEXPECT_EQ(stack_trace_save_tsk_reliable(tk, e, 32), -EINVAL);
 	int n = stack_trace_save_tsk(tk, e, 32, &reliable);
