@@ -77,6 +77,10 @@ void klp_reverse_transition(void);
 void klp_force_transition(void);
 void klp_update_patch_state(struct task *task);
 void klp_synchronize_transition(void);
+/* The transition's stack-check ranges: collected at its start; again when
+ * an object is patched during it (klp_patch_object). */
+void klp_transition_ranges_update(void);
+void klp_transition_object_patched(void);
 
 /* state.c */
 bool klp_is_patch_compatible(struct klp_patch *patch);

@@ -232,6 +232,9 @@ int klp_patch_object(struct klp_object *obj)
 		}
 	}
 	obj->patched = true;
+	/* A module coming during a transition: its functions join the
+	 * stack checks. */
+	klp_transition_object_patched();
 	return 0;
 }
 

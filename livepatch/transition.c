@@ -10,7 +10,16 @@
  * short timer, from a dedicated worker thread. Signalling keeps Linux's
  * rule in time: interruptible sleepers are woken (and "signaling remaining
  * tasks" logged) after SIGNALS_TIMEOUT seconds of timer retries, then
- * again every SIGNALS_TIMEOUT seconds. */
+ * again every SIGNALS_TIMEOUT seconds.
+ *
+ * What a pass costs: the tasks still pending are kept in an array (with a
+ * reference each), collected in the marking pass, so a retry looks only at
+ * them, with interrupts on. A task whose check failed is not walked again
+ * until it has run (its context-switch count moved): a switched-out stack
+ * cannot change. The functions a stack must not hold are collected once per
+ * transition into sorted [start, end) ranges, searched per return address.
+ * When few tasks are left, each one switching itself wakes the worker at
+ * once instead of at the next tick. */
 #define pr_fmt(fmt) "livepatch: " fmt
 #include "core.h"
 #include "timeline.h"
@@ -24,6 +33,7 @@
 #include <kelp/init.h>
 #include <kelp/barrier.h>
 #include <kelp/rcupdate.h>
+#include <kelp/mm.h>
 
 #define MAX_STACK_ENTRIES 100
 #define KLP_RETRY_MS 2		/* timer retry while tasks are pending */
@@ -51,8 +61,56 @@ static volatile u64 klp_next_retry; /* jiffies */
 static volatile bool klp_timer_round;
 
 static void klp_worker_start(void);
+static void klp_worker_wake(void);
 
 static unsigned long klp_stack_entries[MAX_CPUS][MAX_STACK_ENTRIES];
+
+/* Tasks pending when the transition started, less those that switched
+ * since (any path that clears a flag by switching counts it down). New
+ * children of pending tasks are not counted, so it may run low: it only
+ * decides when a switch point wakes the worker itself. */
+static int klp_nr_pending;
+/* Below this many pending tasks a task switching itself wakes the worker
+ * right away: the last stragglers (user tasks preempted in a system call
+ * switch on their way back to user mode) then finish the transition in
+ * microseconds, not one tick each. Above it the tick batches the wake-ups. */
+#define KLP_WAKE_DIRECT 32
+
+/* The pending tasks of this transition, each with a reference, and what
+ * their last check found: a switched-out task whose switch count has not
+ * moved has the same stack, so the same verdict. Written under klp_mutex. */
+struct klp_pend {
+	struct task *task;
+	u64 switches; /* context switches when its stack was last checked */
+	int verdict;  /* that check's result; 0: not checked yet */
+};
+static struct klp_pend *klp_pend;
+static unsigned int klp_nr_pend;
+static bool klp_pend_valid; /* else (no memory): a pass over every task */
+
+/* The code a stack must not hold during this transition, sorted by start:
+ * per function, the replaced implementation when patching, the new one
+ * when unpatching. Published with rcu_assign_pointer: klp_sched_try_switch
+ * reads it without klp_mutex, with interrupts off. NULL: look the
+ * functions up one by one (no memory, or no transition). */
+struct klp_range {
+	unsigned long start, end;
+	struct klp_func *func;
+};
+struct klp_ranges {
+	unsigned int nr;
+	struct klp_range r[];
+};
+static struct klp_ranges *klp_ranges;
+
+/* Both are optional: without them a pass walks every task under
+ * tasklist_lock and a stack check looks each function up (Linux's way). */
+#ifdef CONFIG_KTEST
+bool klp_test_no_memory; /* the lp_transition self-tests take that way */
+#define klp_alloc(size) (READ_ONCE(klp_test_no_memory) ? NULL : kmalloc_optional(size))
+#else
+#define klp_alloc(size) kmalloc_optional(size)
+#endif
 
 static const char *klp_state_word(int state)
 {
@@ -92,6 +150,16 @@ static notrace void klp_switch_task_state(struct task *task)
 {
 	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
 	WRITE_ONCE(task->patch_state, READ_ONCE(klp_target_state));
+	__atomic_fetch_sub(&klp_nr_pending, 1, __ATOMIC_RELAXED);
+}
+
+/* A task switched itself: tell the worker, at once when few are left. */
+static notrace void klp_self_switched(void)
+{
+	if (__atomic_load_n(&klp_nr_pending, __ATOMIC_RELAXED) < KLP_WAKE_DIRECT)
+		klp_worker_wake();
+	else
+		klp_kick = true;
 }
 
 /* Switch a task (current, or one that cannot run) if it is pending. The
@@ -102,7 +170,8 @@ notrace void klp_update_patch_state(struct task *task)
 	if (__atomic_fetch_and(&task->thread_flags, ~(1UL << TIF_PATCH_PENDING), __ATOMIC_SEQ_CST) &
 	    (1UL << TIF_PATCH_PENDING)) {
 		WRITE_ONCE(task->patch_state, READ_ONCE(klp_target_state));
-		klp_kick = true;
+		__atomic_fetch_sub(&klp_nr_pending, 1, __ATOMIC_RELAXED);
+		klp_self_switched();
 	}
 	preempt_enable_no_resched();
 }
@@ -136,16 +205,103 @@ static int klp_check_stack_func(struct klp_func *func, unsigned long *entries, u
 	return 0;
 }
 
+/* The range holding addr, or NULL. */
+static const struct klp_range *klp_range_find(const struct klp_ranges *rs, unsigned long addr)
+{
+	unsigned int lo = 0, hi = rs->nr;
+	while (lo < hi) { /* the first range starting above addr */
+		unsigned int mid = lo + (hi - lo) / 2;
+		if (rs->r[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Functions do not overlap: only the one before can hold addr. */
+	return lo && addr < rs->r[lo - 1].end ? &rs->r[lo - 1] : NULL;
+}
+
+/* The range a func contributes (see klp_check_stack_func). */
+static void klp_func_range(struct klp_func *func, unsigned long *addr, unsigned long *size)
+{
+	if (klp_target_state == KLP_UNPATCHED) {
+		*addr = (unsigned long)func->new_func;
+		*size = func->new_size;
+	} else {
+		struct klp_ops *ops = klp_find_ops(func->old_func);
+		struct klp_func *prev = ops ? klp_ops_next(ops, func) : NULL;
+		*addr = prev ? (unsigned long)prev->new_func : (unsigned long)func->old_func;
+		*size = prev ? prev->new_size : func->old_size;
+	}
+}
+
+/* Collect this transition's ranges, again whenever an object is patched
+ * during it (a module coming). klp_mutex held; may sleep. */
+void klp_transition_ranges_update(void)
+{
+	struct klp_ranges *old = klp_ranges, *rs = NULL;
+	struct klp_object *obj;
+	struct klp_func *func;
+	unsigned int n = 0;
+
+	if (klp_transition_patch && klp_target_state != KLP_UNDEFINED) {
+		klp_for_each_object(klp_transition_patch, obj)
+			klp_for_each_func(obj, func)
+				n++;
+		rs = klp_alloc(sizeof(*rs) + n * sizeof(rs->r[0]));
+	}
+	if (rs) {
+		rs->nr = 0;
+		klp_for_each_object(klp_transition_patch, obj) {
+			if (!obj->patched)
+				continue;
+			klp_for_each_func(obj, func) {
+				unsigned long addr, size;
+				klp_func_range(func, &addr, &size);
+				if (!size)
+					continue;
+				unsigned int j = rs->nr++;
+				for (; j && rs->r[j - 1].start > addr; j--)
+					rs->r[j] = rs->r[j - 1];
+				rs->r[j] = (struct klp_range){ addr, addr + size, func };
+			}
+		}
+	}
+	rcu_assign_pointer(klp_ranges, rs);
+	if (old) {
+		/* klp_sched_try_switch may still be searching it. */
+		klp_synchronize_transition();
+		kfree(old);
+	}
+}
+
+void klp_transition_object_patched(void)
+{
+	if (klp_ranges)
+		klp_transition_ranges_update();
+}
+
 static int klp_check_stack(struct task *task, const char **oldname)
 {
 	unsigned long *entries = klp_stack_entries[this_cpu()->cpu_id];
+	const struct klp_ranges *rs;
 	struct klp_object *obj;
 	struct klp_func *func;
-	int nr = stack_trace_save_tsk_reliable(task, entries, MAX_STACK_ENTRIES);
+	int nr = stack_trace_save_tsk_reliable_held(task, entries, MAX_STACK_ENTRIES);
 	if (nr == -EBUSY || nr == -ESRCH)
 		return nr;
 	if (nr < 0)
 		return -EINVAL;
+	rs = rcu_dereference(klp_ranges);
+	if (rs) {
+		for (int i = 0; i < nr; i++) {
+			const struct klp_range *r = klp_range_find(rs, entries[i]);
+			if (r) {
+				*oldname = r->func->old_name;
+				return -EADDRINUSE;
+			}
+		}
+		return 0;
+	}
 	klp_for_each_object(klp_transition_patch, obj) {
 		if (!obj->patched)
 			continue;
@@ -163,33 +319,34 @@ static u64 klp_task_switches(struct task *task)
 	return READ_ONCE(task->nvcsw) + READ_ONCE(task->nivcsw);
 }
 
-struct klp_switch_arg {
+struct klp_check_arg {
+	const char **oldname;
 	u64 switches; /* the task's context-switch count when its stack was read */
 };
 
-/* Runs under task_call_func(): the task cannot run. It is switched only if
- * it has not run since its stack was checked. */
-static int klp_switch_if_unchanged(struct task *task, void *data)
+/* Runs under task_call_func(): the task cannot run, so its stack check and
+ * its switch are one step. */
+static int klp_check_and_switch_held(struct task *task, void *data)
 {
-	struct klp_switch_arg *arg = data;
-	if (klp_task_switches(task) != arg->switches)
-		return -EAGAIN;
-	klp_switch_task_state(task);
-	return 0;
+	struct klp_check_arg *arg = data;
+	arg->switches = klp_task_switches(task);
+	int ret = klp_check_stack(task, arg->oldname);
+	if (!ret)
+		klp_switch_task_state(task);
+	return ret;
 }
 
-/* The unwinder keeps a switched-out task off the CPU during its own walk
- * (it takes the runqueue lock itself), so the check and the switch are two
- * steps here; the context-switch count proves the task stayed asleep
- * between them. */
-static int klp_check_and_switch_task(struct task *task, const char **oldname)
+/* *switches: the task's switch count when its stack was read (callers
+ * cache a failed verdict until it moves). */
+static int klp_check_and_switch_task(struct task *task, const char **oldname, u64 *switches)
 {
-	struct klp_switch_arg arg;
+	struct klp_check_arg arg = { oldname, 0 };
 	int ret;
 
 	if (task == current) {
 		/* Interrupts are off (both callers): the check and the
 		 * switch are one step for this CPU. */
+		*switches = klp_task_switches(task);
 		ret = klp_check_stack(task, oldname);
 		if (ret)
 			return ret;
@@ -198,12 +355,9 @@ static int klp_check_and_switch_task(struct task *task, const char **oldname)
 	}
 	if (task_curr(task))
 		return -EBUSY;
-	arg.switches = klp_task_switches(task);
-	ret = klp_check_stack(task, oldname);
-	if (ret)
-		return ret;
-	ret = task_call_func(task, klp_switch_if_unchanged, &arg);
-	return ret == -EAGAIN ? -EBUSY : ret;
+	ret = task_call_func(task, klp_check_and_switch_held, &arg);
+	*switches = arg.switches;
+	return ret;
 }
 
 /* The retry diagnostics name each task once per transition: at 2 ms a
@@ -233,10 +387,13 @@ static bool klp_diag_first(struct task *task)
 /* Try to switch one task; true when it is (now) in the target state.
  * task == NULL: the summary of the transition that ends, then a clean
  * slate. It is printed here so that the same site switch
- * ("func klp_try_switch_task") governs it and the lines it summarises. */
-static bool klp_try_switch_task(struct task *task)
+ * ("func klp_try_switch_task") governs it and the lines it summarises.
+ * pend, when given, receives the verdict and the switch count it holds
+ * for. */
+static bool klp_try_switch_task(struct task *task, struct klp_pend *pend)
 {
 	const char *old_name = NULL;
+	u64 switches = 0;
 	int ret;
 
 	if (!task) {
@@ -247,19 +404,25 @@ static bool klp_try_switch_task(struct task *task)
 		klp_diag_repeats = 0;
 		return true;
 	}
-	if (task->patch_state == klp_target_state)
+	if (READ_ONCE(task->patch_state) == klp_target_state)
 		return klp_timeline_check(task, KLP_TL_FOUND_SWITCHED, NULL), true;
 	if (task == current) {
 		unsigned long flags = arch_irq_save();
-		ret = klp_check_and_switch_task(task, &old_name);
+		ret = klp_check_and_switch_task(task, &old_name, &switches);
 		arch_irq_restore(flags);
 	} else {
-		ret = klp_check_and_switch_task(task, &old_name);
+		ret = klp_check_and_switch_task(task, &old_name, &switches);
 	}
 	klp_timeline_check(task, ret, old_name);
-	if (ret == -ESRCH) { /* exited: it will never run patched code again */
-		klp_switch_task_state(task); /* tasklist_lock held, irqs off */
+	if (ret == -ESRCH) {
+		/* Exited: it will never run patched code again. Its struct is
+		 * held (tasklist_lock, or the pending array's reference). */
+		klp_switch_task_state(task);
 		return true;
+	}
+	if (pend) {
+		pend->verdict = ret;
+		pend->switches = switches;
 	}
 	if (!ret || !klp_diag_first(task))
 		return !ret;
@@ -295,8 +458,10 @@ void klp_sched_try_switch(void)
 	/* The flag before klp_transition_patch and klp_target_state: pairs
 	 * with the smp_wmb() in klp_init_transition()/klp_reverse_transition(). */
 	smp_rmb();
-	if (pending && READ_ONCE(klp_transition_patch) && !klp_check_and_switch_task(cur, &old_name))
-		klp_kick = true;
+	u64 switches;
+	if (pending && READ_ONCE(klp_transition_patch) &&
+	    !klp_check_and_switch_task(cur, &old_name, &switches))
+		klp_self_switched();
 	arch_irq_restore(flags);
 }
 
@@ -320,20 +485,137 @@ static void klp_send_signals(void)
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 }
 
+/* Drop the pending array and its references. klp_mutex held. */
+static void klp_pend_drop(void)
+{
+	for (unsigned int i = 0; i < klp_nr_pend; i++)
+		put_task_struct(klp_pend[i].task);
+	kfree(klp_pend);
+	klp_pend = NULL;
+	klp_nr_pend = 0;
+	klp_pend_valid = false;
+}
+
+/* A pending array of up to cap tasks, before tasklist_lock is taken. */
+static struct klp_pend *klp_pend_alloc(unsigned int *cap)
+{
+	*cap = (unsigned int)nr_tasks() + 16;
+	return klp_alloc(*cap * sizeof(struct klp_pend));
+}
+
+/* Under tasklist_lock: add a pending task to the array being filled; false
+ * when it is full (then every reference taken is dropped by the caller). */
+static bool klp_pend_add(struct klp_pend *a, unsigned int cap, unsigned int *n, struct task *task)
+{
+	if (!a || *n == cap)
+		return false;
+	get_task_struct(task);
+	a[(*n)++] = (struct klp_pend){ task, 0, 0 };
+	return true;
+}
+
+/* Install a filled array, or fall back to passes over every task. */
+static void klp_pend_install(struct klp_pend *a, unsigned int n, bool ok)
+{
+	klp_pend_drop();
+	if (!ok) {
+		for (unsigned int i = 0; i < n; i++)
+			put_task_struct(a[i].task);
+		kfree(a);
+		return;
+	}
+	klp_pend = a;
+	klp_nr_pend = n;
+	klp_pend_valid = true;
+}
+
+/* Every task still pending, into a new array (children of pending tasks
+ * created since the marking pass inherit the flag and are not in the old
+ * one). Usually there is none: that is found without allocating. */
+static void klp_pend_collect(void)
+{
+	unsigned int cap, n = 0;
+	struct task *task;
+	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
+	for_each_task(task)
+		n += test_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	if (!n) {
+		klp_pend_install(NULL, 0, true);
+		return;
+	}
+	n = 0;
+	struct klp_pend *a = klp_pend_alloc(&cap);
+	bool ok = a;
+	flags = spin_lock_irqsave(&tasklist_lock);
+	for_each_task(task)
+		if (ok && test_tsk_thread_flag(task, TIF_PATCH_PENDING))
+			ok = klp_pend_add(a, cap, &n, task);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	klp_pend_install(a, n, ok);
+}
+
+/* One retry over the pending array; true when it emptied. Preemption is
+ * off, interrupts on: the pass is not overtaken by the tasks it waits for
+ * (as Linux's pass under tasklist_lock), and each task is held only for
+ * its own check. A task that failed its last check and has not run since
+ * is skipped: its stack is the one already found blocking. */
+static bool klp_pend_round(void)
+{
+	unsigned int w = 0;
+	preempt_disable();
+	for (unsigned int i = 0; i < klp_nr_pend; i++) {
+		struct klp_pend *p = &klp_pend[i];
+		struct task *task = p->task;
+		bool keep;
+		if (!test_tsk_thread_flag(task, TIF_PATCH_PENDING) &&
+		    READ_ONCE(task->patch_state) == klp_target_state)
+			keep = false; /* switched itself */
+		else if (p->verdict && p->verdict != -EBUSY && !task_curr(task) &&
+			 klp_task_switches(task) == p->switches)
+			keep = true;
+		else
+			keep = !klp_try_switch_task(task, p);
+		if (keep)
+			klp_pend[w++] = *p;
+		else
+			put_task_struct(task);
+	}
+	klp_nr_pend = w;
+	preempt_enable();
+	return !w;
+}
+
+/* Without memory for the array: Linux's pass over every task. */
+static bool klp_pass_all(void)
+{
+	struct task *task;
+	bool complete = true;
+	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
+	for_each_task(task)
+		if (!klp_try_switch_task(task, NULL))
+			complete = false;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return complete;
+}
+
 void klp_try_complete_transition(void)
 {
 	struct klp_patch *patch;
-	struct task *task;
-	unsigned long flags;
-	bool complete = true;
+	bool complete;
 
 	WARN_ON(klp_target_state == KLP_UNDEFINED);
 
-	flags = spin_lock_irqsave(&tasklist_lock);
-	for_each_task(task)
-		if (!klp_try_switch_task(task))
-			complete = false;
-	spin_unlock_irqrestore(&tasklist_lock, flags);
+	if (!klp_pend_valid) {
+		complete = klp_pass_all();
+	} else {
+		complete = klp_pend_round();
+		if (complete) {
+			/* Newcomers: whatever is still flagged, once more. */
+			klp_pend_collect();
+			complete = klp_pend_valid ? klp_pend_round() : klp_pass_all();
+		}
+	}
 
 	if (!complete) {
 		if (klp_timer_round) {
@@ -368,7 +650,8 @@ void klp_complete_transition(void)
 	WRITE_ONCE(klp_last_transition_us, us);
 	WRITE_ONCE(patch->transition_us, us);
 
-	klp_try_switch_task(NULL);
+	klp_pend_drop();
+	klp_try_switch_task(NULL, NULL);
 	pr_debug("'%s': completing %s transition\n", klp_patch_name(patch),
 		 klp_state_word(klp_target_state));
 
@@ -414,6 +697,10 @@ void klp_complete_transition(void)
 
 	klp_target_state = KLP_UNDEFINED;
 	WRITE_ONCE(klp_transition_patch, NULL);
+	/* Every flag is clear and a grace period has passed since (above):
+	 * no stack check still searches the ranges. */
+	kfree(klp_ranges);
+	klp_ranges = NULL;
 }
 
 /* Called only before klp_start_transition(), on an enable error. */
@@ -470,7 +757,7 @@ void klp_reverse_transition(void)
 	struct task *task;
 	unsigned long flags;
 
-	klp_try_switch_task(NULL);
+	klp_try_switch_task(NULL, NULL);
 	pr_debug("'%s': reversing transition from %s\n", klp_patch_name(klp_transition_patch),
 		 klp_target_state == KLP_PATCHED ? "patching to unpatching" : "unpatching to patching");
 
@@ -496,18 +783,31 @@ void klp_start_transition(void)
 {
 	struct task *task;
 	unsigned long flags;
+	unsigned int cap, n = 0;
+	int nr = 0;
 
 	WARN_ON(klp_target_state == KLP_UNDEFINED);
 	klp_worker_start();
+	/* Before any flag is set: a switch point then finds the ranges. */
+	klp_transition_ranges_update();
+	struct klp_pend *a = klp_pend_alloc(&cap);
+	bool ok = a;
 	pr_notice("'%s': starting %s transition\n", klp_patch_name(klp_transition_patch),
 		  klp_state_word(klp_target_state));
 	klp_transition_patch->start_ns = ktime_get_ns();
 
 	flags = spin_lock_irqsave(&tasklist_lock);
 	for_each_task(task)
-		if (task->patch_state != klp_target_state)
+		nr += task->patch_state != klp_target_state;
+	__atomic_store_n(&klp_nr_pending, nr, __ATOMIC_RELAXED);
+	for_each_task(task)
+		if (task->patch_state != klp_target_state) {
+			if (ok)
+				ok = klp_pend_add(a, cap, &n, task);
 			set_tsk_thread_flag(task, TIF_PATCH_PENDING);
+		}
 	spin_unlock_irqrestore(&tasklist_lock, flags);
+	klp_pend_install(a, n, ok);
 	klp_timeline_start(klp_transition_patch, klp_target_state);
 	klp_signals_cnt = 0;
 	klp_timer_round = false;
@@ -552,6 +852,16 @@ static int klp_transition_worker(void *unused)
 		mutex_unlock(&klp_mutex);
 	}
 	return 0;
+}
+
+/* From a switch point (interrupts or preemption off, any task). */
+static notrace void klp_worker_wake(void)
+{
+	struct task *worker = READ_ONCE(klp_worker);
+	if (!worker)
+		return;
+	klp_work_pending = true;
+	wake_up_state(worker, TASK_INTERRUPTIBLE);
 }
 
 static void klp_tick(void)

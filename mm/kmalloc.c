@@ -2,7 +2,11 @@
  * reached through the direct map) carved first-fit with boundary tags and
  * merged on free; bigger ones get their own vmalloc'd pages. Every object
  * has a header with a magic, so bad and double frees are caught and
- * reported instead of corrupting the heap. */
+ * reported instead of corrupting the heap. Freed small blocks wait in
+ * per-size caches (a few each) for the next allocation of their size,
+ * skipping the first-fit search and the merge; the caches are drained back
+ * into the arenas before the heap grows and whenever its statistics are
+ * read, so those (and the heap's page count) are as without them. */
 #define pr_fmt(fmt) "kmalloc: " fmt
 #include <kelp/mm.h>
 #include <kelp/spinlock.h>
@@ -18,6 +22,7 @@
 #define MAGIC_FREE 0xf4eeb10cu
 #define MAGIC_ARENA 0xa4e4a000u
 #define MAGIC_LARGE 0x1a46e000u
+#define MAGIC_CACHED 0xcac4ed00u /* freed, waiting in a size cache */
 #define BLK_LAST 1u
 #define POISON 0x6b
 
@@ -57,6 +62,7 @@ BUILD_BUG_ON(HDR % KM_ALIGN || sizeof(struct arena) % KM_ALIGN || sizeof(struct 
 static spinlock_t heap_lock = SPINLOCK_INIT;
 static struct arena *arenas;
 static struct arena *first_arena; /* kept even when empty, to avoid churn */
+static struct arena *last_arena;  /* arena_of's last answer */
 static struct kblock *free_list;
 static struct klarge *large_list;
 static struct kmalloc_stats stats;
@@ -65,6 +71,17 @@ static size_t default_limit;
 /* tests/stress/failslab.c: the Nth allocation from now fails. */
 static int fail_countdown;
 #endif
+
+/* Per-size caches of freed blocks, indexed by payload size / 16, for
+ * payloads up to CACHE_MAX. Linked through the payload's first word. */
+#define CACHE_MAX 512
+#define CACHE_DEPTH 16
+struct size_cache {
+	void *head;
+	unsigned int n;
+};
+static struct size_cache caches[CACHE_MAX / KM_ALIGN + 1];
+static size_t nr_cached;
 
 static inline struct kfree_links *links(struct kblock *b)
 {
@@ -149,6 +166,8 @@ static bool arena_grow(size_t need)
 static void arena_release(struct arena *a)
 {
 	struct arena **pp = &arenas;
+	if (last_arena == a)
+		last_arena = NULL;
 	while (*pp != a)
 		pp = &(*pp)->next;
 	*pp = a->next;
@@ -196,10 +215,19 @@ static void *arena_alloc(size_t need, size_t align)
 	return NULL;
 }
 
+/* Freed memory reads as POISON bytes, so a use after free shows. Blocks
+ * are multiples of 16 bytes: word stores. */
+static inline void poison(struct kblock *b)
+{
+	u64 *q = (u64 *)(b + 1), *end = (u64 *)((char *)b + b->size);
+	while (q < end)
+		*q++ = 0x0101010101010101ULL * POISON;
+}
+
 static void arena_free(struct arena *a, struct kblock *b)
 {
 	b->magic = MAGIC_FREE;
-	memset(b + 1, POISON, b->size - HDR);
+	poison(b);
 	struct kblock *n = next_block(b);
 	if (n && n->magic == MAGIC_FREE) {
 		list_del(n);
@@ -217,12 +245,39 @@ static void arena_free(struct arena *a, struct kblock *b)
 		arena_release(a);
 }
 
+static struct arena *arena_of(const void *p);
+
+/* Give every cached block back to its arena (merging, maybe releasing
+ * the arena). heap_lock held. */
+static void caches_drain(void)
+{
+	if (!nr_cached)
+		return;
+	for (size_t c = 0; c < ARRAY_SIZE(caches); c++) {
+		while (caches[c].head) {
+			struct kblock *b = (struct kblock *)caches[c].head - 1;
+			caches[c].head = *(void **)caches[c].head;
+			caches[c].n--;
+			arena_free(arena_of(b + 1), b);
+		}
+	}
+	nr_cached = 0;
+}
+
+static inline bool arena_has(const struct arena *a, const void *p)
+{
+	return (const char *)p > (const char *)(a + 1) &&
+	       (const char *)p < (const char *)a + a->pages * PAGE_SIZE;
+}
+
 static struct arena *arena_of(const void *p)
 {
+	/* Frees tend to come in runs from one arena: try the last one found. */
+	if (last_arena && arena_has(last_arena, p))
+		return last_arena;
 	for (struct arena *a = arenas; a; a = a->next)
-		if ((const char *)p > (const char *)(a + 1) &&
-		    (const char *)p < (const char *)a + a->pages * PAGE_SIZE)
-			return a;
+		if (arena_has(a, p))
+			return last_arena = a;
 	return NULL;
 }
 
@@ -273,7 +328,7 @@ static void large_free(struct klarge *l)
 	vfree_pages(l->base, l->pages);
 }
 
-void *kmalloc_aligned(size_t size, size_t align)
+static void *__kmalloc(size_t size, size_t align, bool injectable)
 {
 	if (align < KM_ALIGN)
 		align = KM_ALIGN;
@@ -284,8 +339,9 @@ void *kmalloc_aligned(size_t size, size_t align)
 	}
 	unsigned long flags = spin_lock_irqsave(&heap_lock);
 	void *p = NULL;
+	(void)injectable;
 #ifdef CONFIG_FAILSLAB
-	if (fail_countdown > 0 && --fail_countdown == 0) {
+	if (injectable && fail_countdown > 0 && --fail_countdown == 0) {
 		stats.injected_failures++;
 		goto out;
 	}
@@ -296,10 +352,24 @@ void *kmalloc_aligned(size_t size, size_t align)
 	size_t need = ALIGN_UP(MAX(size, (size_t)1), KM_ALIGN);
 	if (need < sizeof(struct kfree_links))
 		need = sizeof(struct kfree_links);
-	if (need + align > LARGE_MIN) {
+	if (align == KM_ALIGN && need <= CACHE_MAX && caches[need / KM_ALIGN].head) {
+		struct size_cache *c = &caches[need / KM_ALIGN];
+		p = c->head;
+		c->head = *(void **)p;
+		c->n--;
+		nr_cached--;
+		struct kblock *b = (struct kblock *)p - 1;
+		b->magic = MAGIC_USED;
+		b->req = size;
+	} else if (need + align > LARGE_MIN) {
 		p = large_alloc(size, align);
 	} else {
 		p = arena_alloc(need, align);
+		if (!p) {
+			/* Cached blocks before new pages. */
+			caches_drain();
+			p = arena_alloc(need, align);
+		}
 		if (!p && arena_grow(need + align + MIN_BLOCK))
 			p = arena_alloc(need, align);
 		if (p)
@@ -317,9 +387,44 @@ out:
 	return p;
 }
 
+void *kmalloc_aligned(size_t size, size_t align)
+{
+	return __kmalloc(size, align, true);
+}
+
 void *kmalloc(size_t size)
 {
-	return kmalloc_aligned(size, KM_ALIGN);
+	/* The fast path: a block of this size waiting in its cache. */
+	if (size <= CACHE_MAX) {
+		size_t need = size <= KM_ALIGN ? KM_ALIGN : ALIGN_UP(size, KM_ALIGN);
+		struct size_cache *c = &caches[need / KM_ALIGN];
+		unsigned long flags = spin_lock_irqsave(&heap_lock);
+		void *p = c->head;
+#ifdef CONFIG_FAILSLAB
+		if (fail_countdown > 0)
+			p = NULL; /* the slow path counts it down */
+#endif
+		if (p) {
+			struct kblock *b = (struct kblock *)p - 1;
+			c->head = *(void **)p;
+			c->n--;
+			nr_cached--;
+			b->magic = MAGIC_USED;
+			b->req = size;
+			stats.total_allocs++;
+			stats.objects_in_use++;
+			stats.bytes_in_use += size;
+			spin_unlock_irqrestore(&heap_lock, flags);
+			return p;
+		}
+		spin_unlock_irqrestore(&heap_lock, flags);
+	}
+	return __kmalloc(size, KM_ALIGN, true);
+}
+
+void *kmalloc_optional(size_t size)
+{
+	return __kmalloc(size, KM_ALIGN, false);
 }
 
 void *kzalloc(size_t size)
@@ -343,6 +448,18 @@ char *kstrdup(const char *s)
 
 enum lookup { LK_ARENA, LK_LARGE, LK_BAD };
 
+/* p is the start of an object in use in arena a. */
+static __always_inline bool arena_block_ok(const struct arena *a, const void *p)
+{
+	const struct kblock *b = (const struct kblock *)p - 1;
+	const char *end = (const char *)a + a->pages * PAGE_SIZE;
+	const struct kblock *n;
+	return IS_ALIGNED((unsigned long)p, KM_ALIGN) && (const char *)b >= (const char *)(a + 1) &&
+	       b->magic == MAGIC_USED && b->size >= MIN_BLOCK && (const char *)b + b->size <= end &&
+	       ((b->flags & BLK_LAST) || ((n = (const struct kblock *)((const char *)b + b->size)),
+					  n->prev_size == b->size));
+}
+
 /* Classify p under heap_lock; reports and counts bad pointers. */
 static enum lookup lookup(const void *p, const char *who, struct arena **ap, struct kblock **bp,
 			  struct klarge **lp)
@@ -350,17 +467,14 @@ static enum lookup lookup(const void *p, const char *who, struct arena **ap, str
 	struct arena *a = arena_of(p);
 	if (a) {
 		struct kblock *b = (struct kblock *)p - 1;
-		char *end = (char *)a + a->pages * PAGE_SIZE;
-		struct kblock *n;
-		if (IS_ALIGNED((unsigned long)p, KM_ALIGN) && (char *)b >= (char *)(a + 1) &&
-		    b->magic == MAGIC_USED && b->size >= MIN_BLOCK && (char *)b + b->size <= end &&
-		    (!(n = next_block(b)) || n->prev_size == b->size)) {
+		if (arena_block_ok(a, p)) {
 			*ap = a;
 			*bp = b;
 			return LK_ARENA;
 		}
 		stats.bad_frees++;
-		if (IS_ALIGNED((unsigned long)p, KM_ALIGN) && b->magic == MAGIC_FREE)
+		if (IS_ALIGNED((unsigned long)p, KM_ALIGN) &&
+		    (b->magic == MAGIC_FREE || b->magic == MAGIC_CACHED))
 			pr_err("%s: double free of %p\n", who, p);
 		else
 			pr_err("%s: %p is not the start of a heap object\n", who, p);
@@ -386,11 +500,42 @@ void kfree(void *p)
 	if (!p)
 		return;
 	unsigned long flags = spin_lock_irqsave(&heap_lock);
+	/* The fast path: a small object of the arena last looked at goes to
+	 * its size cache. */
+	a = last_arena;
+	b = (struct kblock *)p - 1;
+	if (a && arena_has(a, p) && arena_block_ok(a, p)) {
+		size_t room = b->size - HDR;
+		if (room <= CACHE_MAX && caches[room / KM_ALIGN].n < CACHE_DEPTH) {
+			struct size_cache *c = &caches[room / KM_ALIGN];
+			stats.bytes_in_use -= b->req;
+			b->magic = MAGIC_CACHED;
+			*(void **)p = c->head;
+			c->head = p;
+			c->n++;
+			nr_cached++;
+			stats.objects_in_use--;
+			stats.total_frees++;
+			spin_unlock_irqrestore(&heap_lock, flags);
+			return;
+		}
+	}
 	switch (lookup(p, "kfree", &a, &b, &l)) {
-	case LK_ARENA:
+	case LK_ARENA: {
 		stats.bytes_in_use -= b->req;
-		arena_free(a, b);
+		size_t room = b->size - HDR;
+		if (room <= CACHE_MAX && caches[room / KM_ALIGN].n < CACHE_DEPTH) {
+			struct size_cache *c = &caches[room / KM_ALIGN];
+			b->magic = MAGIC_CACHED;
+			*(void **)p = c->head;
+			c->head = p;
+			c->n++;
+			nr_cached++;
+		} else {
+			arena_free(a, b);
+		}
 		break;
+	}
 	case LK_LARGE:
 		stats.bytes_in_use -= l->req;
 		large_free(l);
@@ -456,6 +601,9 @@ in_place:
 void kmalloc_get_stats(struct kmalloc_stats *st)
 {
 	unsigned long flags = spin_lock_irqsave(&heap_lock);
+	/* What the heap holds without the caches: an empty arena is
+	 * released, as a free without them would have done. */
+	caches_drain();
 	*st = stats;
 	spin_unlock_irqrestore(&heap_lock, flags);
 }

@@ -55,6 +55,31 @@ bool unwind_text_is_unreliable(unsigned long addr)
 	return false;
 }
 
+extern char __text_start[], __text_end[];
+
+/* Return addresses in kernel text already found to be text and not
+ * unreliable: both verdicts are fixed for the kernel's own text, so a hit
+ * skips the symbol search (sleeping tasks share most of their frames:
+ * schedule, wait queues, kthread start). Module text can go away, so it is
+ * never cached. Slots are single words: a racing writer on another CPU
+ * leaves one of the two addresses, each of which was checked. */
+#define RET_GOOD_SLOTS 256
+static unsigned long ret_good[RET_GOOD_SLOTS];
+
+static bool ret_trusted(unsigned long ret)
+{
+	bool kernel = ret >= (unsigned long)__text_start && ret < (unsigned long)__text_end;
+	unsigned long *slot = &ret_good[((ret >> 4) ^ (ret >> 12)) % RET_GOOD_SLOTS];
+
+	if (kernel && __atomic_load_n(slot, __ATOMIC_RELAXED) == ret)
+		return true;
+	if (!ksym_is_text(ret) || unwind_text_is_unreliable(ret))
+		return false;
+	if (kernel)
+		__atomic_store_n(slot, ret, __ATOMIC_RELAXED);
+	return true;
+}
+
 struct walk {
 	unsigned long *store;
 	unsigned int size, n;
@@ -105,6 +130,46 @@ static const struct trap_frame *entry_frame(unsigned long ret, unsigned long rec
 	return (const void *)(rec + 16);
 }
 
+/* An interrupt or exception that came in kernel mode (rec: the record the
+ * entry pushed, tf right above it). The interrupted function may be
+ * anywhere in its body, before its frame record is made or after it is
+ * popped, so the chain from its rbp can skip its own return address; the
+ * chain is then the caller's, whose record lies above that address. So the
+ * walk vouches for the frame only when the interrupted code is C built with
+ * frame pointers (it has an fentry site: never entry asm, a trampoline or
+ * the poke handler), and then reports the interrupted rip and every text
+ * address between the interrupted rsp and rbp: a superset of the
+ * functions running there (Linux's ORC walk, which knows each
+ * instruction's frame, accepts such frames too). A stale word among them
+ * only makes livepatch's check stricter. */
+static bool interrupted_ok(const struct trap_frame *tf, unsigned long rec, unsigned long hi)
+{
+	unsigned long sp = tf->rsp, bp = ((unsigned long *)rec)[0];
+	struct ksym s;
+
+	if (unwind_text_is_unreliable(tf->rip) || !ksym_lookup_addr(tf->rip, &s, NULL) ||
+	    ftrace_location(s.addr) != s.addr)
+		return false;
+	return sp >= rec + 16 + sizeof(*tf) && !(sp & 7) && bp >= sp && bp < hi;
+}
+
+static bool walk_interrupted(const struct trap_frame *tf, unsigned long rec, unsigned long hi,
+			     struct walk *w)
+{
+	unsigned long sp = tf->rsp, bp = ((unsigned long *)rec)[0];
+
+	if (!interrupted_ok(tf, rec, hi) || !walk_push(w, tf->rip))
+		return false;
+	for (; sp < bp; sp += 8) {
+		unsigned long v = *(unsigned long *)sp;
+		if (v < KERNEL_HALF || !ksym_is_text(v))
+			continue;
+		if (unwind_text_is_unreliable(v) || !walk_push(w, v))
+			return false;
+	}
+	return true;
+}
+
 /* Walk t's frame records from fp, all of which must lie on t's stack,
  * each strictly above the previous. */
 static void walk_frames(struct task *t, unsigned long fp, struct walk *w)
@@ -134,10 +199,18 @@ static void walk_frames(struct task *t, unsigned long fp, struct walk *w)
 			if (trap_from_user(tf) && ((unsigned long *)rec)[0] == 0 &&
 			    rec + 16 + sizeof(*tf) == hi)
 				return;
-			/* An interrupt or exception in kernel mode: the
-			 * interrupted function may be anywhere in its body,
-			 * maybe before its frame is set up. */
-			walk_bad(w);
+			/* An interrupt or exception in kernel mode. */
+			if (!w->display && !trap_from_user(tf)) {
+				if (!walk_interrupted(tf, rec, hi, w)) {
+					walk_bad(w);
+					return;
+				}
+				prev = rec;
+				fp = ((unsigned long *)rec)[0];
+				continue;
+			}
+			if (trap_from_user(tf) || !interrupted_ok(tf, rec, hi))
+				walk_bad(w);
 			if (!w->display || trap_from_user(tf))
 				return;
 			/* For display, show the interrupted rip (+1: readers
@@ -153,7 +226,7 @@ static void walk_frames(struct task *t, unsigned long fp, struct walk *w)
 				walk_bad(w);
 			return;
 		}
-		if (!ksym_is_text(ret) || unwind_text_is_unreliable(ret)) {
+		if (!ret_trusted(ret)) {
 			walk_bad(w);
 			if (!w->display)
 				return;
@@ -181,6 +254,15 @@ static noinline void walk_task(struct task *t, struct walk *w)
 	int r = task_call_func(t, walk_switched_out, w);
 	if (r)
 		w->err = r;
+}
+
+int stack_trace_save_tsk_reliable_held(struct task *t, unsigned long *store, unsigned int size)
+{
+	struct walk w = { store, size, 0, false, 0 };
+	if (t == current)
+		return stack_trace_save_tsk_reliable(t, store, size);
+	walk_switched_out(t, &w);
+	return w.err ? w.err : (int)w.n;
 }
 
 int stack_trace_save_tsk_reliable(struct task *t, unsigned long *store, unsigned int size)

@@ -77,6 +77,10 @@ void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void *kmalloc_aligned(size_t size, size_t align);
 void *krealloc(void *p, size_t size);
+/* An allocation its caller can do without (it then takes a slower way that
+ * does not allocate): may fail like kmalloc, but failslab never makes it,
+ * since its failure is not an error for the caller to report. */
+void *kmalloc_optional(size_t size);
 void kfree(void *p);
 char *kstrdup(const char *s);
 

@@ -10,11 +10,18 @@ struct trap_frame;
 /* Return addresses of t's kernel stack, innermost first; t must be current
  * or not running (it is kept off the CPU during the walk). Returns the number
  * stored, or -EINVAL when the trace is unreliable (a kernel-mode interrupt or
- * exception frame on the stack, a return address outside kernel text or in
- * entry asm, a frame outside the stack or not strictly above the last, or an
- * end that is not the task's known first frame), -E2BIG when size is too
- * small, -EBUSY when t is running on another CPU, -ESRCH when t is dead. */
+ * exception frame that interrupted code without an fentry site, i.e. asm
+ * or notrace code, a return address outside kernel text or in entry asm, a
+ * frame outside the stack or not strictly above the last, or an end that is
+ * not the task's known first frame), -E2BIG when size is too small, -EBUSY
+ * when t is running on another CPU, -ESRCH when t is dead. Across a
+ * kernel-mode interrupt frame the trace holds the interrupted rip and every
+ * text address between the interrupted rsp and rbp (a superset of the
+ * functions active there). */
 int stack_trace_save_tsk_reliable(struct task *t, unsigned long *store, unsigned int size);
+/* The same for a t the caller already keeps off the CPU (inside
+ * task_call_func(), so the walk takes no lock of its own), or current. */
+int stack_trace_save_tsk_reliable_held(struct task *t, unsigned long *store, unsigned int size);
 /* Best-effort trace for display: never fails, stops at the first problem
  * (and *reliable, when given, says whether the walk was reliable). */
 int stack_trace_save_tsk(struct task *t, unsigned long *store, unsigned int size, bool *reliable);

@@ -320,6 +320,71 @@ static int ftrace_apply(void)
 	return err;
 }
 
+/* ftrace_apply() for a few sites only (the filter of the ops being
+ * registered or unregistered, a site gaining or losing its jmp): the other
+ * sites' states cannot change, so enabling one livepatched function pokes
+ * one site without a pass over every record. Same rules: -EBUSY (nothing
+ * touched) if a site would get two IPMODIFY ops. ftrace_lock held. */
+static int ftrace_apply_sites(const unsigned long *ips, size_t n)
+{
+	struct rec_state *st = apply_st;
+	struct text_poke_loc *locs = apply_locs;
+	size_t m = 0, nl = 0;
+	int conflict = 0;
+
+	if (n > nr_recs)
+		return ftrace_apply();
+	for (size_t k = 0; k < n; k++) {
+		long i = rec_index(ips[k]);
+		if (i < 0)
+			continue;
+		struct rec_state s = { 0 };
+		if (ftrace_enabled && !(recs[i].flags & REC_DISABLED))
+			for (struct ftrace_ops *o = ftrace_ops_list; o; o = o->next)
+				if (ops_has(o, ips[k]))
+					state_add(&s, o, &conflict);
+		st[m++] = s;
+	}
+	if (conflict)
+		return -EBUSY;
+	m = 0;
+	for (size_t k = 0; k < n; k++) {
+		long i = rec_index(ips[k]);
+		if (i < 0)
+			continue;
+		struct ftrace_rec *r = &recs[i];
+		r->nr_ops = st[m].nr;
+		r->one = st[m].nr == 1 ? st[m].one : NULL;
+		r->flags = st[m].flags | (r->flags & REC_DISABLED);
+		m++;
+		if (!r->nr_ops)
+			r->jmp = 0;
+		u8 want[MCOUNT_INSN_SIZE];
+		rec_want(r, want);
+		if (memcmp(want, r->cur, MCOUNT_INSN_SIZE)) {
+			locs[nl].addr = r->ip;
+			memcpy(locs[nl].old, r->cur, MCOUNT_INSN_SIZE);
+			memcpy(locs[nl].new, want, MCOUNT_INSN_SIZE);
+			nl++;
+		}
+	}
+	int err = text_poke_batch(locs, nl);
+	if (!err) {
+		for (size_t k = 0; k < nl; k++)
+			memcpy(recs[rec_index(locs[k].addr)].cur, locs[k].new, MCOUNT_INSN_SIZE);
+	} else {
+		pr_err("updating %zu sites failed (%d)\n", nl, err);
+	}
+	return err;
+}
+
+/* What changes when ops joins or leaves the list: its filter's sites, or
+ * every site for an ops without a filter. */
+static int ftrace_apply_ops(const struct ftrace_ops *ops)
+{
+	return ops->nr_filter ? ftrace_apply_sites(ops->filter, ops->nr_filter) : ftrace_apply();
+}
+
 static int tramp_alloc(struct ftrace_ops *ops)
 {
 	int base = (ops->flags & FTRACE_OPS_FL_SAVE_REGS) ? FTRACE_NR_TRAMPS : 0;
@@ -362,7 +427,7 @@ int register_ftrace_function(struct ftrace_ops *ops)
 	ops->next = ftrace_ops_list;
 	ops->flags |= FTRACE_OPS_FL_ENABLED;
 	WRITE_ONCE(ftrace_ops_list, ops);
-	int err = ftrace_apply();
+	int err = ftrace_apply_ops(ops);
 	if (err) {
 		list_remove(ops);
 		ops->flags &= ~FTRACE_OPS_FL_ENABLED;
@@ -408,7 +473,7 @@ int unregister_ftrace_function(struct ftrace_ops *ops)
 	}
 	list_remove(ops);
 	ops->flags &= ~FTRACE_OPS_FL_ENABLED;
-	int err = ftrace_apply();
+	int err = ftrace_apply_ops(ops);
 	mutex_unlock(&ftrace_lock);
 	/* No site calls ops any more, but a trampoline entered before the
 	 * change may still read its slot and run ops->func with its filter.
@@ -521,6 +586,55 @@ static int filter_commit(struct ftrace_ops *ops, u8 *map)
 	return list_commit(ops, map, false);
 }
 
+/* One site in or out of ops' filter, without a pass over every record:
+ * the sorted array is copied with ip added or dropped (and, like the map
+ * of filter_map(), without entries that name no site), and a registered
+ * ops has that one site re-applied. ftrace_lock held. */
+static int filter_edit_one(struct ftrace_ops *ops, unsigned long ip, bool remove)
+{
+	size_t n = ops->nr_filter, w = 0;
+	unsigned long *f = kmalloc((n + 1) * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	bool placed = remove;
+	for (size_t k = 0; k < n; k++) {
+		unsigned long v = ops->filter[k];
+		if (!placed && v > ip) {
+			f[w++] = ip;
+			placed = true;
+		}
+		if (v != ip && rec_index(v) >= 0)
+			f[w++] = v;
+	}
+	if (!placed)
+		f[w++] = ip;
+	if (!w) {
+		kfree(f);
+		f = NULL;
+	}
+	unsigned long *old = ops->filter;
+	size_t old_n = ops->nr_filter;
+	ops->filter = f;
+	ops->nr_filter = w;
+	if (!(ops->flags & FTRACE_OPS_FL_ENABLED)) {
+		kfree(old);
+		return 0;
+	}
+	/* A filter that emptied means every site, and dropped stale entries
+	 * name no site: only then does more than ip change. */
+	int err = w && (old_n == w + remove - !remove) ? ftrace_apply_sites(&ip, 1) : ftrace_apply();
+	if (err) {
+		ops->filter = old;
+		ops->nr_filter = old_n;
+		kfree(f);
+		if (err != -EBUSY && err != -ENOMEM)
+			ftrace_apply();
+		return err;
+	}
+	retire(old); /* the list function may still be reading it */
+	return 0;
+}
+
 int ftrace_set_filter_ip(struct ftrace_ops *ops, unsigned long ip, int remove, int reset)
 {
 	if (!ops || !recs)
@@ -528,7 +642,9 @@ int ftrace_set_filter_ip(struct ftrace_ops *ops, unsigned long ip, int remove, i
 	mutex_lock(&ftrace_lock);
 	long i = rec_index(ip);
 	int err = -ENOENT;
-	if (i >= 0) {
+	if (i >= 0 && !reset) {
+		err = filter_edit_one(ops, ip, remove);
+	} else if (i >= 0) {
 		u8 *map = filter_map(ops, reset);
 		err = -ENOMEM;
 		if (map) {
@@ -619,7 +735,7 @@ int ftrace_site_set_jmp(unsigned long site, unsigned long target)
 		else {
 			unsigned long old = r->jmp;
 			r->jmp = target;
-			err = ftrace_apply();
+			err = ftrace_apply_sites(&site, 1);
 			if (err)
 				r->jmp = old;
 		}
@@ -635,7 +751,7 @@ int ftrace_site_clear_jmp(unsigned long site)
 	int err = -ENOENT;
 	if (i >= 0) {
 		recs[i].jmp = 0;
-		err = ftrace_apply();
+		err = ftrace_apply_sites(&site, 1);
 	}
 	mutex_unlock(&ftrace_lock);
 	return err;

@@ -393,35 +393,95 @@ KTEST(sched, unwind_sleeping_thread_reliable)
 	KEXPECT_EQ(kthread_stop(tk), 7);
 }
 
-static volatile bool spin_stop;
+static volatile bool spin_stop, spin_started;
 
 static noinline int spinner_thread(void *data)
 {
 	volatile u64 n = 0;
 	(void)data;
+	spin_started = true;
 	while (!READ_ONCE(spin_stop))
 		n++;
 	return 0;
 }
 
-KTEST(sched, unwind_preempted_thread_unreliable)
+/* No fentry site: the unwinder cannot vouch for its frame when an
+ * interrupt catches it. */
+static notrace noinline int spinner_thread_notrace(void *data)
 {
-	unsigned long e[32];
-	bool reliable = true;
-	spin_stop = false;
-	struct task *tk = kthread_create(spinner_thread, NULL, "spinner");
-	KASSERT_NOT_NULL(tk);
+	volatile u64 n = 0;
+	(void)data;
+	spin_started = true;
+	while (!READ_ONCE(spin_stop))
+		n++;
+	return 0;
+}
+
+/* Start a less urgent spinner and wait until it spins in its loop (other
+ * runnable tasks may keep it from getting there at once). */
+static struct task *spinner_start(int (*fn)(void *))
+{
+	spin_stop = spin_started = false;
+	struct task *tk = kthread_create(fn, NULL, "spinner");
+	if (!tk)
+		return NULL;
 	/* Less urgent than us: it runs while we sleep and is preempted by the
 	 * tick that wakes us, so it sits switched out under an irq frame. */
 	sched_set_prio(tk, SCHED_PRIO_DEFAULT + 5);
 	kthread_wake(tk);
-	msleep(5);
-	KEXPECT_TRUE(tk->sum_exec_ns > 0);
+	for (int i = 0; i < 1000 && !READ_ONCE(spin_started); i++)
+		msleep(1);
+	msleep(2);
+	return tk;
+}
+
+/* Whether e (a reliable trace) names the function holding addr. */
+static bool trace_has_exact(unsigned long *e, int n, const char *name)
+{
+	struct ksym s;
+	for (int i = 0; i < n; i++)
+		if (ksym_lookup_addr(e[i], &s, NULL) && !strcmp(s.name, name))
+			return true;
+	return false;
+}
+
+/* Preempted by an interrupt in C code with frame pointers (a traced
+ * function): reliable, with the interrupted function and its callers
+ * (regression: every kernel-mode interrupt frame was unreliable, so user
+ * tasks preempted inside a system call never switched by the worker's
+ * check and a transition waited for each to run again). */
+KTEST(sched, unwind_preempted_thread_reliable)
+{
+	unsigned long e[32];
+	bool reliable = false;
+	struct task *tk = spinner_start(spinner_thread);
+	KASSERT_NOT_NULL(tk);
+	KEXPECT_TRUE(spin_started);
+	KEXPECT_FALSE(task_curr(tk));
+	int n = stack_trace_save_tsk_reliable(tk, e, 32);
+	KEXPECT_GT(n, 0);
+	KEXPECT_TRUE(trace_has_exact(e, n, "spinner_thread"));
+	KEXPECT_TRUE(trace_has(e, n, "kthread_start_c"));
+	KEXPECT_TRUE(trace_has(e, n, "__schedule"));
+	n = stack_trace_save_tsk(tk, e, 32, &reliable);
+	KEXPECT_TRUE(reliable);
+	KEXPECT_TRUE(trace_has(e, n, "spinner_thread"));
+	spin_stop = true;
+	kthread_stop(tk);
+}
+
+KTEST(sched, unwind_preempted_in_notrace_code_unreliable)
+{
+	unsigned long e[32];
+	bool reliable = true;
+	struct task *tk = spinner_start(spinner_thread_notrace);
+	KASSERT_NOT_NULL(tk);
+	KEXPECT_TRUE(spin_started);
 	KEXPECT_FALSE(task_curr(tk));
 	KEXPECT_EQ(stack_trace_save_tsk_reliable(tk, e, 32), -EINVAL);
 	int n = stack_trace_save_tsk(tk, e, 32, &reliable);
 	KEXPECT_FALSE(reliable);
-	KEXPECT_TRUE(trace_has(e, n, "spinner_thread"));
+	KEXPECT_TRUE(trace_has(e, n, "spinner_thread_notrace"));
 	KEXPECT_TRUE(unwind_text_is_unreliable(ksym_addr("trap_common_ret")));
 	KEXPECT_FALSE(unwind_text_is_unreliable(ksym_addr("schedule")));
 	spin_stop = true;
