@@ -24,7 +24,7 @@ static unsigned int klp_tl_switched(const struct klp_tl_log *l)
 {
 	unsigned int n = 0;
 
-	for (unsigned int i = 0; i < KLP_TL_TASKS; i++)
+	for (unsigned int i = 0; i < KLP_TL_SLOTS; i++)
 		if (l->tasks[i].used && l->tasks[i].comm[0] && !l->tasks[i].pending)
 			n++;
 	return n;
@@ -46,7 +46,7 @@ void klp_tl_show_status(struct seq_file *m, const struct klp_tl_log *l)
 	seq_printf(m, "\nswitched: %u of %u tasks\n", klp_tl_switched(l), l->ntasks);
 	if (l->untracked)
 		seq_printf(m, "untracked: %u tasks\n", l->untracked);
-	for (unsigned int i = 0; i < KLP_TL_TASKS; i++) {
+	for (unsigned int i = 0; i < KLP_TL_SLOTS; i++) {
 		const struct klp_tl_task *t = &l->tasks[i];
 
 		if (!t->used || !t->comm[0] || !t->pending)

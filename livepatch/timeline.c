@@ -68,15 +68,16 @@ static void klp_tl_add_target(struct klp_tl_log *l, u8 kind, int target, u64 t)
 /* Open addressing on the pid: the hooks run for every task every round. */
 static struct klp_tl_task *klp_tl_task(struct klp_tl_log *l, int pid, bool add)
 {
-	unsigned int h = (unsigned int)pid % KLP_TL_TASKS;
+	unsigned int h = (unsigned int)pid % KLP_TL_SLOTS;
 
-	for (unsigned int i = 0; i < KLP_TL_TASKS; i++) {
-		struct klp_tl_task *t = &l->tasks[(h + i) % KLP_TL_TASKS];
+	for (unsigned int i = 0; i < KLP_TL_SLOTS; i++) {
+		struct klp_tl_task *t = &l->tasks[(h + i) % KLP_TL_SLOTS];
 		if (t->used && t->pid == pid)
 			return t;
 		if (!t->used) {
-			if (!add)
+			if (!add || l->nslots == KLP_TL_TASKS)
 				return NULL;
+			l->nslots++;
 			t->used = true;
 			t->pid = pid;
 			t->ev = -1;
@@ -257,7 +258,7 @@ void klp_timeline_complete(struct klp_patch *patch, int target)
 
 	if (!l || l->patch != patch)
 		return; /* a cancelled enable: it never started */
-	for (unsigned int i = 0; i < KLP_TL_TASKS; i++)
+	for (unsigned int i = 0; i < KLP_TL_SLOTS; i++)
 		if (l->tasks[i].used && l->tasks[i].pending)
 			klp_tl_switch(l, &l->tasks[i], KLP_TL_CHECKED, now);
 	klp_tl_add_target(l, KLP_TL_COMPLETE, target, now);
@@ -306,7 +307,7 @@ static void klp_tl_show_log(struct seq_file *m, const struct klp_tl_log *l)
 		   (unsigned long long)l->end, l->active ? "running" : "complete",
 		   l->reversed ? ",reversed" : "", l->forced ? ",forced" : "", l->ntasks,
 		   l->untracked, l->dropped);
-	for (unsigned int i = 0; i < KLP_TL_TASKS; i++)
+	for (unsigned int i = 0; i < KLP_TL_SLOTS; i++)
 		if (l->tasks[i].used && l->tasks[i].comm[0])
 			seq_printf(m, "task %d %s\n", l->tasks[i].pid, l->tasks[i].comm);
 	for (unsigned int i = 0; i < l->nev; i++) {

@@ -28,6 +28,10 @@ int klp_timeline_sysfs(struct pfs_node *dir, struct klp_patch *patch);
 
 #define KLP_TL_LOGS 2 /* transitions kept: the current and one before */
 #define KLP_TL_TASKS 128 /* tasks followed per transition (more: counted) */
+/* Their hash table: twice as many slots, so that it never fills and the
+ * lookup of a task it does not follow (every task past the first 128, in
+ * every round) ends at an empty slot after a few probes, not a full scan. */
+#define KLP_TL_SLOTS (2 * KLP_TL_TASKS)
 /* events per transition (more: counted); both logs' text stays well
  * inside the 64 KiB a pseudo-file reads as */
 #define KLP_TL_EVENTS 384
@@ -84,7 +88,8 @@ struct klp_tl_log {
 	u64 seq; /* order of the logs */
 	u64 start, end; /* ns; end 0 while active */
 	unsigned int ntasks, untracked;
-	struct klp_tl_task tasks[KLP_TL_TASKS];
+	unsigned int nslots; /* tasks[] slots in use, at most KLP_TL_TASKS */
+	struct klp_tl_task tasks[KLP_TL_SLOTS];
 	unsigned int nev, dropped;
 	struct klp_tl_event ev[KLP_TL_EVENTS];
 	unsigned int nfuncs;
