@@ -65,10 +65,13 @@ static void klp_tl_add_target(struct klp_tl_log *l, u8 kind, int target, u64 t)
 		e->err = (s16)target;
 }
 
-/* Open addressing on the pid: the hooks run for every task every round. */
+/* Open addressing on the pid: the hooks run for every task every round.
+ * Pids come in runs (threads started together), which a plain pid % slots
+ * would lay out as one cluster that every absent pid landing in it probes
+ * to its end; a multiplicative hash spreads a run over the table. */
 static struct klp_tl_task *klp_tl_task(struct klp_tl_log *l, int pid, bool add)
 {
-	unsigned int h = (unsigned int)pid % KLP_TL_SLOTS;
+	unsigned int h = ((u32)pid * 0x9e3779b1u) >> (32 - KLP_TL_SLOTS_BITS);
 
 	for (unsigned int i = 0; i < KLP_TL_SLOTS; i++) {
 		struct klp_tl_task *t = &l->tasks[(h + i) % KLP_TL_SLOTS];

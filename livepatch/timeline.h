@@ -31,7 +31,9 @@ int klp_timeline_sysfs(struct pfs_node *dir, struct klp_patch *patch);
 /* Their hash table: twice as many slots, so that it never fills and the
  * lookup of a task it does not follow (every task past the first 128, in
  * every round) ends at an empty slot after a few probes, not a full scan. */
-#define KLP_TL_SLOTS (2 * KLP_TL_TASKS)
+#define KLP_TL_SLOTS_BITS 8
+#define KLP_TL_SLOTS (1u << KLP_TL_SLOTS_BITS)
+BUILD_BUG_ON(KLP_TL_SLOTS < 2 * KLP_TL_TASKS);
 /* events per transition (more: counted); both logs' text stays well
  * inside the 64 KiB a pseudo-file reads as */
 #define KLP_TL_EVENTS 384
