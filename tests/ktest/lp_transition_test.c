@@ -111,6 +111,27 @@ static void lpt_finish(struct task *tk)
 		kthread_join(lpt_child);
 }
 
+/* Whether the timeline records pid's switch as "self" (the task switched
+ * itself at a switch point) in the newest transition that followed it. */
+static bool lpt_switched_self(int pid)
+{
+	struct seq_file m = SEQ_FILE_INIT;
+	char needle[32];
+	bool found = false;
+	snprintf(needle, sizeof(needle), " %d 0 self\n", pid);
+	if (!pfs_read("/sys/kernel/debug/livepatch/timeline", &m) && m.buf)
+		for (char *l = m.buf; (l = strstr(l, "event switch ")); l++) {
+			char *end = strchr(l, '\n');
+			char *hit = strstr(l, needle);
+			if (hit && end && hit + strlen(needle) - 1 == end) {
+				found = true;
+				break;
+			}
+		}
+	seq_file_release(&m);
+	return found;
+}
+
 /* A task that failed its check, then ran and went to sleep in another
  * patched function, is checked again and still blocks; once it sleeps
  * outside both, the transition completes. */
@@ -134,6 +155,8 @@ static void lpt_recheck(struct ktest *t, struct klp_patch *p)
 
 	WRITE_ONCE(lpt_hold_b, false); /* asleep outside the patch */
 	KEXPECT_TRUE(klp_wait_transition(5000));
+	/* it switched itself going to sleep, and the record says so */
+	KEXPECT_TRUE(lpt_switched_self(tk->pid));
 	lpt_disable(t, p);
 	lpt_finish(tk);
 }
