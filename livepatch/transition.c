@@ -1,8 +1,8 @@
 /* The per-task consistency model: every task moves from the old patch state
  * to the target one on its own, at a point where it is provably not running
  * any function the transition changes (on the way back to user mode, in
- * schedule()/cond_resched() after checking its own stack, in the idle loop,
- * or by a reliable stack check while it is switched out).
+ * schedule()/cond_resched() or do_exit() after checking its own stack, in
+ * the idle loop, or by a reliable stack check while it is switched out).
  *
  * Unlike Linux, which retries stragglers once a second, Kelp retries when
  * something happens (a pending task switched itself: it went to sleep, hit

@@ -1,7 +1,8 @@
 /* The scheduler's hook points for livepatch's consistency model
  * (livepatch/transition.c): the idle loop and the way back to user mode call
  * klp_update_patch_state(), and schedule()/cond_resched() call
- * klp_sched_try_switch() while the current task has TIF_PATCH_PENDING, so a
+ * klp_sched_try_switch() while the current task has TIF_PATCH_PENDING (and so
+ * does do_exit(), before the last switch), so a
  * task that is provably outside every function being changed switches to the
  * target patch state. */
 #pragma once

@@ -165,6 +165,12 @@ void do_exit(int code)
 			put_task_struct(parent);
 	}
 
+	/* Livepatch: a task still pending checks its own stack one last time
+	 * (as at a sleep), so that a transition it held completes as it leaves
+	 * rather than at the worker's next timer retry. */
+	if (unlikely(test_tsk_thread_flag(t, TIF_PATCH_PENDING)))
+		klp_sched_try_switch();
+
 	preempt_disable();
 	arch_irq_disable();
 	/* Off the task list only now, interrupts off until the last switch:

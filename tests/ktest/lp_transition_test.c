@@ -283,3 +283,39 @@ KTEST(lp_transition, preempted_thread_switched_by_its_stack_check)
 	lpt_spin_stop = true;
 	kthread_stop(tk);
 }
+
+/* ---- a straggler that leaves the patched function and exits ---- */
+
+static int lpt_exit_fn(void *unused)
+{
+	(void)unused;
+	lpt_block_a();
+	return 0; /* straight to do_exit: no sleep on the way */
+}
+
+static struct module lpt_mod6 = { .name = "lpt_p6", .state = MODULE_STATE_LIVE, .klp = true };
+static struct klp_patch lpt_p6 = { .mod = &lpt_mod6, .objs = lpt_objs };
+
+/* A pending thread that leaves the patched function and exits without
+ * sleeping again switches itself in do_exit (its own stack check), so the
+ * transition it held completes as it leaves: the timeline records it as
+ * switched by itself, not found exited at the worker's next retry
+ * (regression: only the timer retry noticed, a tick later). */
+KTEST(lp_transition, exiting_straggler_switches_itself)
+{
+	lpt_hold_a = true;
+	struct task *tk = kthread_run(lpt_exit_fn, NULL, "lpt_exiter");
+	KASSERT_NOT_NULL(tk);
+	msleep(10); /* asleep in lpt_block_a */
+	int pid = tk->pid;
+	KASSERT_EQ(klp_enable_patch(&lpt_p6), 0);
+	msleep(10);
+	KEXPECT_TRUE(klp_transition_in_progress());
+	KEXPECT_EQ(READ_ONCE(tk->patch_state), KLP_UNPATCHED);
+
+	WRITE_ONCE(lpt_hold_a, false);
+	kthread_join(tk);
+	KEXPECT_TRUE(klp_wait_transition(5000));
+	KEXPECT_TRUE(lpt_switched_self(pid));
+	lpt_disable(t, &lpt_p6);
+}
