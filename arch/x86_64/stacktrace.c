@@ -66,18 +66,28 @@ extern char __text_start[], __text_end[];
 #define RET_GOOD_SLOTS 256
 static unsigned long ret_good[RET_GOOD_SLOTS];
 
-static bool ret_trusted(unsigned long ret)
+static unsigned long *ret_slot(unsigned long ret)
 {
-	bool kernel = ret >= (unsigned long)__text_start && ret < (unsigned long)__text_end;
-	unsigned long *slot = &ret_good[((ret >> 4) ^ (ret >> 12)) % RET_GOOD_SLOTS];
+	return &ret_good[((ret >> 4) ^ (ret >> 12)) % RET_GOOD_SLOTS];
+}
 
-	if (kernel && __atomic_load_n(slot, __ATOMIC_RELAXED) == ret)
-		return true;
+static noinline bool ret_trusted_slow(unsigned long ret)
+{
 	if (!ksym_is_text(ret) || unwind_text_is_unreliable(ret))
 		return false;
-	if (kernel)
-		__atomic_store_n(slot, ret, __ATOMIC_RELAXED);
+	if (ret >= (unsigned long)__text_start && ret < (unsigned long)__text_end)
+		__atomic_store_n(ret_slot(ret), ret, __ATOMIC_RELAXED);
 	return true;
+}
+
+/* The cache hit inline: it is the common case of every frame walked. A
+ * slot only ever holds 0 or a kernel text address, so a hit on a nonzero
+ * address needs no range check. */
+static inline bool ret_trusted(unsigned long ret)
+{
+	if (ret && __atomic_load_n(ret_slot(ret), __ATOMIC_RELAXED) == ret)
+		return true;
+	return ret_trusted_slow(ret);
 }
 
 struct walk {
