@@ -569,9 +569,11 @@ static bool klp_pend_round(void)
 		struct task *task = p->task;
 		bool keep;
 		if (!test_tsk_thread_flag(task, TIF_PATCH_PENDING) &&
-		    READ_ONCE(task->patch_state) == klp_target_state)
-			keep = false; /* switched itself */
-		else if (p->verdict && p->verdict != -EBUSY && !task_curr(task) &&
+		    READ_ONCE(task->patch_state) == klp_target_state) {
+			/* switched itself, or was forced: the timeline says which */
+			klp_timeline_check(task, KLP_TL_FOUND_SWITCHED, NULL);
+			keep = false;
+		} else if (p->verdict && p->verdict != -EBUSY && !task_curr(task) &&
 			 klp_task_switches(task) == p->switches)
 			keep = true;
 		else
