@@ -134,12 +134,13 @@ TREES = ["/proc", "/sys/kernel/livepatch", "/sys/kernel/tracing", "/sys/module",
          "/proc/sys", "/proc/tty"]
 SKIP_READ = {"/sys/kernel/tracing/trace_pipe"}   # reading consumes: keep it to its own op
 # Files whose text keeps the serial line busy for seconds: a full function
-# trace buffer or the list of every traceable function is some 25 KB, about
+# trace buffer, the list of every traceable function or /proc/kallsyms (in
+# Linux's format, data symbols too) is some 25 KB or more, about
 # 2 s at 115200 baud and many times that on a loaded host. Their reads get
 # READ_BOUND: the console check is about hangs, not the line's speed.
 BIG_READS = {"/sys/kernel/tracing/trace", "/sys/kernel/tracing/trace_pipe",
              "/sys/kernel/tracing/available_filter_functions",
-             "/sys/kernel/tracing/enabled_functions"}
+             "/sys/kernel/tracing/enabled_functions", "/proc/kallsyms"}
 READ_BOUND = 60.0
 # cat follows these until Ctrl-C (as Linux's cat of trace_pipe blocks)
 STREAMS = {"/sys/kernel/tracing/trace_pipe"}
