@@ -139,11 +139,15 @@ TREES = ["/proc", "/sys/kernel/livepatch", "/sys/kernel/tracing", "/sys/module",
 SKIP_READ = {"/sys/kernel/tracing/trace_pipe"}   # reading consumes: keep it to its own op
 # Files whose text keeps the serial line busy for seconds: a full function
 # trace buffer or the list of every traceable function is some 25 KB, about
-# 2 s at 115200 baud and many times that on a loaded host. Their reads get
-# READ_BOUND: the console check is about hangs, not the line's speed.
+# 2 s at 115200 baud and many times that on a loaded host; /proc/kallsyms is
+# some 100 KB (its read overran the 10 s bound on a host at load 6). Their
+# reads get READ_BOUND: the console check is about hangs, not the line's
+# speed. Every file of TREES longer than BIG_READ_BYTES must be listed here
+# (tests/py/test_fuzz_system.py reads them all).
 BIG_READS = {"/sys/kernel/tracing/trace", "/sys/kernel/tracing/trace_pipe",
              "/sys/kernel/tracing/available_filter_functions",
-             "/sys/kernel/tracing/enabled_functions"}
+             "/sys/kernel/tracing/enabled_functions", "/proc/kallsyms"}
+BIG_READ_BYTES = 16384
 READ_BOUND = 60.0
 # cat follows these until Ctrl-C (as Linux's cat of trace_pipe blocks)
 STREAMS = {"/sys/kernel/tracing/trace_pipe"}

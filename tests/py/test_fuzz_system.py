@@ -100,6 +100,35 @@ def test_console_refuses_a_second_driver():
     assert r.k.console == []
 
 
+def test_big_reads_cover_every_long_file():
+    # Every file the fuzzer's read_tree reads, on a freshly booted kernel:
+    # one whose text is longer than BIG_READ_BYTES takes the serial line
+    # for seconds, many more on a loaded host, so it must have READ_BOUND
+    # (/proc/kallsyms, 100 KB, had the 10 s bound: a false "no answer").
+    r = fs.Runner("fuzz_system_big_reads")
+    try:
+        r.k.boot()
+        r.k.wait_prompt()
+        sizes = {}
+        for root in fs.TREES:
+            todo, n = [root], 0
+            while todo and n < 400:
+                d = todo.pop(0)
+                for e in r.ls(d):
+                    p = d.rstrip("/") + "/" + e.rstrip("/")
+                    if e.endswith("/"):
+                        todo.append(p)
+                    elif p not in fs.SKIP_READ and p not in sizes:
+                        sizes[p] = len(r.sh("cat " + p, timeout=fs.READ_BOUND))
+                        n += 1
+    finally:
+        r.close()
+    assert "/proc/kallsyms" in sizes and "/proc/meminfo" in sizes
+    big = sorted(p for p, n in sizes.items() if n > fs.BIG_READ_BYTES)
+    assert big, "no file longer than %d bytes: the walk read nothing" % fs.BIG_READ_BYTES
+    assert set(big) <= fs.BIG_READS, {p: sizes[p] for p in big if p not in fs.BIG_READS}
+
+
 @pytest.mark.parametrize("path", REPROS, ids=[os.path.basename(p)[:-5] for p in REPROS])
 def test_reproducer(path):
     with open(path) as f:
