@@ -570,7 +570,7 @@ static bool klp_pend_round(void)
 		bool keep;
 		if (!test_tsk_thread_flag(task, TIF_PATCH_PENDING) &&
 		    READ_ONCE(task->patch_state) == klp_target_state) {
-			/* switched itself */
+			/* switched itself, or was forced: the timeline says which */
 			klp_timeline_check(task, KLP_TL_FOUND_SWITCHED, NULL);
 			keep = false;
 		} else if (p->verdict && p->verdict != -EBUSY && !task_curr(task) &&

@@ -123,6 +123,10 @@ def use_linux_modules(on):
         BLOBS.update(LINUX_BLOBS)
 
 
+# The operations do() sends over COM2 (klpctl); every other one types at the
+# console.
+COM2_OPS = {"load", "load_bad", "unload", "enable", "disable", "wait", "list"}
+
 # Refused by design (wrong key, bad relocations, duplicate function).
 BAD_BLOBS = ["ktest_mod_otherkey", "ktest_oob", "ktest_unknown", "ktest_ambig", "ktest_far",
              "test_klp_dup_func"]
@@ -135,11 +139,15 @@ TREES = ["/proc", "/sys/kernel/livepatch", "/sys/kernel/tracing", "/sys/module",
 SKIP_READ = {"/sys/kernel/tracing/trace_pipe"}   # reading consumes: keep it to its own op
 # Files whose text keeps the serial line busy for seconds: a full function
 # trace buffer or the list of every traceable function is some 25 KB, about
-# 2 s at 115200 baud and many times that on a loaded host. Their reads get
-# READ_BOUND: the console check is about hangs, not the line's speed.
+# 2 s at 115200 baud and many times that on a loaded host; /proc/kallsyms is
+# some 100 KB (its read overran the 10 s bound on a host at load 6). Their
+# reads get READ_BOUND: the console check is about hangs, not the line's
+# speed. Every file of TREES longer than BIG_READ_BYTES must be listed here
+# (tests/py/test_fuzz_system.py reads them all).
 BIG_READS = {"/sys/kernel/tracing/trace", "/sys/kernel/tracing/trace_pipe",
              "/sys/kernel/tracing/available_filter_functions",
-             "/sys/kernel/tracing/enabled_functions"}
+             "/sys/kernel/tracing/enabled_functions", "/proc/kallsyms"}
+BIG_READ_BYTES = 16384
 READ_BOUND = 60.0
 # cat follows these until Ctrl-C (as Linux's cat of trace_pipe blocks)
 STREAMS = {"/sys/kernel/tracing/trace_pipe"}
@@ -274,13 +282,21 @@ class Runner(object):
         self.log_pos = 0
         self.ops_done = 0
         self.stalled = None
+        self.owner = threading.current_thread()
 
     def close(self):
         self.k.close()
         subprocess.run(["rm", "-rf", self.tmp])
 
     # console and COM2 helpers
+    def console_owner(self):
+        # Only the thread that made the Runner types at the console (see race()).
+        if threading.current_thread() is not self.owner:
+            raise RuntimeError("fuzz-system: console used from thread %s"
+                               % threading.current_thread().name)
+
     def sh(self, cmd, timeout=CONSOLE_BOUND):
+        self.console_owner()
         try:
             return self.k.run(cmd, timeout=timeout)
         except KelpPanic as e:
@@ -294,6 +310,7 @@ class Runner(object):
     def sh_stream(self, cmd):
         """A command that follows a stream: Ctrl-C, typed with it, ends it
         once it has printed what was there."""
+        self.console_owner()
         try:
             self.k.drain()
             self.k.send(cmd + "\r\x03")
@@ -427,26 +444,32 @@ class Runner(object):
         raise ValueError("unknown operation %r" % name)
 
     def race(self, ops, console=False):
+        """The COM2 operations run in threads, each its own klpctl client;
+        the console operations meanwhile on this thread, one after another:
+        the console has one driver (two threads typing at one shell eat each
+        other's prompts, and the loser reports a hang the kernel never had)."""
         errs, threads = [], []
-        con = [o for o in ops if o["op"] == "rmmod"][:1]
-        com = [o for o in ops if o not in con]
+        con = [o for o in ops if o["op"] not in COM2_OPS]
+        com = [o for o in ops if o["op"] in COM2_OPS]
 
         def run(o):
             try:
                 self.do(o)
-            except Finding as e:
+            except BaseException as e:   # re-raised below, on the console's thread
                 errs.append(e)
         for o in com:
             threads.append(threading.Thread(target=run, args=(o,)))
         for t in threads:
             t.start()
-        for o in con:
-            self.do(o)
-        if console:
-            for _ in range(3):
-                self.sh("cat /proc/meminfo")
-        for t in threads:
-            t.join()
+        try:
+            for o in con:
+                self.do(o)
+            if console:
+                for _ in range(3):
+                    self.sh("cat /proc/meminfo")
+        finally:
+            for t in threads:
+                t.join()
         if errs:
             raise errs[0]
 

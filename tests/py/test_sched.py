@@ -38,10 +38,14 @@ def test_busy_thread_gets_cpu_and_shell_answers(kelp):
     rows = ps_rows(kelp)
     assert rows[pid]["state"] == "R"
     assert rows[pid]["prio"] == 21
-    # Preempted by the tick, so its trace has an interrupt frame.
+    # Preempted by the tick, so its trace has an interrupt frame. Whether
+    # the walk vouches for it depends on where the tick landed (traced C
+    # code: reliable; notrace or asm: "(unreliable)" at the end), which the
+    # sched.unwind_preempted_* self-tests pin down; here it must show the
+    # frames either way.
     stack = kelp.run("cat /proc/%d/stack" % pid)
-    assert stack.rstrip().endswith("(unreliable)"), stack
     assert "preempt_schedule_irq" in stack and "kthread_start_c" in stack, stack
+    assert "(unreliable)" not in stack.rstrip()[:-len("(unreliable)")], stack
     assert kelp.run("kill %d" % pid) == ""
     assert pid not in ps_rows(kelp)
     assert kelp.run("echo ok") == "ok"
