@@ -522,9 +522,11 @@ $(BUILD)/host/kstrtox_test: tests/host/kstrtox_test.c tests/host/testutil.h lib/
 	$(call host_cc,$(HOSTCFLAGS),tests/host/kstrtox_test.c lib/kstrtox.c)
 
 # The console's line editor and tokeniser (kernel/shell/line.c).
+# tests/fuzz/shim/string.c: the strlcpy line.c calls, which glibc lacks.
 $(BUILD)/host/shell_line_test: tests/host/shell_line_test.c tests/host/testutil.h kernel/shell/line.c \
-                               include/kelp/shell.h
-	$(call host_cc,$(HOSTCFLAGS),tests/host/shell_line_test.c kernel/shell/line.c)
+                               include/kelp/shell.h tests/fuzz/shim/string.c
+	$(call host_cc,$(HOSTCFLAGS),tests/host/shell_line_test.c kernel/shell/line.c \
+	  tests/fuzz/shim/string.c)
 
 $(BUILD)/host/module_sig_test: tests/host/module_sig_test.c tests/host/testutil.h kernel/module/signature.c \
                                kernel/module/signature.h lib/crypto/ed25519.c lib/crypto/sha512.c \
@@ -558,15 +560,16 @@ FUZZ_TARGETS := elf sig frame shell pfs_path ed25519_diff modparams
 FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 60
 FUZZ_MERGE   ?= 0
-FUZZ_SHIM    := tests/fuzz/shim/shim.c tests/fuzz/shim/include/arch/cpu.h
+FUZZ_SHIM_SRCS := tests/fuzz/shim/shim.c tests/fuzz/shim/string.c
+FUZZ_SHIM    := $(FUZZ_SHIM_SRCS) tests/fuzz/shim/include/arch/cpu.h
 
 fuzz_srcs_elf          := kernel/module/elf_check.c kernel/module/reloc.c lib/reason.c lib/kstrtox.c
 fuzz_srcs_sig          := kernel/module/signature.c lib/crypto/ed25519.c lib/crypto/sha512.c lib/reason.c
 fuzz_srcs_frame        := drivers/patchchan/frame.c drivers/patchchan/xfer.c lib/crypto/crc32.c lib/reason.c
-fuzz_srcs_shell        := kernel/shell/line.c tests/fuzz/shim/shim.c
-fuzz_srcs_pfs_path     := fs/pseudofs.c fs/seq_file.c tests/fuzz/shim/shim.c
+fuzz_srcs_shell        := kernel/shell/line.c $(FUZZ_SHIM_SRCS)
+fuzz_srcs_pfs_path     := fs/pseudofs.c fs/seq_file.c $(FUZZ_SHIM_SRCS)
 fuzz_srcs_ed25519_diff := lib/crypto/ed25519.c lib/crypto/sha512.c
-fuzz_srcs_modparams    := kernel/module/params.c lib/kstrtox.c fs/pseudofs.c fs/seq_file.c tests/fuzz/shim/shim.c
+fuzz_srcs_modparams    := kernel/module/params.c lib/kstrtox.c fs/pseudofs.c fs/seq_file.c $(FUZZ_SHIM_SRCS)
 
 $(BUILD)/fuzz/sig: tests/fuzz/corpus_key.inc
 # OpenSSL's headers want libc's string.h and errno.h: Kelp's come after.
@@ -599,7 +602,7 @@ fuzz: fuzz-build
 FUZZ_COV_CFLAGS := -g -O1 -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping \
                    -Wall -Wextra -Werror -Wno-incompatible-library-redeclaration -Wno-macro-redefined
 FUZZ_COV_BINS   := $(addprefix $(BUILD)/fuzz-cov/,$(FUZZ_TARGETS))
-FUZZ_COV_SKIP   := tests/fuzz/shim/shim.c lib/crypto/crc32.c lib/reason.c
+FUZZ_COV_SKIP   := $(FUZZ_SHIM_SRCS) lib/crypto/crc32.c lib/reason.c
 # linked for a few calls, measured with the target that parses through them
 fuzz_cov_skip_elf       := lib/kstrtox.c
 fuzz_cov_skip_modparams := fs/pseudofs.c fs/seq_file.c

@@ -143,6 +143,17 @@ def read_layout(path):
     return dict(zip(LAYOUT_FIELDS, vals))
 
 
+def struct_array(o, sec, off, size):
+    """(index, offset) of each entry of an array of size-byte structs at off
+    in sec (the klp_object[] and klp_func[] a patch points to), up to the
+    section's end or 4096 entries; the caller stops at its terminator."""
+    for i in range(4096):
+        at = off + i * size
+        if at + size > o.secs[sec]["size"]:
+            return
+        yield i, at
+
+
 class Target(object):
     """The symbols of what a klp_object names: the kernel, or a module."""
 
@@ -374,11 +385,8 @@ class Checker(object):
 
     def check_patch(self, o, lay, sec, base):
         objs = o.pointer(sec, base + lay["patch_objs"])
-        osec, ooff = objs[1], objs[2]
-        for i in range(4096):
-            at = ooff + i * lay["obj_size"]
-            if at + lay["obj_size"] > o.secs[osec]["size"]:
-                break
+        osec = objs[1]
+        for _, at in struct_array(o, osec, objs[2], lay["obj_size"]):
             name_p = o.pointer(osec, at + lay["obj_name"])
             funcs_p = o.pointer(osec, at + lay["obj_funcs"])
             if not name_p and not funcs_p:
@@ -391,10 +399,7 @@ class Checker(object):
 
     def check_funcs(self, o, lay, fsec, foff, objname, t):
         seen = {}
-        for j in range(4096):
-            at = foff + j * lay["func_size"]
-            if at + lay["func_size"] > o.secs[fsec]["size"]:
-                break
+        for j, at in struct_array(o, fsec, foff, lay["func_size"]):
             name_p = o.pointer(fsec, at + lay["func_old_name"])
             new_p = o.pointer(fsec, at + lay["func_new_func"])
             sympos = o.u64(fsec, at + lay["func_old_sympos"])

@@ -70,61 +70,53 @@ static int enabled_functions_show(struct seq_file *m, void *data)
 	return 0;
 }
 
-static int set_ftrace_filter_show(struct seq_file *m, void *data)
+/* set_ftrace_filter and set_ftrace_notrace: the same file over one of the
+ * function tracer's two lists (its pfs data). */
+struct tracefs_list {
+	bool exclude; /* the notrace list, not the filter */
+	const char *empty; /* what an empty list reads as */
+};
+
+static struct tracefs_list tracefs_filter = { false, "#### all functions enabled ####\n" };
+static struct tracefs_list tracefs_notrace = { true, "#### no functions disabled ####\n" };
+
+static int tracefs_list_show(struct seq_file *m, void *data)
 {
+	const struct tracefs_list *l = data;
 	struct ftrace_ops *ops = tracer_function_ops();
-	(void)data;
-	if (!ops->nr_filter) {
-		seq_puts(m, "#### all functions enabled ####\n");
+	const unsigned long *ips = l->exclude ? ops->notrace_list : ops->filter;
+	size_t n = l->exclude ? ops->nr_notrace : ops->nr_filter;
+	if (!n) {
+		seq_puts(m, l->empty);
 		return 0;
 	}
 	char b[24];
-	for (size_t i = 0; i < ops->nr_filter; i++)
-		if (ops->filter[i]) /* 0: what is left of an unloaded module's */
-			seq_printf(m, "%s\n", sym_name(ops->filter[i], b, sizeof(b)));
+	for (size_t i = 0; i < n; i++)
+		/* 0: the filter's stand-in once unloading a module emptied it
+		 * (empty would mean all); the notrace list is compacted instead */
+		if (ips[i])
+			seq_printf(m, "%s\n", sym_name(ips[i], b, sizeof(b)));
 	return 0;
 }
 
-static ssize_t set_ftrace_filter_store(void *data, const char *buf, size_t len)
-{
-	(void)data;
-	int err = ftrace_set_filter(tracer_function_ops(), buf, (int)len, 1);
-	return err ? err : (ssize_t)len;
-}
-
-static ssize_t set_ftrace_filter_append(void *data, const char *buf, size_t len)
-{
-	(void)data;
-	int err = ftrace_set_filter(tracer_function_ops(), buf, (int)len, 0);
-	return err ? err : (ssize_t)len;
-}
-
-static int set_ftrace_notrace_show(struct seq_file *m, void *data)
+/* reset: "> " replaces the list, ">>" (the append store) adds to it. */
+static ssize_t tracefs_list_write(const struct tracefs_list *l, const char *buf, size_t len,
+				  int reset)
 {
 	struct ftrace_ops *ops = tracer_function_ops();
-	(void)data;
-	if (!ops->nr_notrace) {
-		seq_puts(m, "#### no functions disabled ####\n");
-		return 0;
-	}
-	char b[24];
-	for (size_t i = 0; i < ops->nr_notrace; i++)
-		seq_printf(m, "%s\n", sym_name(ops->notrace_list[i], b, sizeof(b)));
-	return 0;
-}
-
-static ssize_t set_ftrace_notrace_store(void *data, const char *buf, size_t len)
-{
-	(void)data;
-	int err = ftrace_set_notrace(tracer_function_ops(), buf, (int)len, 1);
+	int err = l->exclude ? ftrace_set_notrace(ops, buf, (int)len, reset)
+			     : ftrace_set_filter(ops, buf, (int)len, reset);
 	return err ? err : (ssize_t)len;
 }
 
-static ssize_t set_ftrace_notrace_append(void *data, const char *buf, size_t len)
+static ssize_t tracefs_list_store(void *data, const char *buf, size_t len)
 {
-	(void)data;
-	int err = ftrace_set_notrace(tracer_function_ops(), buf, (int)len, 0);
-	return err ? err : (ssize_t)len;
+	return tracefs_list_write(data, buf, len, 1);
+}
+
+static ssize_t tracefs_list_append(void *data, const char *buf, size_t len)
+{
+	return tracefs_list_write(data, buf, len, 0);
 }
 
 /* "  word \n" -> "word" in out; false when it does not fit. */
@@ -303,11 +295,11 @@ static int tracefs_init(void)
 	if (!d)
 		return -ENOMEM;
 	struct pfs_node *pipe, *nt,
-		*filter = pfs_create_file(d, "set_ftrace_filter", 0644, set_ftrace_filter_show,
-					  set_ftrace_filter_store, NULL);
+		*filter = pfs_create_file(d, "set_ftrace_filter", 0644, tracefs_list_show,
+					  tracefs_list_store, &tracefs_filter);
 	if (!filter ||
-	    !(nt = pfs_create_file(d, "set_ftrace_notrace", 0644, set_ftrace_notrace_show,
-				   set_ftrace_notrace_store, NULL)) ||
+	    !(nt = pfs_create_file(d, "set_ftrace_notrace", 0644, tracefs_list_show,
+				   tracefs_list_store, &tracefs_notrace)) ||
 	    !pfs_create_file(d, "available_filter_functions", 0444, available_filter_functions_show,
 			     NULL, NULL) ||
 	    !pfs_create_file(d, "current_tracer", 0644, current_tracer_show, current_tracer_store,
@@ -320,8 +312,8 @@ static int tracefs_init(void)
 			     NULL) ||
 	    !pfs_create_file(d, "enabled_functions", 0444, enabled_functions_show, NULL, NULL))
 		return -ENOMEM;
-	pfs_set_append(filter, set_ftrace_filter_append);
-	pfs_set_append(nt, set_ftrace_notrace_append);
+	pfs_set_append(filter, tracefs_list_append);
+	pfs_set_append(nt, tracefs_list_append);
 	pfs_set_wait(pipe, trace_pipe_wait);
 	return 0;
 }

@@ -14,9 +14,9 @@
 #include <kelp/pseudofs.h>
 #include <kelp/errno.h>
 #include <kelp/user.h>
+#include "lp_target.h"
 
 #define LP_BENCH_CALLS 1000
-#define __lp_target noinline __attribute__((noipa))
 
 __lp_target long lp_bench_target(long x)
 {

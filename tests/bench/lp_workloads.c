@@ -20,32 +20,19 @@
 #include <kelp/user.h>
 #include <kelp/cmdline.h>
 #include <kelp/kstrtox.h>
-
-#define __lpw_target noinline __attribute__((noipa))
-
-__lpw_target long lpw_target(long x)
-{
-	barrier();
-	return x + 1;
-}
-
-__lpw_target long lpw_new(long x)
-{
-	barrier();
-	return x + 2;
-}
+#include "lp_target.h"
 
 static volatile bool lpw_hold;
 static DECLARE_WAIT_QUEUE_HEAD(lpw_hold_wq);
 static volatile u64 lpw_exit_ns; /* the straggler left lpw_block */
 
 /* A thread sleeping in here holds a transition that changes it open. */
-__lpw_target void lpw_block(void)
+__lp_target void lpw_block(void)
 {
 	wait_event_interruptible(lpw_hold_wq, !READ_ONCE(lpw_hold));
 }
 
-__lpw_target void lpw_block_new(void)
+__lp_target void lpw_block_new(void)
 {
 }
 
@@ -65,7 +52,7 @@ struct lpw_patch {
 	struct klp_patch patch;
 };
 
-/* funcs: lpw_target, plus lpw_block when block is set. */
+/* funcs: lp_bench_target, plus lpw_block when block is set. */
 static struct lpw_patch *lpw_patch_new(const char *name, bool block)
 {
 	struct lpw_patch *p = kzalloc(sizeof(*p));
@@ -74,8 +61,8 @@ static struct lpw_patch *lpw_patch_new(const char *name, bool block)
 	strlcpy(p->mod.name, name, sizeof(p->mod.name));
 	p->mod.state = MODULE_STATE_LIVE;
 	p->mod.klp = true;
-	p->funcs[0].old_name = "lpw_target";
-	p->funcs[0].new_func = lpw_new;
+	p->funcs[0].old_name = "lp_bench_target";
+	p->funcs[0].new_func = lp_bench_new;
 	if (block) {
 		p->funcs[1].old_name = "lpw_block";
 		p->funcs[1].new_func = lpw_block_new;
@@ -112,7 +99,7 @@ static void lpw_free(struct lpw_patch *p)
 }
 
 /* klp_enable_patch() to the post_patch callback, µs; 0 if the patch did
- * not enable or lpw_target's site is not then a jmp to lpw_new. */
+ * not enable or lp_bench_target's site is not then a jmp to lp_bench_new. */
 static u64 lpw_enable_us(struct lpw_patch *p)
 {
 	WRITE_ONCE(lpw_complete_ns, 0);
@@ -120,7 +107,7 @@ static u64 lpw_enable_us(struct lpw_patch *p)
 	if (klp_enable_patch(&p->patch))
 		return 0;
 	lpw_wait();
-	if (!lpw_complete_ns || !bench_site_is_jmp(lpw_target, lpw_new))
+	if (!lpw_complete_ns || !bench_site_is_jmp(lp_bench_target, lp_bench_new))
 		return 0;
 	return (lpw_complete_ns - t0) / 1000;
 }
@@ -132,8 +119,8 @@ KBENCH(lp_enable)
 		bench_skip("lp_enable_to_complete_1func", "no memory");
 		return;
 	}
-	if (!bench_site_is_nop(lpw_target)) {
-		bench_skip("lp_enable_to_complete_1func", "lpw_target's site is not the NOP");
+	if (!bench_site_is_nop(lp_bench_target)) {
+		bench_skip("lp_enable_to_complete_1func", "lp_bench_target's site is not the NOP");
 		kfree(p);
 		return;
 	}
@@ -149,7 +136,7 @@ KBENCH(lp_enable)
 
 #define LPW_STACK 100
 
-/* 100 patches of lpw_target installed, then one more: how enabling grows
+/* 100 patches of lp_bench_target installed, then one more: how enabling grows
  * with the patch stack (the per-patch cost is (this - 1func) / 100). */
 KBENCH(lp_enable_stacked)
 {
@@ -233,8 +220,8 @@ KBENCH(lp_straggler)
 	lpw_wait();
 	if (!why && !(lpw_exit_ns && lpw_complete_ns > lpw_exit_ns))
 		why = "no completion after the straggler left";
-	if (!why && !bench_site_is_jmp(lpw_target, lpw_new))
-		why = "lpw_target's site is not a jmp to lpw_new";
+	if (!why && !bench_site_is_jmp(lp_bench_target, lp_bench_new))
+		why = "lp_bench_target's site is not a jmp to lp_bench_new";
 	if (why)
 		bench_skip("lp_straggler_exit_to_complete", why);
 	else
@@ -257,7 +244,7 @@ static int lpw_sleeper(void *unused)
 
 #define LPW_USERS 4
 
-/* n sleeping kthreads and `users` getpid loopers, then a patch of lpw_target
+/* n sleeping kthreads and `users` getpid loopers, then a patch of lp_bench_target
  * and lpw_block: the start-to-completion time of its patching transition
  * (patch_name) and of its unpatching transition (unpatch_name, or none). */
 static void lpw_workload(int n, int users, const char *patch_name, const char *unpatch_name)
@@ -289,14 +276,14 @@ static void lpw_workload(int n, int users, const char *patch_name, const char *u
 	}
 	lpw_wait();
 	u64 patch_us = READ_ONCE(klp_last_transition_us);
-	if (!bench_site_is_jmp(lpw_target, lpw_new)) {
-		why = "lpw_target's site is not a jmp to lpw_new";
+	if (!bench_site_is_jmp(lp_bench_target, lp_bench_new)) {
+		why = "lp_bench_target's site is not a jmp to lp_bench_new";
 		goto out;
 	}
 	lpw_disable(p);
 	u64 unpatch_us = READ_ONCE(klp_last_transition_us);
-	if (!bench_site_is_nop(lpw_target)) {
-		why = "lpw_target's site is not the NOP after unpatching";
+	if (!bench_site_is_nop(lp_bench_target)) {
+		why = "lp_bench_target's site is not the NOP after unpatching";
 		goto out;
 	}
 	/* the loopers must have been running through both transitions (they

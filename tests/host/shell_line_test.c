@@ -8,20 +8,6 @@
 #include <kelp/errno.h>
 #include <kelp/shell.h>
 
-/* Not in Debian 12's glibc; same contract as lib/string.c's. */
-size_t strlcpy(char *dst, const char *src, size_t size)
-{
-	size_t n = strlen(src);
-
-	if (size) {
-		size_t c = n < size - 1 ? n : size - 1;
-
-		memcpy(dst, src, c);
-		dst[c] = 0;
-	}
-	return n;
-}
-
 /* ---- a one-line terminal ---- */
 
 #define SCREEN_W 1024

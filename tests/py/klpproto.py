@@ -15,13 +15,18 @@ through the openssl CLI.
 """
 import hashlib
 import os
-import subprocess
-import tempfile
 import select
 import socket
 import struct
+import sys
 import time
 import zlib
+
+# The signing scheme is the bridge's (tools/klpwire.py): one domain string,
+# one list of what is signed, one openssl call. ed25519_sign is also this
+# module's for the tests that forge or replay signatures.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from klpwire import AUTH_DOMAIN, STATE_CHANGING, ed25519_sign  # noqa: E402,F401
 
 T_HELLO, T_BEGIN, T_DATA, T_END, T_CMD, T_ACK, T_NAK, T_RESULT = range(1, 9)
 MAX_PAYLOAD = 4096
@@ -30,22 +35,8 @@ ACK_TIMEOUT = 0.5
 RETRIES = 8
 WORK_SLACK = 2.0    # after a "working on it" ACK: its time, plus this
 WORK_RESEND = 5.0   # ... re-sending the request this often
-AUTH_DOMAIN = b"KELP-AUTH-1\0"
-STATE_CHANGING = ("unload", "enable", "disable", "fs.write", "fs.append", "kmsg.write")
 DEFAULT_KEY = os.environ.get("KLP_KEY") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "keys", "signing_key.pem")
-
-
-def ed25519_sign(key, msg):
-    """Ed25519 signature of msg with the PEM private key (openssl CLI)."""
-    with tempfile.TemporaryDirectory() as d:
-        src, dst = os.path.join(d, "msg"), os.path.join(d, "sig")
-        with open(src, "wb") as f:
-            f.write(msg)
-        subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", key, "-in", src,
-                        "-out", dst], check=True)
-        with open(dst, "rb") as f:
-            return f.read()
 
 
 def auth_message(nonce, body):

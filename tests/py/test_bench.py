@@ -25,19 +25,25 @@ FIGURES = ["call_nop", "call_jmp_redirect", "call_ops_empty", "lp_call_unpatched
 FIGURE = re.compile(r"(?m)^bench: (\w+) (\d+) (\S+)$")
 
 
-@pytest.fixture(scope="module")
-def log():
-    # make bench's 10,000 threads would double the boot's time: 2,000
-    k = Kelp("bench bench_threads=2000 loglevel=4", name="bench", icount=True,
-             expect_panic=True, com2=False)
+def run_bench(cmdline, name, timeout, icount=False):
+    """Boots the kernel with cmdline (a bench= selection), waits up to
+    timeout s for the run to power off and returns its log; the run must
+    end with status 33 (kelp.py's EXIT_PASS)."""
+    k = Kelp(cmdline + " loglevel=4", name=name, icount=icount, expect_panic=True, com2=False)
     try:
         k.boot()
-        status = k.wait_exit(timeout=600)
+        status = k.wait_exit(timeout=timeout)
         log = k.log
     finally:
         k.close()
     assert status == 33, log[-2000:]
     return log
+
+
+@pytest.fixture(scope="module")
+def log():
+    # make bench's 10,000 threads would double the boot's time: 2,000
+    return run_bench("bench bench_threads=2000", "bench", 600, icount=True)
 
 
 @pytest.fixture(scope="module")
@@ -96,15 +102,7 @@ def test_every_unit_is_explained(report):
 def test_bench_threads_bad_value_is_refused():
     """bench_threads= that is not a count of 1 to 100,000 skips the bench
     with the reason, starts no thread, and the run still ends cleanly."""
-    k = Kelp("bench=lp_transition_many bench_threads=12x loglevel=4", name="bench_threads",
-             expect_panic=True, com2=False)
-    try:
-        k.boot()
-        status = k.wait_exit(timeout=300)
-        log = k.log
-    finally:
-        k.close()
-    assert status == 33, log[-2000:]
+    log = run_bench("bench=lp_transition_many bench_threads=12x", "bench_threads", 300)
     assert "bench: lp_transition_many skipped: bench_threads= is not a count of 1 to 100000" in log
     assert not re.search(r"(?m)^bench: lp_transition_\d+_kthreads ", log)
     assert re.search(r"bench: done \(1 benchmarks, 0 figures\)", log), log[-2000:]

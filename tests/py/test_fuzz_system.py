@@ -3,8 +3,7 @@ campaign with a fixed seed (KELP_FUZZ_SYSTEM_SECONDS, default 25 s), then
 every saved reproducer in tests/fuzz-system/repro/, each on a fresh kernel.
 A reproducer whose status is "open" (found, not fixed yet) is an expected
 failure that must still fail (strict xfail): when it starts passing, mark it
-"fixed". An open finding marked "racy" (a race the program does not win every
-run) is skipped, not failed, on a run where it did not reproduce. `make fuzz-system FUZZ_SECONDS=N [SEED=S]` runs a long campaign."""
+"fixed". `make fuzz-system FUZZ_SECONDS=N [SEED=S]` runs a long campaign."""
 import glob
 import importlib.util
 import json
@@ -137,8 +136,6 @@ def test_reproducer(path):
     if doc.get("status") == "open":
         if found is not None:
             pytest.xfail("open finding %s still reproduces: %s" % (doc["name"], found))
-        if doc.get("racy"):
-            pytest.skip("open racy finding %s did not reproduce this run" % doc["name"])
         pytest.fail("open finding %s no longer reproduces: mark it fixed" % doc["name"])
     assert found is None, "%s (%s) is back: %s\n%s" % (doc["name"], doc["found"], found,
                                                         "\n".join(doc["program"]))

@@ -1,7 +1,7 @@
 /* The few kernel services the fuzzed kernel files call, for the host:
  * the heap is libc's (so ASan sees every allocation and every overflow),
- * console and log output go nowhere. Linked into every fuzz target; only
- * what a target's kernel files actually reference gets pulled in. */
+ * console and log output go nowhere. Linked, with string.c (strlcpy,
+ * scnprintf), into every fuzz target whose kernel files call them. */
 #include <kelp/mm.h>
 #include <kelp/printk.h>
 #include <kelp/string.h>
@@ -79,36 +79,6 @@ int kprintf(const char *fmt, ...)
 void console_puts(const char *s)
 {
 	(void)strlen(s);
-}
-
-/* Not in Debian 12's glibc; the kernel's own is in lib/string.c, which
- * cannot be linked next to libc. Same contract: returns strlen(src). */
-size_t strlcpy(char *dst, const char *src, size_t size)
-{
-	size_t n = strlen(src);
-
-	if (size) {
-		size_t c = n < size - 1 ? n : size - 1;
-
-		memcpy(dst, src, c);
-		dst[c] = 0;
-	}
-	return n;
-}
-
-/* The kernel's scnprintf (lib/vsprintf.c cannot be linked next to libc):
- * the number of characters written, never more than size - 1. */
-int scnprintf(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !size)
-		return 0;
-	return (size_t)n >= size ? (int)size - 1 : n;
 }
 
 /* One thread: a mutex only has to be balanced. */
