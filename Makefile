@@ -543,7 +543,9 @@ $(BUILD)/host/patchchan_test: tests/host/patchchan_test.c tests/host/testutil.h 
 	  tests/host/patchchan_test.c $(PATCHCHAN_SRCS))
 
 .PHONY: host-tests
-host-tests: $(HOST_TESTS)
+# The key too: klpctl signs state-changing requests with it when it exists,
+# and patchchan_test's "klpctl signed" case expects it to.
+host-tests: $(HOST_TESTS) $(SIGN_KEY)
 	$(Q)KCFLAGS="$(filter-out -MMD -MP,$(KCFLAGS)) $(FTRACE_FLAGS)" tests/host/mkfixtures.sh $(BUILD)/host/fixtures
 	$(Q)tests/host/run.sh $(BUILD)/host
 
