@@ -40,6 +40,11 @@ void *memset(void *dst, int c, size_t n)
 		*d++ = (unsigned char)c;
 		n--;
 	}
+	/* Eight words a round, then words: a page is 64 rounds, not 512. */
+	for (; n >= 64; n -= 64, d += 64)
+#pragma GCC unroll 8
+		for (int i = 0; i < 8; i++)
+			((word_alias_t *)d)[i] = w;
 	for (; n >= 8; n -= 8, d += 8)
 		*(word_alias_t *)d = w;
 	while (n--)

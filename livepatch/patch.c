@@ -1,9 +1,12 @@
 /* Livepatch redirection: one klp_ops (an IPMODIFY ftrace_ops) per patched
  * function, holding the stack of klp_funcs that replace it, newest first,
  * and the ftrace handler that picks the entry the running task must see.
- * Also the steady-state fast path: once no transition involves a function
+ * Two fast paths: while the klp_ops is its site's only ops, the site calls
+ * the arch's livepatch trampoline of that klp_ops (ftrace's direct call,
+ * arch/x86_64/klp_tramp.asm), which makes the handler's choice without the
+ * generic trampoline's frame; and once no transition involves a function
  * whose top entry is a real replacement, its fentry site becomes a plain
- * `jmp new_func` and the handler is not run at all. */
+ * `jmp new_func` and nothing runs before it. */
 #define pr_fmt(fmt) "livepatch: " fmt
 #include "core.h"
 #include <kelp/ftrace.h>
@@ -13,6 +16,20 @@
 #include <kelp/panic.h>
 #include <kelp/barrier.h>
 #include <kelp/rcupdate.h>
+#include <kelp/percpu.h>
+#include <arch/livepatch.h>
+
+/* The layout klp_tramp.asm reads (arch/x86_64/klp_offsets.inc). */
+BUILD_BUG_ON(offsetof(struct percpu, current_task) != 16);
+BUILD_BUG_ON(offsetof(struct task, patch_state) != 184);
+BUILD_BUG_ON(sizeof(((struct task *)0)->patch_state) != 4);
+BUILD_BUG_ON(offsetof(struct klp_func, new_func) != 8);
+BUILD_BUG_ON(offsetof(struct klp_func, stack_node) != 72);
+BUILD_BUG_ON(offsetof(struct klp_func, nop) != 88);
+BUILD_BUG_ON(offsetof(struct klp_func, transition) != 90);
+BUILD_BUG_ON(sizeof(bool) != 1);
+BUILD_BUG_ON(KLP_UNPATCHED != 0);
+BUILD_BUG_ON(ARCH_KLP_NR_TRAMPS != 64);
 
 struct klp_ops {
 	struct list_head node;		/* in klp_ops_list */
@@ -20,7 +37,39 @@ struct klp_ops {
 	struct ftrace_ops fops;
 	void *old_func;
 	unsigned long jmp;		/* fast path target installed, or 0 */
+	int tramp; /* arch_klp_tramp_stack slot, or -1 */
 };
+
+/* Which arch trampolines are taken, under klp_mutex. A slot goes back only
+ * after unregister_ftrace_function()'s grace period: no CPU is still in
+ * the trampoline reading the old stack. */
+static bool klp_tramp_used[ARCH_KLP_NR_TRAMPS];
+
+static void klp_tramp_get(struct klp_ops *ops)
+{
+	ops->tramp = -1;
+	for (int i = 0; i < ARCH_KLP_NR_TRAMPS; i++)
+		if (!klp_tramp_used[i]) {
+			klp_tramp_used[i] = true;
+			/* Published before the site can call it: the
+			 * registration's text poke orders the store. */
+			WRITE_ONCE(arch_klp_tramp_stack[i], &ops->func_stack);
+			ops->tramp = i;
+			ops->fops.direct = arch_klp_tramp_table[i];
+			return;
+		}
+	/* None left: the generic trampoline and klp_ftrace_handler(). */
+}
+
+static void klp_tramp_put(struct klp_ops *ops)
+{
+	if (ops->tramp < 0)
+		return;
+	WRITE_ONCE(arch_klp_tramp_stack[ops->tramp], NULL);
+	klp_tramp_used[ops->tramp] = false;
+	ops->tramp = -1;
+	ops->fops.direct = 0;
+}
 
 /* Written under klp_mutex; also read without it by the stack checks of
  * klp_sched_try_switch (interrupts off: an RCU reader). Entries leave with
@@ -59,8 +108,10 @@ struct klp_func *klp_ops_next(struct klp_ops *ops, struct klp_func *func)
 	return list_entry(func->stack_node.next, struct klp_func, stack_node);
 }
 
-/* Runs at the start of every call to a patched function (on the trampoline
- * path), in any context: notrace, and nothing here may sleep or schedule.
+/* Runs at the start of every call to a patched function on the generic
+ * trampoline path (a site shared with other ops, or no arch trampoline
+ * left; arch/x86_64/klp_tramp.asm makes the same choice otherwise), in any
+ * context: notrace, and nothing here may sleep or schedule.
  * An RCU reader (preemption off): klp_synchronize_transition() is a grace
  * period, after which no handler still looks at the old state, and func
  * stack entries and klp_ops are freed only after one. The tracer's recursion guard is held around
@@ -129,6 +180,7 @@ static void klp_unpatch_func(struct klp_func *func)
 		/* Waits a grace period once the site no longer calls the
 		 * handler: nothing reads ops or its stack afterwards. */
 		unregister_ftrace_function(&ops->fops);
+		klp_tramp_put(ops);
 		INIT_LIST_HEAD(&func->stack_node);
 		kfree(ops);
 	} else {
@@ -170,6 +222,7 @@ static int klp_patch_func(struct klp_func *func)
 		ops->old_func = func->old_func;
 		INIT_LIST_HEAD(&ops->func_stack);
 		list_add(&func->stack_node, &ops->func_stack);
+		klp_tramp_get(ops);
 
 		ret = ftrace_set_filter_ip(&ops->fops, ip, 0, 0);
 		if (ret) {
@@ -194,6 +247,9 @@ static int klp_patch_func(struct klp_func *func)
 	func->patched = true;
 	return 0;
 err:
+	/* Never registered, or unregistered by the failed call itself: no
+	 * site calls the trampoline. */
+	klp_tramp_put(ops);
 	list_del_init(&func->stack_node);
 	kfree(ops);
 	return ret;

@@ -7,12 +7,13 @@
 ; Slots 0..N-1 are argument-only trampolines (one per ops without SAVE_REGS),
 ; N..2N-1 save every register, slot 2N is the list trampoline (its ops is
 ; the list function's). kernel/trace/ftrace.c assigns the slots. Nothing here has
-; an fentry site, and the unwinder treats every address between
-; ftrace_tramp_text_start and ftrace_tramp_text_end as unreliable.
+; an fentry site. The code goes in .text..trampolines, which linker.ld brackets
+; with ftrace_tramp_text_start and ftrace_tramp_text_end: the unwinder treats
+; every address there as unreliable, and an interrupt never preempts it.
 
 %include "arch/x86_64/ftrace_offsets.inc"
 
-section .text
+section .text..trampolines progbits alloc exec nowrite align=16
 
 FR_R15    equ 0
 FR_R14    equ 8
@@ -142,10 +143,6 @@ ftrace_tramp_%1:
 
 extern ftrace_tramp_ops
 
-global ftrace_tramp_text_start
-global ftrace_tramp_text_end
-align 16
-ftrace_tramp_text_start:
 %assign i 0
 %rep FTRACE_NR_TRAMPS
     FTRACE_TRAMP i, 0
@@ -155,7 +152,6 @@ ftrace_tramp_text_start:
     FTRACE_TRAMP i, 1
 %assign i i+1
 %endrep
-ftrace_tramp_text_end:
 
 section .rodata
 global ftrace_tramp_table

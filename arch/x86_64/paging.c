@@ -280,15 +280,26 @@ void paging_prealloc_kernel_half(void);
 static size_t count_wx(u64 *table, int level, bool w, bool x)
 {
 	size_t n = 0;
-	for (int i = 0; i < 512; i++) {
-		u64 e = table[i];
-		if (!(e & PTE_P))
+	for (int g = 0; g < 512; g += 16) {
+		/* Most entries are absent (the 256 kernel-half tables made at
+		 * boot are empty): skip sixteen at a time. This audit runs at
+		 * every boot; at 5 instructions an entry it was ~0.9 M. */
+		u64 any = 0;
+#pragma GCC unroll 16
+		for (int i = g; i < g + 16; i++)
+			any |= table[i];
+		if (!(any & PTE_P))
 			continue;
-		bool ew = w && (e & PTE_W), ex = x && !(e & PTE_NX);
-		if (level == 0 || (e & PTE_PS))
-			n += (ew && ex) ? level_size(level) / PAGE_SIZE : 0;
-		else
-			n += count_wx(table_va(e), level - 1, ew, ex);
+		for (int i = g; i < g + 16; i++) {
+			u64 e = table[i];
+			if (!(e & PTE_P))
+				continue;
+			bool ew = w && (e & PTE_W), ex = x && !(e & PTE_NX);
+			if (level == 0 || (e & PTE_PS))
+				n += (ew && ex) ? level_size(level) / PAGE_SIZE : 0;
+			else
+				n += count_wx(table_va(e), level - 1, ew, ex);
+		}
 	}
 	return n;
 }

@@ -7,7 +7,9 @@
  * - one ops on a site: the site calls a trampoline bound to that ops, which
  *   calls its handler directly;
  * - several ops: a shared trampoline runs ftrace_ops_list_func, which calls
- *   every registered ops whose filter holds the site.
+ *   every registered ops whose filter holds the site;
+ * - one ops with a direct trampoline of its own (ops->direct, Linux's direct
+ *   calls): the site calls that instead, and func runs only on a shared site.
  *
  * The handler may set the resume address (ftrace_regs_set_ip): the
  * trampoline then returns into that function with the original argument
@@ -47,6 +49,15 @@ struct ftrace_ops {
 	unsigned long *notrace_list; /* sorted sites never called, filter or not; NULL = none */
 	size_t nr_notrace;
 	int tramp; /* trampoline slot, -1 when the ops has none */
+	/* Set by the owner before registering, or 0: the address of a
+	 * trampoline of its own, which a site with this ops alone calls
+	 * instead of the generic one (a jmp installed by ftrace_site_set_jmp
+	 * still wins). It must lie in trampoline text (-EINVAL otherwise:
+	 * ftrace_text_is_trampoline, so the unwinder distrusts it and an
+	 * interrupt never preempts it, which makes it an RCU reader), do what
+	 * func would do to the call, and keep whatever the traced function
+	 * needs from its entry state. */
+	unsigned long direct;
 };
 
 int register_ftrace_function(struct ftrace_ops *ops);
@@ -108,6 +119,7 @@ struct ftrace_site_info {
 	bool regs;     /* an ops with SAVE_REGS is attached */
 	bool ipmodify; /* an IPMODIFY ops holds it */
 	unsigned long jmp; /* jmp target installed, or 0 */
+	bool direct; /* the site calls its one ops' direct trampoline */
 	u8 insn[5];    /* the bytes at the site now */
 };
 size_t ftrace_nr_sites(void);

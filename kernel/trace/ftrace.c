@@ -3,6 +3,7 @@
  * and filters, and the choice of what each site executes:
  *
  *   no ops                        -> 0f 1f 44 00 00 (NOP5)
+ *   one ops with ops->direct      -> call ops->direct (its own trampoline)
  *   one ops, with a trampoline    -> call ftrace_tramp_<slot of that ops>
  *   one IPMODIFY ops + jmp target -> jmp target (livepatch fast path)
  *   otherwise                     -> call the list trampoline
@@ -174,6 +175,12 @@ bool ftrace_site_at(size_t i, struct ftrace_site_info *info)
 	info->regs = r->flags & REC_REGS;
 	info->ipmodify = r->flags & REC_IPMODIFY;
 	info->jmp = arch_ftrace_is_jmp(r->cur) ? r->jmp : 0;
+	info->direct = false;
+	if (r->nr_ops == 1 && r->one->direct && !info->jmp) {
+		u8 call[MCOUNT_INSN_SIZE];
+		arch_ftrace_make_call(call, r->ip, r->one->direct);
+		info->direct = !memcmp(call, r->cur, MCOUNT_INSN_SIZE);
+	}
 	memcpy(info->insn, (void *)r->ip, MCOUNT_INSN_SIZE);
 	arch_irq_restore(flags);
 	return true;
@@ -193,6 +200,8 @@ static void rec_want(const struct ftrace_rec *r, u8 *insn)
 		memcpy(insn, site_nop, MCOUNT_INSN_SIZE);
 	} else if (r->nr_ops == 1 && r->jmp && (r->flags & REC_IPMODIFY)) {
 		arch_ftrace_make_jmp(insn, r->ip, r->jmp);
+	} else if (r->nr_ops == 1 && r->one->direct) {
+		arch_ftrace_make_call(insn, r->ip, r->one->direct);
 	} else {
 		int slot = r->nr_ops == 1 && r->one->tramp >= 0 ? r->one->tramp : FTRACE_LIST_SLOT;
 		arch_ftrace_make_call(insn, r->ip, ftrace_tramp_table[slot]);
@@ -415,7 +424,7 @@ static void list_remove(struct ftrace_ops *ops)
 
 int register_ftrace_function(struct ftrace_ops *ops)
 {
-	if (!ops || !ops->func || !recs)
+	if (!ops || !ops->func || !recs || (ops->direct && !ftrace_text_is_trampoline(ops->direct)))
 		return -EINVAL;
 	mutex_lock(&ftrace_lock);
 	if ((ops->flags & FTRACE_OPS_FL_ENABLED) ||
@@ -423,7 +432,9 @@ int register_ftrace_function(struct ftrace_ops *ops)
 		mutex_unlock(&ftrace_lock);
 		return -EBUSY;
 	}
-	ops->tramp = tramp_alloc(ops);
+	/* A direct ops alone on a site calls its own trampoline; shared, it
+	 * goes through the list: a slot would never be used. */
+	ops->tramp = ops->direct ? -1 : tramp_alloc(ops);
 	ops->next = ftrace_ops_list;
 	ops->flags |= FTRACE_OPS_FL_ENABLED;
 	WRITE_ONCE(ftrace_ops_list, ops);

@@ -112,6 +112,12 @@ bool bench_site_is_jmp(void *fn, void *target)
 	       arch_ftrace_is_jmp(info.insn);
 }
 
+bool bench_site_is_direct(void *fn)
+{
+	struct ftrace_site_info info;
+	return site_info(fn, &info) && info.nr_ops == 1 && info.direct;
+}
+
 /* The legend: each unit base the figures used, once, with its meaning. */
 static void print_units(void)
 {

@@ -131,10 +131,15 @@ KBENCH_DESC(lp_calls, "one call to a livepatched function, before, in and after 
 		return;
 	}
 	msleep(5);
-	if (klp_transition_in_progress() && current->patch_state == KLP_PATCHED)
-		bench_report("lp_call_transition", lp_measure(fn_target), "insns/call");
-	else
+	/* The handler path: the site calls livepatch's trampoline (not a jmp)
+	 * and the call reaches the replacement for this patched task. */
+	if (!klp_transition_in_progress() || current->patch_state != KLP_PATCHED)
 		bench_skip("lp_call_transition", "the transition was not held open");
+	else if (!bench_site_is_direct(lp_bench_target) || fn_target(1) != lp_bench_new(1))
+		bench_skip("lp_call_transition",
+			   "lp_bench_target's site does not call livepatch's trampoline");
+	else
+		bench_report("lp_call_transition", lp_measure(fn_target), "insns/call");
 	lp_release(blocker);
 	lp_wait();
 	if (bench_site_is_jmp(lp_bench_target, lp_bench_new))

@@ -154,6 +154,28 @@ KTEST(ftrace, filter_changes_exactly_its_site)
 	kfree(snap);
 }
 
+/* A direct trampoline must be trampoline text, which the unwinder distrusts
+ * and an interrupt never preempts: anything else is refused, nothing
+ * changes. */
+KTEST(ftrace, direct_outside_trampoline_text_refused)
+{
+	int calls = 0;
+	struct ftrace_ops ops = { .func = count_handler,
+				  .private = &calls,
+				  .direct = (unsigned long)ftrace_test_caller };
+	u8 *snap = snapshot_sites();
+	KASSERT_NOT_NULL(snap);
+	KEXPECT_EQ(ftrace_set_filter_ip(&ops, (unsigned long)ftrace_test_target, 0, 1), 0);
+	KEXPECT_EQ(register_ftrace_function(&ops), -EINVAL);
+	unsigned long which = 0;
+	KEXPECT_EQ(sites_changed(snap, &which), 0);
+	KEXPECT_FALSE(ops.flags & FTRACE_OPS_FL_ENABLED);
+	KEXPECT_EQ(ftrace_test_caller(), 21);
+	KEXPECT_EQ(calls, 0);
+	ftrace_free_filter(&ops);
+	kfree(snap);
+}
+
 static bool find_call(const struct trace_entry *e, void *arg)
 {
 	unsigned long *want = arg; /* [ip, parent lo, parent hi, found] */

@@ -747,6 +747,191 @@ KTEST(livepatch, nop_removal)
 	KEXPECT_EQ(klp_nr_ops(), 0);
 }
 
+/* ---- the two handler paths ---- */
+
+/* During a transition the site of a patched function calls livepatch's own
+ * trampoline (arch/x86_64/klp_tramp.asm) while its klp_ops is alone there,
+ * and the generic trampoline with klp_ftrace_handler() once another ops
+ * shares it: both must give each task the same function. The task that
+ * blocks the transition (asleep in lp_hp_block, which the patches change)
+ * stays unpatched and calls lp_hp_f on request. */
+__lp_target int lp_hp_f(void)
+{
+	return 10;
+}
+__lp_target int lp_hp_f1(void)
+{
+	return 11;
+}
+__lp_target int lp_hp_f2(void)
+{
+	return 12;
+}
+__lp_target int lp_hp_g(void)
+{
+	return 20;
+}
+__lp_target int lp_hp_g3(void)
+{
+	return 23;
+}
+
+static int (*volatile lp_hp_fn)(void) = lp_hp_f;
+static volatile bool lp_hp_hold;
+static volatile int lp_hp_ask, lp_hp_answer;
+
+static __always_inline void lp_hp_serve(void)
+{
+	while (READ_ONCE(lp_hp_hold)) {
+		if (READ_ONCE(lp_hp_ask)) {
+			lp_hp_answer = lp_hp_fn();
+			WRITE_ONCE(lp_hp_ask, 0);
+		}
+		msleep(1);
+	}
+}
+/* One blocker per transition: p2 changes the first, p3 the second. */
+__lp_target void lp_hp_block(void)
+{
+	lp_hp_serve();
+}
+__lp_target void lp_hp_block2(void)
+{
+	lp_hp_serve();
+}
+__lp_target void lp_hp_block_new(void)
+{
+}
+
+static int lp_hp_thread(void *arg)
+{
+	if (arg)
+		lp_hp_block2();
+	else
+		lp_hp_block();
+	return 0;
+}
+
+/* What lp_hp_f gives the blocked task, or -1 if it did not answer. */
+static int lp_hp_blocked_call(void)
+{
+	lp_hp_answer = -1;
+	WRITE_ONCE(lp_hp_ask, 1);
+	for (int i = 0; i < 2000 && READ_ONCE(lp_hp_ask); i++)
+		msleep(1);
+	return lp_hp_answer;
+}
+
+static struct module hp_mod1 = { .name = "lp_hp_p1", .state = MODULE_STATE_LIVE, .klp = true };
+static struct module hp_mod2 = { .name = "lp_hp_p2", .state = MODULE_STATE_LIVE, .klp = true };
+static struct module hp_mod3 = { .name = "lp_hp_p3", .state = MODULE_STATE_LIVE, .klp = true };
+static struct klp_func hp_funcs1[] = { { .old_name = "lp_hp_f", .new_func = lp_hp_f1 }, {} };
+static struct klp_func hp_funcs2[] = { { .old_name = "lp_hp_f", .new_func = lp_hp_f2 },
+				       { .old_name = "lp_hp_block", .new_func = lp_hp_block_new },
+				       {} };
+static struct klp_func hp_funcs3[] = { { .old_name = "lp_hp_g", .new_func = lp_hp_g3 },
+				       { .old_name = "lp_hp_block2", .new_func = lp_hp_block_new },
+				       {} };
+static struct klp_object hp_objs1[] = { { .funcs = hp_funcs1 }, {} };
+static struct klp_object hp_objs2[] = { { .funcs = hp_funcs2 }, {} };
+static struct klp_object hp_objs3[] = { { .funcs = hp_funcs3 }, {} };
+static struct klp_patch hp_p1 = { .mod = &hp_mod1, .objs = hp_objs1 };
+static struct klp_patch hp_p2 = { .mod = &hp_mod2, .objs = hp_objs2 };
+static struct klp_patch hp_p3 = { .mod = &hp_mod3, .objs = hp_objs3, .replace = true };
+
+static int hp_other_calls;
+static void hp_count(unsigned long ip, unsigned long parent_ip, struct ftrace_ops *op,
+		     struct ftrace_regs *fregs)
+{
+	(void)ip, (void)parent_ip, (void)op, (void)fregs;
+	hp_other_calls++;
+}
+
+/* lp_hp_f for this (patched) task and the blocked one, on livepatch's own
+ * trampoline and then, with a second ops on the site, the generic one. */
+static void hp_expect(struct ktest *t, int mine, int blocked)
+{
+	static struct ftrace_ops other = { .func = hp_count };
+	struct ftrace_site_info si;
+	KEXPECT_TRUE(site_of("lp_hp_f", &si));
+	KEXPECT_EQ(si.nr_ops, 1);
+	KEXPECT_TRUE(si.direct);
+	KEXPECT_EQ(lp_hp_fn(), mine);
+	KEXPECT_EQ(lp_hp_blocked_call(), blocked);
+	KEXPECT_EQ(ftrace_set_filter_ip(&other, (unsigned long)lp_hp_f, 0, 1), 0);
+	KASSERT_EQ(register_ftrace_function(&other), 0);
+	KEXPECT_TRUE(site_of("lp_hp_f", &si));
+	KEXPECT_EQ(si.nr_ops, 2);
+	KEXPECT_FALSE(si.direct);
+	hp_other_calls = 0;
+	KEXPECT_EQ(lp_hp_fn(), mine);
+	KEXPECT_EQ(lp_hp_blocked_call(), blocked);
+	KEXPECT_EQ(hp_other_calls, 2);
+	KEXPECT_EQ(unregister_ftrace_function(&other), 0);
+	KEXPECT_TRUE(site_of("lp_hp_f", &si));
+	KEXPECT_TRUE(si.direct);
+}
+
+/* Enable p with the blocker asleep in lp_hp_block: the transition stays
+ * open, and this task is switched. */
+static bool hp_enable_held(struct ktest *t, struct klp_patch *p)
+{
+	KEXPECT_EQ(klp_enable_patch(p), 0);
+	for (int i = 0; i < 2000 && current->patch_state != KLP_PATCHED; i++)
+		msleep(1);
+	KEXPECT_TRUE(klp_transition_in_progress());
+	KEXPECT_EQ(current->patch_state, KLP_PATCHED);
+	return klp_transition_in_progress() && current->patch_state == KLP_PATCHED;
+}
+
+static void hp_release(struct task *blocker)
+{
+	WRITE_ONCE(lp_hp_hold, false);
+	kthread_join(blocker);
+}
+
+KTEST(livepatch, handler_paths_agree)
+{
+	struct ftrace_site_info si;
+	KASSERT_EQ(klp_enable_patch(&hp_p1), 0);
+	KEXPECT_TRUE(klp_wait_transition(5000));
+	KEXPECT_EQ(lp_hp_fn(), 11);
+	KEXPECT_TRUE(site_of("lp_hp_f", &si));
+	KEXPECT_EQ(si.insn[0], 0xe9);
+
+	/* stacked: the newest func in transition, the one below for the
+	 * unpatched task */
+	lp_hp_hold = true;
+	struct task *blocker = kthread_run(lp_hp_thread, NULL, "lp_hp_blk");
+	KASSERT_NOT_NULL(blocker);
+	msleep(5);
+	if (hp_enable_held(t, &hp_p2))
+		hp_expect(t, 12, 11);
+	hp_release(blocker);
+	KEXPECT_TRUE(klp_wait_transition(5000));
+	KEXPECT_EQ(lp_hp_fn(), 12);
+
+	/* atomic replace: lp_hp_f's nop (the original) for the patched task,
+	 * the replaced patch's func for the unpatched one */
+	lp_hp_hold = true;
+	blocker = kthread_run(lp_hp_thread, (void *)1, "lp_hp_blk2");
+	KASSERT_NOT_NULL(blocker);
+	msleep(5);
+	if (hp_enable_held(t, &hp_p3))
+		hp_expect(t, 10, 12);
+	hp_release(blocker);
+	KEXPECT_TRUE(klp_wait_transition(5000));
+	KEXPECT_EQ(lp_hp_fn(), 10);
+	KEXPECT_EQ(lp_hp_g(), 23);
+	KEXPECT_TRUE(site_of("lp_hp_f", &si));
+	KEXPECT_EQ(si.nr_ops, 0);
+	KEXPECT_EQ(write_str(LP "lp_hp_p3/enabled", "0"), 1);
+	KEXPECT_TRUE(klp_wait_transition(5000));
+	KEXPECT_EQ(lp_hp_g(), 20);
+	KEXPECT_EQ(klp_nr_patches(), 0);
+	KEXPECT_EQ(klp_nr_ops(), 0);
+}
+
 KTEST(livepatch, enable_errors)
 {
 	static struct module plain = { .name = "lp_plain", .state = MODULE_STATE_LIVE, .klp = false };

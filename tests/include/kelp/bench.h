@@ -39,6 +39,9 @@ void bench_skip(const char *name, const char *why);
 /* Preconditions: fn's fentry site is the NOP, or a jmp to target. */
 bool bench_site_is_nop(void *fn);
 bool bench_site_is_jmp(void *fn, void *target);
+/* fn's site calls the direct trampoline of its one ops (ftrace_ops.direct:
+ * livepatch's own trampoline during a transition). */
+bool bench_site_is_direct(void *fn);
 /* Run every benchmark (or those whose name matches glob `filter`). */
 int bench_run_all(const char *filter);
 
