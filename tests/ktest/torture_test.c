@@ -86,6 +86,18 @@ static struct {
 	u64 seen[TORTURE_MAX_VERSION + 1];
 	u64 mixed, unknown, first_bad;
 	int first_bad_id; /* the caller that saw first_bad: 0..15, or -1 for the tick */
+	/* What the first bad pair ran under: the task (the one the tick
+	 * interrupted, for id -1), its patch state and flags, and the
+	 * patcher's step at the time. Enough to tell a task the transitions
+	 * did not follow (exiting, say) from a wrong switch. */
+	struct {
+		int pid, patch_state;
+		bool pending, exiting, in_transition;
+		char comm[TASK_COMM_LEN];
+		const char *op, *name;
+		u64 transitions;
+	} bad;
+	const char *step_op, *step_name; /* the patcher's current step */
 	u64 filter_hits, all_hits;
 	u64 tracer_rounds, function_tracer_rounds;
 	u64 transitions, transitions_failed;
@@ -114,8 +126,20 @@ static void torture_check(int id)
 	if (a != b || a < 0 || a > TORTURE_MAX_VERSION) {
 		u64 zero = 0;
 		if (__atomic_compare_exchange_n(&tt.first_bad, &zero, (u64)v + 1, false,
-						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			struct task *cur = current;
 			tt.first_bad_id = id;
+			tt.bad.pid = cur->pid;
+			tt.bad.patch_state = READ_ONCE(cur->patch_state);
+			tt.bad.pending = test_tsk_thread_flag(cur, TIF_PATCH_PENDING);
+			tt.bad.exiting = READ_ONCE(cur->flags) & PF_EXITING;
+			tt.bad.in_transition = klp_transition_in_progress();
+			memcpy(tt.bad.comm, cur->comm, TASK_COMM_LEN);
+			tt.bad.comm[TASK_COMM_LEN - 1] = 0;
+			tt.bad.op = READ_ONCE(tt.step_op);
+			tt.bad.name = READ_ONCE(tt.step_name);
+			tt.bad.transitions = tt.transitions;
+		}
 		__atomic_fetch_add(a != b ? &tt.mixed : &tt.unknown, 1, __ATOMIC_RELAXED);
 		return;
 	}
@@ -225,8 +249,16 @@ static bool patch_wait(const char *step)
 	return patch_step(step, -ETIMEDOUT);
 }
 
+/* Recorded for a bad pair's report: which step of the round was running. */
+static void patch_note(const char *op, const char *name)
+{
+	WRITE_ONCE(tt.step_name, name);
+	WRITE_ONCE(tt.step_op, op);
+}
+
 static bool patch_load(const char *name)
 {
+	patch_note("load", name);
 	return patch_step(name, module_builtin_load(name)) && patch_wait(name);
 }
 
@@ -234,11 +266,13 @@ static bool patch_disable(const char *name)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/sys/kernel/livepatch/%s/enabled", name);
+	patch_note("disable", name);
 	return patch_step(path, pfs_write(path, "0", 1) == 1 ? 0 : -EIO) && patch_wait(path);
 }
 
 static bool patch_unload(const char *name)
 {
+	patch_note("unload", name);
 	return patch_step(name, module_unload(name, NULL, 0));
 }
 
@@ -400,8 +434,14 @@ KTEST(torture, trace_patch_modules_under_16_callers)
 		(unsigned long long)tt.function_tracer_rounds, (unsigned long long)tt.filter_hits,
 		(unsigned long long)tt.all_hits);
 	if (tt.first_bad)
-		kprintf("    # torture: first bad pair %#llx seen by caller %d\n",
-			(unsigned long long)(tt.first_bad - 1), tt.first_bad_id);
+		kprintf("    # torture: first bad pair %#llx seen by caller %d on %s/%d "
+			"(patch_state %d%s%s), %s, patcher at %s %s after %llu transitions\n",
+			(unsigned long long)(tt.first_bad - 1), tt.first_bad_id, tt.bad.comm,
+			tt.bad.pid, tt.bad.patch_state, tt.bad.pending ? ", pending" : "",
+			tt.bad.exiting ? ", exiting" : "",
+			tt.bad.in_transition ? "in a transition" : "no transition",
+			tt.bad.op ? tt.bad.op : "-", tt.bad.name ? tt.bad.name : "-",
+			(unsigned long long)tt.bad.transitions);
 	for (int i = 0; i < TORTURE_WORKERS; i++)
 		if (!tt.calls[i])
 			kprintf("    # torture: caller %d (prio %d) never ran\n", i,
