@@ -50,14 +50,17 @@ noinline __attribute__((noipa)) int torture_b(void)
 	return 0;
 }
 
-/* Between a and b: now and then the caller sleeps there, with the pair
- * on its stack, which is where a transition must leave it alone. Without
- * this the window between the two calls is a few instructions wide. */
+/* Between a and b: now and then the caller sleeps there, or runs on until
+ * it is preempted, with the pair on its stack, which is where a transition
+ * must leave it alone. Without this the window between the two calls is a
+ * few instructions wide. */
 static u64 torture_windows;
 /* Set by exiting_task_follows_transitions: a caller parks in the window
  * until it completes, so a transition that needs it to switch stays open. */
 static struct completion *torture_hold;
 static volatile bool torture_parked;
+/* The least urgent caller: every other task preempts it. */
+static struct task *torture_spinner;
 noinline void torture_window(void)
 {
 	struct completion *hold = READ_ONCE(torture_hold);
@@ -66,9 +69,21 @@ noinline void torture_window(void)
 		wait_for_completion(hold);
 		return;
 	}
-	if ((__atomic_fetch_add(&torture_windows, 1, __ATOMIC_RELAXED) & 63) == 0 &&
-	    !in_interrupt())
+	u64 w = __atomic_fetch_add(&torture_windows, 1, __ATOMIC_RELAXED);
+	if (in_interrupt())
+		return;
+	if ((w & 63) == 0) {
 		msleep(1);
+	} else if ((w & 15) == 8 && current == READ_ONCE(torture_spinner)) {
+		/* Or the least urgent caller runs on to the next tick, where
+		 * any wake-up preempts it: a preempted stack (an interrupt
+		 * frame over traced code) counts as reliable (192d5f3), so a
+		 * transition checks it there and must find the pair on it.
+		 * (A more urgent spinner would starve the least urgent.) */
+		u64 j = READ_ONCE(jiffies);
+		while (READ_ONCE(jiffies) == j)
+			arch_cpu_relax();
+	}
 }
 
 noinline __attribute__((noipa)) long torture_pair(void)
@@ -149,6 +164,8 @@ static void torture_check(int id)
 static int torture_worker(void *arg)
 {
 	int id = (int)(long)arg;
+	if (id == TORTURE_WORKERS - 1)
+		WRITE_ONCE(torture_spinner, current);
 	while (!READ_ONCE(torture_stop)) {
 		for (int i = 0; i < 32; i++)
 			torture_check(id);
@@ -415,6 +432,7 @@ KTEST(torture, trace_patch_modules_under_16_callers)
 	kthread_stop(loader);
 	for (int i = 0; i < TORTURE_WORKERS; i++)
 		kthread_stop(workers[i]);
+	WRITE_ONCE(torture_spinner, NULL);
 	u64 elapsed = ktime_get_ms() - start;
 
 	u64 calls = 0, min_calls = ~0ull;
