@@ -113,19 +113,44 @@ long schedule_timeout_uninterruptible(long timeout)
 }
 
 /* jiffies advance at tick boundaries, so a sleep of n jiffies from the
- * middle of a tick lasts between n-1 and n: one more makes it at least ms. */
+ * middle of a tick lasts between n-1 and n: one more makes it at least ms.
+ * That holds only while ticks come on time. On a busy host the emulator
+ * delivers a tick late (and time_tick() then catches jiffies up by several
+ * at once), so the jiffies a sleeper starts from may already be stale and
+ * its timeout run out in a fraction of a tick (msleep(1) was seen to last
+ * 0.11 ms). The clock is the authority: sleep again until it says the time
+ * has passed. */
+static long msleep_left(u64 end)
+{
+	u64 now = ktime_get_ns();
+	if (now >= end)
+		return 0;
+	/* Rounded up; no extra jiffy: the caller looks at the clock again. */
+	return (long)((end - now + NSEC_PER_SEC / HZ - 1) / (NSEC_PER_SEC / HZ));
+}
+
 void msleep(unsigned int ms)
 {
+	u64 end = ktime_get_ns() + (u64)ms * NSEC_PER_MSEC;
 	long timeout = (long)msecs_to_jiffies(ms) + 1;
 	might_sleep();
-	while (timeout)
-		timeout = schedule_timeout_uninterruptible(timeout);
+	while (timeout) {
+		while (timeout)
+			timeout = schedule_timeout_uninterruptible(timeout);
+		timeout = msleep_left(end);
+	}
 }
 
 unsigned long msleep_interruptible(unsigned int ms)
 {
+	u64 end = ktime_get_ns() + (u64)ms * NSEC_PER_MSEC;
 	long timeout = (long)msecs_to_jiffies(ms) + 1;
-	while (timeout && !signal_pending(current))
-		timeout = schedule_timeout_interruptible(timeout);
-	return (unsigned long)timeout * 1000 / HZ;
+	while (timeout) {
+		while (timeout && !signal_pending(current))
+			timeout = schedule_timeout_interruptible(timeout);
+		if (timeout) /* a signal: what was left of the sleep */
+			return (unsigned long)timeout * 1000 / HZ;
+		timeout = msleep_left(end);
+	}
+	return 0;
 }

@@ -63,7 +63,11 @@ static notrace void function_trace_call(unsigned long ip, unsigned long parent_i
 	unsigned long flags = arch_irq_save();
 	struct percpu *pc = this_cpu();
 	struct trace_cpu_buf *b = &trace_bufs[pc->cpu_id];
-	spin_lock(&b->lock);
+	/* Preemption is already off (the trampoline holds the count around
+	 * this handler) and stays off past the unlock: no count round trip,
+	 * which cost every traced call of the function tracer 10 instructions
+	 * when spinlocks began disabling preemption. */
+	spin_lock_preempt_off(&b->lock);
 	if (b->ents) {
 		if (b->head - b->tail >= b->size) {
 			b->tail++;
@@ -80,7 +84,7 @@ static notrace void function_trace_call(unsigned long ip, unsigned long parent_i
 			   (pc->in_irq ? TRACE_FLAG_HARDIRQ : 0);
 		b->head++;
 	}
-	spin_unlock(&b->lock);
+	spin_unlock_preempt_off(&b->lock);
 	arch_irq_restore(flags);
 }
 

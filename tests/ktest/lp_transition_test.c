@@ -32,6 +32,23 @@ static int lpt_child_fn(void *unused)
 	return 0;
 }
 
+/* A thread more urgent than the transition worker. These cases count on
+ * the worker checking their threads only while they sleep (in a patched
+ * function, or at their own switch points), and a new child only once it
+ * sleeps in lpt_block_b. Since a task preempted in traced code has a
+ * reliable stack (192d5f3), the worker, woken by the tick, would otherwise
+ * preempt a thread in the few instructions between two sleeps (or find a
+ * child before it first ran) and switch it there. */
+static struct task *lpt_run_urgent(int (*fn)(void *), const char *name)
+{
+	struct task *tk = kthread_create(fn, NULL, "%s", name);
+	if (tk) {
+		sched_set_prio(tk, SCHED_PRIO_DEFAULT - 10);
+		kthread_wake(tk);
+	}
+	return tk;
+}
+
 __lpt_target void lpt_block_a(void)
 {
 	while (READ_ONCE(lpt_hold_a)) {
@@ -39,7 +56,7 @@ __lpt_target void lpt_block_a(void)
 			/* Created inside a patched function by a pending task:
 			 * the child inherits the old state and the flag. */
 			WRITE_ONCE(lpt_spawn, false);
-			lpt_child = kthread_run(lpt_child_fn, NULL, "lpt_child");
+			lpt_child = lpt_run_urgent(lpt_child_fn, "lpt_child");
 		}
 		msleep(1);
 	}
@@ -53,13 +70,27 @@ __lpt_target void lpt_block_b_new(void)
 {
 }
 
+/* Ticks the thread spends running between a and b, and between b and its
+ * last sleep (blocked_task_rechecked_after_it_ran widens those windows). */
+static volatile unsigned int lpt_gap_ticks;
+
+/* Runs on, outside every patched function, for lpt_gap_ticks ticks. */
+static noinline void lpt_gap(void)
+{
+	u64 end = READ_ONCE(jiffies) + READ_ONCE(lpt_gap_ticks);
+	while (READ_ONCE(jiffies) < end)
+		arch_cpu_relax();
+}
+
 /* Sleeps in a, then (once let out) in b, then outside both. */
 static int lpt_thread_fn(void *unused)
 {
 	(void)unused;
 	lpt_block_a();
+	lpt_gap();
 	if (!READ_ONCE(lpt_skip_b))
 		lpt_block_b();
+	lpt_gap();
 	wait_event_interruptible(lpt_wq, READ_ONCE(lpt_done));
 	return 0;
 }
@@ -94,7 +125,7 @@ static struct task *lpt_start(struct ktest *t)
 	lpt_hold_a = lpt_hold_b = true;
 	lpt_spawn = lpt_done = lpt_skip_b = false;
 	lpt_child = NULL;
-	struct task *tk = kthread_run(lpt_thread_fn, NULL, "lpt_thread");
+	struct task *tk = lpt_run_urgent(lpt_thread_fn, "lpt_thread");
 	if (!KEXPECT_NOT_NULL(tk))
 		return NULL;
 	msleep(10);
@@ -161,9 +192,13 @@ static void lpt_recheck(struct ktest *t, struct klp_patch *p)
 	lpt_finish(tk);
 }
 
+/* With the windows between its sleeps a few ticks wide: the worker's
+ * retries come meanwhile, and must not find the thread preempted there. */
 KTEST(lp_transition, blocked_task_rechecked_after_it_ran)
 {
+	lpt_gap_ticks = 5;
 	lpt_recheck(t, &lpt_p1);
+	lpt_gap_ticks = 0;
 }
 
 /* A child created during the transition by a pending task inherits the
@@ -304,7 +339,7 @@ static struct klp_patch lpt_p6 = { .mod = &lpt_mod6, .objs = lpt_objs };
 KTEST(lp_transition, exiting_straggler_switches_itself)
 {
 	lpt_hold_a = true;
-	struct task *tk = kthread_run(lpt_exit_fn, NULL, "lpt_exiter");
+	struct task *tk = lpt_run_urgent(lpt_exit_fn, "lpt_exiter");
 	KASSERT_NOT_NULL(tk);
 	msleep(10); /* asleep in lpt_block_a */
 	int pid = tk->pid;

@@ -138,6 +138,44 @@ KTEST(sched, msleep_timing)
 	KEXPECT_GE(ktime_get_ns() - t0, 2 * NSEC_PER_MSEC);
 }
 
+/* A tick that comes late finds jiffies stale, and time_tick() then catches
+ * them up by several at once: a sleeper that read the stale value sees its
+ * timeout run out early (msleep(1) once lasted 0.11 ms on a loaded host).
+ * Here a tick hook makes that catch-up happen on purpose, 30 jiffies at
+ * once, while the test sleeps for 20 ms: the sleep must still last its 20
+ * ms by the clock. */
+static struct task *stale_sleeper;
+static volatile bool stale_jumped;
+
+static void stale_jiffies_tick(void)
+{
+	struct task *s = READ_ONCE(stale_sleeper);
+	/* Off the CPU: its timeout is set from the jiffies before the jump. */
+	if (s && !stale_jumped && !task_curr(s) && READ_ONCE(s->state) != TASK_RUNNING) {
+		stale_jumped = true;
+		__atomic_fetch_add(&jiffies, 30, __ATOMIC_RELAXED);
+	}
+}
+
+KTEST(sched, msleep_lasts_when_jiffies_catch_up)
+{
+	for (int interruptible = 0; interruptible < 2; interruptible++) {
+		stale_jumped = false;
+		WRITE_ONCE(stale_sleeper, current);
+		KASSERT_EQ(timer_tick_register(stale_jiffies_tick), 0);
+		u64 t0 = ktime_get_ns();
+		if (interruptible)
+			KEXPECT_EQ(msleep_interruptible(20), 0);
+		else
+			msleep(20);
+		u64 dt = ktime_get_ns() - t0;
+		WRITE_ONCE(stale_sleeper, NULL);
+		KEXPECT_EQ(timer_tick_unregister(stale_jiffies_tick), 0);
+		KEXPECT_TRUE(stale_jumped);
+		KEXPECT_GE(dt, 20 * NSEC_PER_MSEC);
+	}
+}
+
 /* ---- wait queues and completions ---- */
 
 static DECLARE_WAIT_QUEUE_HEAD(test_wq);

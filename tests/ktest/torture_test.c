@@ -50,14 +50,17 @@ noinline __attribute__((noipa)) int torture_b(void)
 	return 0;
 }
 
-/* Between a and b: now and then the caller sleeps there, with the pair
- * on its stack, which is where a transition must leave it alone. Without
- * this the window between the two calls is a few instructions wide. */
+/* Between a and b: now and then the caller sleeps there, or runs on until
+ * it is preempted, with the pair on its stack, which is where a transition
+ * must leave it alone. Without this the window between the two calls is a
+ * few instructions wide. */
 static u64 torture_windows;
 /* Set by exiting_task_follows_transitions: a caller parks in the window
  * until it completes, so a transition that needs it to switch stays open. */
 static struct completion *torture_hold;
 static volatile bool torture_parked;
+/* The least urgent caller: every other task preempts it. */
+static struct task *torture_spinner;
 noinline void torture_window(void)
 {
 	struct completion *hold = READ_ONCE(torture_hold);
@@ -66,9 +69,21 @@ noinline void torture_window(void)
 		wait_for_completion(hold);
 		return;
 	}
-	if ((__atomic_fetch_add(&torture_windows, 1, __ATOMIC_RELAXED) & 63) == 0 &&
-	    !in_interrupt())
+	u64 w = __atomic_fetch_add(&torture_windows, 1, __ATOMIC_RELAXED);
+	if (in_interrupt())
+		return;
+	if ((w & 63) == 0) {
 		msleep(1);
+	} else if ((w & 15) == 8 && current == READ_ONCE(torture_spinner)) {
+		/* Or the least urgent caller runs on to the next tick, where
+		 * any wake-up preempts it: a preempted stack (an interrupt
+		 * frame over traced code) counts as reliable (192d5f3), so a
+		 * transition checks it there and must find the pair on it.
+		 * (A more urgent spinner would starve the least urgent.) */
+		u64 j = READ_ONCE(jiffies);
+		while (READ_ONCE(jiffies) == j)
+			arch_cpu_relax();
+	}
 }
 
 noinline __attribute__((noipa)) long torture_pair(void)
@@ -86,6 +101,18 @@ static struct {
 	u64 seen[TORTURE_MAX_VERSION + 1];
 	u64 mixed, unknown, first_bad;
 	int first_bad_id; /* the caller that saw first_bad: 0..15, or -1 for the tick */
+	/* What the first bad pair ran under: the task (the one the tick
+	 * interrupted, for id -1), its patch state and flags, and the
+	 * patcher's step at the time. Enough to tell a task the transitions
+	 * did not follow (exiting, say) from a wrong switch. */
+	struct {
+		int pid, patch_state;
+		bool pending, exiting, in_transition;
+		char comm[TASK_COMM_LEN];
+		const char *op, *name;
+		u64 transitions;
+	} bad;
+	const char *step_op, *step_name; /* the patcher's current step */
 	u64 filter_hits, all_hits;
 	u64 tracer_rounds, function_tracer_rounds;
 	u64 transitions, transitions_failed;
@@ -114,8 +141,20 @@ static void torture_check(int id)
 	if (a != b || a < 0 || a > TORTURE_MAX_VERSION) {
 		u64 zero = 0;
 		if (__atomic_compare_exchange_n(&tt.first_bad, &zero, (u64)v + 1, false,
-						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			struct task *cur = current;
 			tt.first_bad_id = id;
+			tt.bad.pid = cur->pid;
+			tt.bad.patch_state = READ_ONCE(cur->patch_state);
+			tt.bad.pending = test_tsk_thread_flag(cur, TIF_PATCH_PENDING);
+			tt.bad.exiting = READ_ONCE(cur->flags) & PF_EXITING;
+			tt.bad.in_transition = klp_transition_in_progress();
+			memcpy(tt.bad.comm, cur->comm, TASK_COMM_LEN);
+			tt.bad.comm[TASK_COMM_LEN - 1] = 0;
+			tt.bad.op = READ_ONCE(tt.step_op);
+			tt.bad.name = READ_ONCE(tt.step_name);
+			tt.bad.transitions = tt.transitions;
+		}
 		__atomic_fetch_add(a != b ? &tt.mixed : &tt.unknown, 1, __ATOMIC_RELAXED);
 		return;
 	}
@@ -125,6 +164,8 @@ static void torture_check(int id)
 static int torture_worker(void *arg)
 {
 	int id = (int)(long)arg;
+	if (id == TORTURE_WORKERS - 1)
+		WRITE_ONCE(torture_spinner, current);
 	while (!READ_ONCE(torture_stop)) {
 		for (int i = 0; i < 32; i++)
 			torture_check(id);
@@ -225,8 +266,16 @@ static bool patch_wait(const char *step)
 	return patch_step(step, -ETIMEDOUT);
 }
 
+/* Recorded for a bad pair's report: which step of the round was running. */
+static void patch_note(const char *op, const char *name)
+{
+	WRITE_ONCE(tt.step_name, name);
+	WRITE_ONCE(tt.step_op, op);
+}
+
 static bool patch_load(const char *name)
 {
+	patch_note("load", name);
 	return patch_step(name, module_builtin_load(name)) && patch_wait(name);
 }
 
@@ -234,11 +283,13 @@ static bool patch_disable(const char *name)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/sys/kernel/livepatch/%s/enabled", name);
+	patch_note("disable", name);
 	return patch_step(path, pfs_write(path, "0", 1) == 1 ? 0 : -EIO) && patch_wait(path);
 }
 
 static bool patch_unload(const char *name)
 {
+	patch_note("unload", name);
 	return patch_step(name, module_unload(name, NULL, 0));
 }
 
@@ -381,6 +432,7 @@ KTEST(torture, trace_patch_modules_under_16_callers)
 	kthread_stop(loader);
 	for (int i = 0; i < TORTURE_WORKERS; i++)
 		kthread_stop(workers[i]);
+	WRITE_ONCE(torture_spinner, NULL);
 	u64 elapsed = ktime_get_ms() - start;
 
 	u64 calls = 0, min_calls = ~0ull;
@@ -400,8 +452,14 @@ KTEST(torture, trace_patch_modules_under_16_callers)
 		(unsigned long long)tt.function_tracer_rounds, (unsigned long long)tt.filter_hits,
 		(unsigned long long)tt.all_hits);
 	if (tt.first_bad)
-		kprintf("    # torture: first bad pair %#llx seen by caller %d\n",
-			(unsigned long long)(tt.first_bad - 1), tt.first_bad_id);
+		kprintf("    # torture: first bad pair %#llx seen by caller %d on %s/%d "
+			"(patch_state %d%s%s), %s, patcher at %s %s after %llu transitions\n",
+			(unsigned long long)(tt.first_bad - 1), tt.first_bad_id, tt.bad.comm,
+			tt.bad.pid, tt.bad.patch_state, tt.bad.pending ? ", pending" : "",
+			tt.bad.exiting ? ", exiting" : "",
+			tt.bad.in_transition ? "in a transition" : "no transition",
+			tt.bad.op ? tt.bad.op : "-", tt.bad.name ? tt.bad.name : "-",
+			(unsigned long long)tt.bad.transitions);
 	for (int i = 0; i < TORTURE_WORKERS; i++)
 		if (!tt.calls[i])
 			kprintf("    # torture: caller %d (prio %d) never ran\n", i,
