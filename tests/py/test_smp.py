@@ -175,7 +175,7 @@ def test_selftest_passes_with_parked_aps(kelp_factory):
     assert len(_started(k.log)) == 3 and _joined(k.log) == []
 
 
-@pytest.mark.parametrize("suite", ["sched", "rcu", "livepatch", "module"])
+@pytest.mark.parametrize("suite", ["smp", "sched", "rcu", "livepatch", "module"])
 def test_suites_pass_with_aps_online(kelp_factory, suite):
     """The suites that must hold while other CPUs run their idle loops and
     take IPIs: grace periods wait for every online CPU, text poking syncs
