@@ -114,6 +114,18 @@ void irq_handle(int irq)
 	pc->fault_catch = fc;
 }
 
+void irq_run_local(void (*fn)(void))
+{
+	struct percpu *pc = this_cpu();
+	struct fault_catch *fc = pc->fault_catch;
+	pc->irq_count++;
+	pc->fault_catch = NULL;
+	pc->in_irq++;
+	fn();
+	pc->in_irq--;
+	pc->fault_catch = fc;
+}
+
 void irq_note_spurious(int irq)
 {
 	(void)irq;

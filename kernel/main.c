@@ -83,6 +83,9 @@ void kmain(u32 magic, phys_addr_t mbi_phys)
 	arch_platform_init();
 	sched_init();
 	do_initcalls();
+	/* After the initcalls: ftrace_init rewrites every site directly,
+	 * which is safe only while no other CPU runs. */
+	arch_smp_start();
 	boot_tsc_ready = arch_rdtsc();
 	boot_ready_ns = ktime_get_ns();
 	pr_info("boot: kernel ready after %llu TSC ticks in kmain (%llu before it)\n",

@@ -7,6 +7,7 @@
 #include <kelp/stacktrace.h>
 #include <arch/cpu.h>
 #include <arch/trap.h>
+#include <kelp/percpu.h>
 
 bool panic_exit_qemu;
 volatile int panic_in_progress;
@@ -105,9 +106,18 @@ static __noreturn void panic_finish(const char *msg)
 }
 
 /* A second panic while the first is printing must not recurse forever. */
+static int panic_cpu = -1;
+
 static void panic_enter(void)
 {
 	arch_irq_disable();
+	int self = this_cpu()->cpu_id, first = -1;
+	/* Another CPU panicking at the same time stops here: the first one's
+	 * report is the one to read, and it ends the machine. */
+	if (!__atomic_compare_exchange_n(&panic_cpu, &first, self, false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_SEQ_CST) &&
+	    first != self)
+		arch_halt_forever();
 	if (__atomic_fetch_add(&panic_in_progress, 1, __ATOMIC_SEQ_CST)) {
 		console_puts("\nKernel panic: recursive panic\n");
 		if (panic_exit_qemu)

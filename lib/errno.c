@@ -11,6 +11,7 @@ const char *errno_name(int err)
 	case ESRCH: return "ESRCH";
 	case EINTR: return "EINTR";
 	case EIO: return "EIO";
+	case ENXIO: return "ENXIO";
 	case E2BIG: return "E2BIG";
 	case ENOEXEC: return "ENOEXEC";
 	case EBADF: return "EBADF";
@@ -58,6 +59,7 @@ const char *strerror(int err)
 	case ESRCH: return "No such process";
 	case EINTR: return "Interrupted system call";
 	case EIO: return "Input/output error";
+	case ENXIO: return "No such device or address";
 	case E2BIG: return "Argument list too long";
 	case ENOEXEC: return "Exec format error";
 	case EBADF: return "Bad file descriptor";

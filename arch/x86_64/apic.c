@@ -1,4 +1,4 @@
-/* The boot CPU's local APIC: x2APIC through MSRs when CPUID offers it
+/* Every CPU's local APIC: x2APIC through MSRs when CPUID offers it
  * (unless `nox2apic`), xAPIC through its uncached MMIO page otherwise. It
  * owns the spurious and error vectors, the EOI, and the LAPIC timer. The
  * I/O APIC (ioapic.c) routes the device lines to it. */
@@ -12,6 +12,7 @@
 #include <arch/trap.h>
 #include <asm/io.h>
 #include <asm/paging.h>
+#include <kelp/percpu.h>
 #include "apic.h"
 #include "pc.h"
 
@@ -51,14 +52,14 @@ static volatile u32 *lapic_mmio;
 static bool lapic_x2;
 static u64 lapic_errors;
 
-static u32 lapic_read(u32 reg)
+static notrace u32 lapic_read(u32 reg)
 {
 	if (lapic_x2)
 		return (u32)rdmsr(MSR_X2APIC_BASE + (reg >> 4));
 	return lapic_mmio[reg / 4];
 }
 
-static void lapic_write(u32 reg, u32 v)
+static notrace void lapic_write(u32 reg, u32 v)
 {
 	if (lapic_x2)
 		wrmsr(MSR_X2APIC_BASE + (reg >> 4), v);
@@ -106,6 +107,32 @@ static void lapic_error_trap(struct trap_frame *tf)
 	lapic_eoi();
 }
 
+/* The registers every CPU's local APIC gets (lapic_init, lapic_ap_init). */
+static void lapic_setup_local(void)
+{
+	lapic_write(LAPIC_TPR, 0);
+	/* The 8259 is not used: its output (ExtINT on LINT0) stays masked;
+	 * LINT1 is the NMI input on PCs. */
+	lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
+	lapic_write(LAPIC_LVT_LINT1, LVT_NMI);
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
+	lapic_write(LAPIC_LVT_ERROR, LAPIC_ERROR_VECTOR);
+	lapic_write(LAPIC_ESR, 0);
+	lapic_write(LAPIC_SVR, SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
+	lapic_eoi();
+}
+
+/* An application processor's own local APIC, in the boot CPU's mode (the
+ * xAPIC page is at the same address on every CPU). */
+void lapic_ap_init(void)
+{
+	u64 base = rdmsr(MSR_APIC_BASE);
+	wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
+	if (lapic_x2)
+		wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE | APIC_BASE_X2APIC);
+	lapic_setup_local();
+}
+
 int lapic_init(void)
 {
 	u32 a, b, c, d;
@@ -126,16 +153,7 @@ int lapic_init(void)
 
 	trap_register(LAPIC_SPURIOUS_VECTOR, lapic_spurious_trap);
 	trap_register(LAPIC_ERROR_VECTOR, lapic_error_trap);
-	lapic_write(LAPIC_TPR, 0);
-	/* The 8259 is not used: its output (ExtINT on LINT0) stays masked;
-	 * LINT1 is the NMI input on PCs. */
-	lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
-	lapic_write(LAPIC_LVT_LINT1, LVT_NMI);
-	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
-	lapic_write(LAPIC_LVT_ERROR, LAPIC_ERROR_VECTOR);
-	lapic_write(LAPIC_ESR, 0);
-	lapic_write(LAPIC_SVR, SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
-	lapic_eoi();
+	lapic_setup_local();
 	pr_info("local APIC %u (%s, version %#x) enabled, spurious vector %#x\n", lapic_id(),
 		lapic_x2 ? "x2APIC" : "xAPIC", lapic_read(LAPIC_VERSION) & 0xff,
 		LAPIC_SPURIOUS_VECTOR);
@@ -154,13 +172,34 @@ u64 lapic_timer_count(void)
 	return 0xffffffffu - lapic_read(LAPIC_TIMER_CURRENT);
 }
 
-/* The tick is line 0 whichever timer raises it, so its accounting,
- * irq_line_count(0) and the handler stay the same as with the PIT. */
+/* The boot CPU's tick is line 0 whichever timer raises it, so its
+ * accounting, irq_line_count(0) and the handler stay the same as with the
+ * PIT. The other CPUs' timers run only their own part of the tick. */
 static void lapic_timer_trap(struct trap_frame *tf)
 {
 	(void)tf;
 	lapic_eoi();
-	irq_handle(0);
+	if (this_cpu()->cpu_id == 0)
+		irq_handle(0);
+	else
+		irq_run_local(time_tick_cpu);
+}
+
+static u32 lapic_per_tick;
+
+bool lapic_timer_started(void)
+{
+	return lapic_per_tick != 0;
+}
+
+/* An application processor's tick: the boot CPU's rate (one bus clock). */
+void lapic_timer_start_ap(void)
+{
+	if (!lapic_per_tick)
+		return;
+	lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
+	lapic_write(LAPIC_LVT_TIMER, LAPIC_TIMER_VECTOR | LVT_TIMER_PERIODIC);
+	lapic_write(LAPIC_TIMER_INIT, lapic_per_tick);
 }
 
 void lapic_timer_calibration_start(void)
@@ -185,6 +224,7 @@ int lapic_timer_init(u64 khz)
 	lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
 	lapic_write(LAPIC_LVT_TIMER, LAPIC_TIMER_VECTOR | LVT_TIMER_PERIODIC);
 	lapic_write(LAPIC_TIMER_INIT, (u32)per_tick);
+	lapic_per_tick = (u32)per_tick;
 	pr_info("timer periodic at %d Hz, %llu counts per tick (bus %llu kHz / 16, against the "
 		"PIT)\n",
 		HZ, (unsigned long long)per_tick, (unsigned long long)(khz * 16));
@@ -196,21 +236,31 @@ int lapic_timer_init(u64 khz)
 #define ICR_ASSERT (1u << 14)
 #define ICR_PENDING (1u << 12)
 
-int lapic_send_ipi(u32 apic_id, u32 low)
+/* notrace: text_poke_sync() sends IPIs while sites change. Interrupts
+ * off: an interrupt handler sending its own IPI between the xAPIC's two
+ * writes would redirect this one. */
+notrace int lapic_send_ipi(u32 apic_id, u32 low)
 {
+	unsigned long flags = arch_irq_save();
+	int ret = 0;
 	if (lapic_x2) {
 		wrmsr(MSR_X2APIC_BASE + (LAPIC_ICR_LOW >> 4), ((u64)apic_id << 32) | low);
-		return 0;
+		goto out;
 	}
 	lapic_write(LAPIC_ICR_HIGH, apic_id << 24);
 	lapic_write(LAPIC_ICR_LOW, low);
 	/* xAPIC: wait until the IPI has left (a few microseconds at most). */
+	ret = -ETIMEDOUT;
 	for (int i = 0; i < 100000; i++) {
-		if (!(lapic_read(LAPIC_ICR_LOW) & ICR_PENDING))
-			return 0;
+		if (!(lapic_read(LAPIC_ICR_LOW) & ICR_PENDING)) {
+			ret = 0;
+			break;
+		}
 		arch_cpu_relax();
 	}
-	return -ETIMEDOUT;
+out:
+	arch_irq_restore(flags);
+	return ret;
 }
 
 int lapic_send_init(u32 apic_id)

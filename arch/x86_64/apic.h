@@ -5,6 +5,8 @@
 #include <kelp/compiler.h>
 
 #define LAPIC_TIMER_VECTOR 0xef
+#define CALL_FUNCTION_VECTOR 0xfb
+#define RESCHEDULE_VECTOR 0xfc
 #define LAPIC_ERROR_VECTOR 0xfe
 #define LAPIC_SPURIOUS_VECTOR 0xff
 
@@ -13,6 +15,13 @@ bool lapic_present(void);
 /* Enable the boot CPU's local APIC (x2APIC mode when offered). */
 int lapic_init(void);
 bool lapic_is_x2apic(void);
+/* An application processor's local APIC, in the boot CPU's mode. */
+void lapic_ap_init(void);
+/* Start this AP's LAPIC timer at the boot CPU's calibrated rate (no-op
+ * when the boot CPU's tick is the PIT). */
+void lapic_timer_start_ap(void);
+/* The boot CPU's tick is its LAPIC timer (not the PIT). */
+bool lapic_timer_started(void);
 u32 lapic_id(void);
 void lapic_eoi(void);
 /* Let the 8259 through LINT0 again (fallback after a failed I/O APIC). */

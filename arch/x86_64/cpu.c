@@ -41,9 +41,18 @@ static int cpus_up;
 
 extern const u64 trap_stubs[256]; /* trap_entry.asm */
 
+/* CPUs that run tasks: 0 .. cpus_up - 1 (they come online one at a time,
+ * in order). */
 int nr_cpus(void)
 {
-	return cpus_up;
+	return __atomic_load_n(&cpus_up, __ATOMIC_ACQUIRE);
+}
+
+/* An AP's idle task is listed and its runqueue ready: from here grace
+ * periods and the scheduler count it. Release: pairs with nr_cpus(). */
+void cpu_set_online(int cpu)
+{
+	__atomic_store_n(&cpus_up, cpu + 1, __ATOMIC_RELEASE);
 }
 
 static void set_gate(int vec, u64 handler, int ist, int dpl)
@@ -134,7 +143,7 @@ void arch_cpu_init(void)
 }
 
 /* An application processor's own tables; it is not counted in nr_cpus()
- * (nothing may wait for it) until it runs tasks. */
+ * (nothing may wait for it) until cpu_set_online(). */
 void cpu_ap_init(int cpu)
 {
 	cpu_tables_init(cpu);

@@ -18,8 +18,14 @@ void pc_tick_register(void);
 void pit_timer_init(void);
 /* Print the MADT's CPUs ("smp: N CPUs found (APIC IDs ...)"). */
 void smp_report_cpus(void);
-/* An AP's GDT/TSS/IDT and GS base (cpu.c), not counted in nr_cpus(). */
+/* An AP's GDT/TSS/IDT and GS base (cpu.c), not counted in nr_cpus() until
+ * cpu_set_online(cpu) (CPUs come online in order). */
 void cpu_ap_init(int cpu);
-/* Start the MADT's other CPUs into a parked loop (smpboot.c). */
+void cpu_set_online(int cpu);
+/* Start the MADT's other CPUs into a waiting loop (smpboot.c);
+ * arch_smp_start() lets them run tasks. */
 void smp_boot_aps(void);
-int smp_cpus_parked(void);
+int smp_cpus_started(void);
+/* The IPI vectors' handlers (smp.c), and each CPU's APIC ID. */
+void smp_ipi_init(void);
+extern u32 cpu_apic_ids[];

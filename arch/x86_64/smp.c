@@ -1,12 +1,56 @@
 /* The CPUs the firmware lists: the MADT's local APICs, reported at boot
- * (smpboot.c starts and parks them; CPU 0 is the only one that runs tasks),
- * and the CPUID APIC ID of the CPU that asks. */
+ * (smpboot.c starts them), the CPUID APIC ID of the CPU that asks, and the
+ * IPIs of <kelp/smp.h>: fixed-vector interrupts to a CPU's APIC ID. */
 #define pr_fmt(fmt) "smp: " fmt
 #include <kelp/printk.h>
 #include <kelp/string.h>
 #include <asm/io.h>
 #include "acpi.h"
 #include "pc.h"
+#include "apic.h"
+#include <kelp/smp.h>
+#include <kelp/irq.h>
+#include <arch/trap.h>
+
+u32 cpu_apic_ids[MAX_CPUS];
+
+#define ICR_FIXED 0u
+
+notrace void arch_send_call_ipi(int cpu)
+{
+	lapic_send_ipi(cpu_apic_ids[cpu], ICR_FIXED | CALL_FUNCTION_VECTOR);
+}
+
+notrace void arch_send_reschedule_ipi(int cpu)
+{
+	lapic_send_ipi(cpu_apic_ids[cpu], ICR_FIXED | RESCHEDULE_VECTOR);
+}
+
+static notrace void call_function_trap(struct trap_frame *tf)
+{
+	(void)tf;
+	lapic_eoi();
+	irq_run_local(smp_call_ipi_handler);
+}
+
+static void reschedule_noop(void)
+{
+}
+
+/* Nothing to do here: TIF_NEED_RESCHED is set, and the way out of the
+ * interrupt (irqentry_exit) or the idle loop acts on it. */
+static void reschedule_trap(struct trap_frame *tf)
+{
+	(void)tf;
+	lapic_eoi();
+	irq_run_local(reschedule_noop);
+}
+
+void smp_ipi_init(void)
+{
+	trap_register(CALL_FUNCTION_VECTOR, call_function_trap);
+	trap_register(RESCHEDULE_VECTOR, reschedule_trap);
+}
 
 void smp_report_cpus(void)
 {

@@ -1,8 +1,13 @@
 /* Application processor bring-up: INIT-SIPI-SIPI into the real-mode
  * trampoline (smpboot.asm), long mode on the kernel's tables, then each AP
- * loads its own GDT/TSS/IDT, stack and GS base and parks with interrupts
- * off. Parked CPUs are not in nr_cpus(): nothing (grace periods, the
- * scheduler) waits for them until they run tasks. */
+ * loads its own GDT/TSS/IDT, stack and GS base, its local APIC and syscall
+ * MSRs, and parks (halted). With `smp_online`, once the initcalls have run,
+ * arch_smp_start() lets them go one at a time: each makes its context its
+ * idle task, starts its own LAPIC timer, comes online in nr_cpus() and
+ * enters the idle loop. Until then nothing (grace periods, the scheduler)
+ * waits for them. Tasks are still created on, and stay on, CPU 0: the
+ * others run their idle tasks and take IPIs (the SMP scheduler is the next
+ * step). */
 #define pr_fmt(fmt) "smp: " fmt
 #include <kelp/bootinfo.h>
 #include <kelp/cmdline.h>
@@ -12,6 +17,8 @@
 #include <kelp/printk.h>
 #include <kelp/string.h>
 #include <kelp/time.h>
+#include <kelp/sched.h>
+#include <arch/trap.h>
 #include <arch/cpu.h>
 #include <arch/paging.h>
 #include <asm/io.h>
@@ -19,6 +26,7 @@
 #include "acpi.h"
 #include "apic.h"
 #include "pc.h"
+#include <kelp/smp.h>
 
 #define SMP_TRAMPOLINE 0x8000UL /* must match smpboot.asm */
 #define AP_STACK_SIZE 16384
@@ -31,7 +39,12 @@ extern const char smp_tr_cr3[], smp_tr_stack[], smp_tr_entry[], smp_tr_cpu[];
  * read by the boot CPU; the release/acquire pair orders the AP's setup
  * before the boot CPU's report. */
 static u32 ap_online[MAX_CPUS];
-static int cpus_parked;
+static int cpus_started;
+static void *ap_stacks[MAX_CPUS];
+/* The CPU allowed to go on into the scheduler (arch_smp_start), and each
+ * CPU's answer; release/acquire pairs as for ap_online. */
+static int ap_go;
+static int ap_running[MAX_CPUS];
 
 static void tr_set(const char *field, u64 v)
 {
@@ -44,10 +57,24 @@ static notrace __attribute__((noreturn)) void smp_ap_entry(int cpu)
 	write_cr3(arch_kernel_pgd());
 	write_cr4(read_cr4() | CR4_PGE);
 	cpu_ap_init(cpu);
+	lapic_ap_init();
+	arch_syscall_init_cpu();
 	__atomic_store_n(&ap_online[cpu], x86_cpuid_apic_id() + 1, __ATOMIC_RELEASE);
-	/* Parked: no interrupt is routed here and none is enabled. */
-	for (;;)
-		__asm__ __volatile__("cli; hlt" ::: "memory");
+	/* Parked until the scheduler is up and it is this CPU's turn: no
+	 * device interrupt is routed here and its timer is masked, so only
+	 * the IPI of arch_smp_start() wakes it (tested with interrupts off,
+	 * then sti; hlt: that IPI cannot slip in between). */
+	for (;;) {
+		arch_irq_disable();
+		if (__atomic_load_n(&ap_go, __ATOMIC_ACQUIRE) == cpu)
+			break;
+		arch_idle();
+	}
+	sched_init_ap(ap_stacks[cpu], (unsigned long)ap_stacks[cpu] + AP_STACK_SIZE);
+	lapic_timer_start_ap();
+	cpu_set_online(cpu);
+	__atomic_store_n(&ap_running[cpu], 1, __ATOMIC_RELEASE);
+	cpu_idle_loop();
 }
 
 static bool trampoline_page_free(void)
@@ -62,6 +89,7 @@ static int smp_start_ap(int cpu, u32 apic_id, phys_addr_t pgd)
 	void *stack = kmalloc_aligned(AP_STACK_SIZE, 16);
 	if (!stack)
 		return -ENOMEM;
+	ap_stacks[cpu] = stack;
 	tr_set(smp_tr_cr3, pgd);
 	tr_set(smp_tr_stack, (u64)stack + AP_STACK_SIZE);
 	tr_set(smp_tr_entry, (u64)smp_ap_entry);
@@ -90,7 +118,7 @@ static int smp_start_ap(int cpu, u32 apic_id, phys_addr_t pgd)
 	u32 seen = ap_online[cpu] - 1;
 	if (seen != apic_id)
 		pr_warn("CPU %d reports APIC ID %u, the MADT says %u\n", cpu, seen, apic_id);
-	pr_info("CPU %d online (APIC ID %u), parked\n", cpu, apic_id);
+	pr_info("CPU %d started (APIC ID %u)\n", cpu, apic_id);
 	return 0;
 }
 
@@ -111,7 +139,14 @@ void smp_boot_aps(void)
 	}
 	memcpy(phys_to_virt(SMP_TRAMPOLINE), smp_trampoline_start, len);
 	u32 self = lapic_id();
+	cpu_apic_ids[0] = self;
+	smp_ipi_init();
 	int next = 1;
+	if (!lapic_timer_started()) {
+		/* The PIT is the boot CPU's tick: the others would have none. */
+		pr_info("no LAPIC timer: APs stay down\n");
+		return;
+	}
 	for (int i = 0; i < m->nr_cpus; i++) {
 		const struct acpi_cpu *c = &m->cpus[i];
 		if (!c->enabled || c->apic_id == self)
@@ -121,17 +156,43 @@ void smp_boot_aps(void)
 				c->apic_id);
 			break;
 		}
+		cpu_apic_ids[next] = c->apic_id;
 		if (!smp_start_ap(next, c->apic_id, pgd)) {
 			next++;
-			cpus_parked++;
+			cpus_started++;
 		}
 	}
 	paging_trampoline_free(pgd, SMP_TRAMPOLINE);
-	pr_info("%d CPU%s online, %d parked (only CPU 0 runs tasks)\n", cpus_parked + 1,
-		cpus_parked ? "s" : "", cpus_parked);
 }
 
-int smp_cpus_parked(void)
+int smp_cpus_started(void)
 {
-	return cpus_parked;
+	return cpus_started;
+}
+
+/* After sched_init(): the started APs join the scheduler in order, so the
+ * online CPUs are always 0 .. nr_cpus() - 1. */
+void arch_smp_start(void)
+{
+	if (cpus_started && !cmdline_has("smp_online")) {
+		pr_info("%d CPU%s started and parked (smp_online lets them run)\n", cpus_started,
+			cpus_started == 1 ? "" : "s");
+		return;
+	}
+	for (int cpu = 1; cpu <= cpus_started; cpu++) {
+		__atomic_store_n(&ap_go, cpu, __ATOMIC_RELEASE);
+		arch_send_reschedule_ipi(cpu);
+		u64 until = ktime_get_ns() + 2000 * NSEC_PER_MSEC;
+		while (!__atomic_load_n(&ap_running[cpu], __ATOMIC_ACQUIRE) &&
+		       ktime_get_ns() < until)
+			arch_cpu_relax();
+		if (!__atomic_load_n(&ap_running[cpu], __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&ap_go, 0, __ATOMIC_RELEASE);
+			pr_err("CPU %d did not join the scheduler: it and later ones stay down\n",
+			       cpu);
+			break;
+		}
+		pr_info("CPU %d online\n", cpu);
+	}
+	pr_info("%d CPU%s online\n", nr_cpus(), nr_cpus() == 1 ? "" : "s");
 }

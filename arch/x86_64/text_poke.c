@@ -12,6 +12,7 @@
 #include <kelp/init.h>
 #include <kelp/ksyms.h>
 #include <kelp/sched.h>
+#include <kelp/smp.h>
 
 #define INT3_INSN 0xcc
 #define JMP32_INSN 0xe9
@@ -21,6 +22,7 @@
 static struct text_poke_loc *volatile poke_batch;
 static volatile size_t poke_batch_n;
 static u64 poke_int3_hits;
+static u64 poke_int3_stale; /* int3s found already rewritten */
 #ifdef CONFIG_KTEST
 void (*text_poke_test_hook)(void);
 #endif
@@ -32,12 +34,20 @@ static notrace void poke_sync_core(void)
 	__asm__ __volatile__("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d)::"memory");
 }
 
-/* The one place where CPUs are brought in step with changed text. One CPU:
- * a serialising instruction. SMP: an IPI making every other CPU run
- * poke_sync_core() (and so leave any #BP handler) before this returns. */
+static notrace void poke_sync_ipi(void *unused)
+{
+	(void)unused;
+	poke_sync_core();
+}
+
+/* The one place where CPUs are brought in step with changed text: every
+ * online CPU runs a serialising instruction before this returns. The
+ * others run it from the call IPI, which they take only with interrupts
+ * on, so each has also left any #BP handler it was in (the handler runs
+ * with interrupts off) and any batch table it was reading. */
 notrace void text_poke_sync(void)
 {
-	poke_sync_core();
+	on_each_cpu(poke_sync_ipi, NULL, true);
 }
 
 static notrace void poke_copy(u8 *dst, const u8 *src, size_t len)
@@ -245,6 +255,14 @@ static notrace void poke_int3_handler(struct trap_frame *tf)
 			else
 				hi = mid;
 		}
+	}
+	/* The int3 is gone: this CPU fetched it just before another one
+	 * wrote the site's final first byte (an emulator's stale translation
+	 * can outlive the sync). Run the site again. */
+	if (!trap_from_user(tf) && *(const volatile u8 *)ip != INT3_INSN) {
+		__atomic_fetch_add(&poke_int3_stale, 1, __ATOMIC_RELAXED);
+		tf->rip = ip;
+		return;
 	}
 	panic_trap(tf, "int3 at %pS (not a site under change)", (void *)ip);
 }

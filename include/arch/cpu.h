@@ -32,6 +32,9 @@ void arch_set_kernel_stack(unsigned long top);
 void arch_cpu_init(void);
 /* Bring up the platform devices (interrupt controller, timer, serial IRQs). */
 void arch_platform_init(void);
+/* After sched_init(): the other CPUs started at boot join the scheduler
+ * (each with its idle task and tick), one at a time, in order. */
+void arch_smp_start(void);
 /* Leave QEMU through isa-debug-exit: status becomes (code << 1) | 1. */
 __noreturn void arch_qemu_exit(int code);
 /* Power off (ACPI on QEMU), falling back to the debug-exit port. */

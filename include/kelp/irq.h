@@ -41,6 +41,10 @@ void irq_set_chip(const struct irq_chip *chip);
 /* Run the handler of line irq in interrupt context (the arch has already
  * acknowledged the controller). */
 void irq_handle(int irq);
+/* Run fn in interrupt context for a CPU-local interrupt that has no line
+ * (another CPU's timer, an IPI): in_interrupt() and the fault catcher as
+ * for irq_handle, counted in this CPU's interrupts only. */
+void irq_run_local(void (*fn)(void));
 /* The controller saw a spurious interrupt on line irq. */
 void irq_note_spurious(int irq);
 

@@ -146,6 +146,8 @@ BUILD_BUG_ON(TIF_NEED_RESCHED != PREEMPT_TIF_NEED_RESCHED);
 
 /* The scheduler */
 void sched_init(void);          /* make the boot context the idle task of CPU 0 */
+/* On an application processor: its running context becomes its idle task. */
+void sched_init_ap(void *stack, unsigned long stack_top);
 bool sched_running(void);       /* sched_init() has run */
 void schedule(void);
 void yield(void);
@@ -190,8 +192,8 @@ void put_task_struct(struct task *t);
 struct task *find_get_task_by_pid(int pid);
 int nr_tasks(void);
 /* Run fn(t, arg) with t guaranteed not to run meanwhile (it is switched out
- * and stays so: this CPU's interrupts are off). -EBUSY if t is running
- * (including t == current), else fn's result. */
+ * and stays so: its runqueue's lock is held, interrupts off). -EBUSY if t
+ * is running on any CPU (including t == current), else fn's result. */
 int task_call_func(struct task *t, int (*fn)(struct task *t, void *arg), void *arg);
 /* Whether t is running on some CPU right now. */
 static inline bool task_curr(const struct task *t) { return READ_ONCE(t->on_cpu) != 0; }

@@ -15,11 +15,19 @@ typedef struct spinlock {
 
 #define SPINLOCK_INIT { 0, -1 }
 
+void smp_call_poll(void); /* <kelp/smp.h> */
+
+/* Spinning with interrupts off, a CPU runs the cross-CPU calls queued for
+ * it: the holder may be waiting for one of them (a TLB shootdown from
+ * under a lock), and this CPU would otherwise never take the IPI. */
 static __always_inline void __spin_acquire(spinlock_t *l)
 {
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
-		while (READ_ONCE(l->locked))
+		while (READ_ONCE(l->locked)) {
+			if (!arch_irqs_enabled())
+				smp_call_poll();
 			arch_cpu_relax();
+		}
 }
 
 static inline void spin_lock(spinlock_t *l)

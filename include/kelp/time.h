@@ -23,11 +23,17 @@ extern u64 tsc_khz;
 void udelay(u64 us);
 void mdelay(u64 ms);
 
-/* Functions run on every tick (HZ times a second), in interrupt context with
- * interrupts off: keep them short. -ENOSPC when the list is full, -EBUSY if
- * fn is already there. */
+/* Functions run on every tick (HZ times a second) of the boot CPU, in
+ * interrupt context with interrupts off: keep them short. -ENOSPC when the
+ * list is full, -EBUSY if fn is already there. */
 int timer_tick_register(void (*fn)(void));
 int timer_tick_unregister(void (*fn)(void));
-/* Called by the arch timer interrupt: advances jiffies, runs the hooks
- * (once per interrupt: lost interrupts are not replayed). */
+/* The same for work every CPU does on its own tick (time slices, the
+ * watchdog): run on each CPU's tick, on that CPU. */
+int timer_tick_register_percpu(void (*fn)(void));
+/* Called by the boot CPU's timer interrupt: advances jiffies, runs the
+ * hooks, then this CPU's part (once per interrupt: lost interrupts are not
+ * replayed). */
 void time_tick(void);
+/* Called by every other CPU's timer interrupt: the per-CPU hooks. */
+void time_tick_cpu(void);

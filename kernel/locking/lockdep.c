@@ -71,7 +71,15 @@ core_initcall(lockdep_setup);
 
 /* ---- helpers ---- */
 
-static notrace bool enter(unsigned long *flags)
+/* The tables (classes, lock map, order graph) are shared by every CPU:
+ * one raw lock, a bare flag because the spinlocks call in here. A CPU
+ * printing a report holds it while its printk takes locks another CPU may
+ * hold and release through here, so a CPU that finds a report in progress
+ * gives up on validating this one operation rather than wait. */
+static int tables_lock;
+static int tables_reporter = -1;
+
+static notrace bool enter_local(unsigned long *flags)
 {
 	*flags = arch_irq_save();
 	int cpu = this_cpu()->cpu_id;
@@ -83,10 +91,35 @@ static notrace bool enter(unsigned long *flags)
 	return true;
 }
 
-static notrace void leave(unsigned long flags)
+static notrace void leave_local(unsigned long flags)
 {
 	busy[this_cpu()->cpu_id] = false;
 	arch_irq_restore(flags);
+}
+
+static notrace bool enter(unsigned long *flags)
+{
+	if (!enter_local(flags))
+		return false;
+	/* Acquire: the tables as the last holder left them (pairs with the
+	 * release in leave()). */
+	while (__atomic_exchange_n(&tables_lock, 1, __ATOMIC_ACQUIRE)) {
+		while (__atomic_load_n(&tables_lock, __ATOMIC_RELAXED)) {
+			if (__atomic_load_n(&tables_reporter, __ATOMIC_RELAXED) >= 0) {
+				leave_local(*flags);
+				return false;
+			}
+			arch_cpu_relax();
+		}
+	}
+	return true;
+}
+
+static notrace void leave(unsigned long flags)
+{
+	__atomic_store_n(&tables_reporter, -1, __ATOMIC_RELAXED);
+	__atomic_store_n(&tables_lock, 0, __ATOMIC_RELEASE);
+	leave_local(flags);
 }
 
 static notrace struct lockdep_task *held_of_context(void)
@@ -201,6 +234,7 @@ static notrace void print_held(const struct lockdep_task *h)
 
 static notrace void report_begin(const char *what)
 {
+	__atomic_store_n(&tables_reporter, this_cpu()->cpu_id, __ATOMIC_RELAXED);
 	reports++;
 	printk(KERN_ERR "=====================================================\n");
 	printk(KERN_ERR "lockdep: %s\n", what);
@@ -415,19 +449,19 @@ static notrace void pop(struct lockdep_task *h, const void *lock)
 notrace void __lockdep_release(const void *lock)
 {
 	unsigned long flags;
-	if (!enter(&flags))
+	if (!enter_local(&flags)) /* the context's own list: no table */
 		return;
 	pop(held_of_context(), lock);
-	leave(flags);
+	leave_local(flags);
 }
 
 notrace void __lockdep_switch_out(const void *lock)
 {
 	unsigned long flags;
-	if (!enter(&flags))
+	if (!enter_local(&flags))
 		return;
 	pop(&current->lockdep, lock);
-	leave(flags);
+	leave_local(flags);
 }
 
 notrace void __lockdep_switch_in(const void *lock)

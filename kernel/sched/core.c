@@ -24,6 +24,8 @@ BUILD_BUG_ON(SCHED_PRIO_MAX > 64);
 
 struct rq {
 	spinlock_t lock;
+	int cpu;
+	struct task *curr; /* the task running on this CPU */
 	u64 bitmap; /* bit p set <=> queue[p] is not empty */
 	struct list_head queue[SCHED_PRIO_MAX];
 	int nr_running;
@@ -143,6 +145,7 @@ static void context_switch(struct rq *rq, struct task *prev, struct task *next)
 	WRITE_ONCE(next->on_cpu, 1);
 	next->cpu = pc->cpu_id;
 	pc->current_task = next;
+	rq->curr = next;
 	if (next->stack_top && !(next->flags & PF_IDLE))
 		arch_set_kernel_stack(next->stack_top);
 	sched_switch_mm(prev, next);
@@ -544,23 +547,12 @@ static bool task_stack_bounds(unsigned long addr, unsigned long *lo, unsigned lo
 	return found;
 }
 
-extern char boot_stack_high_top[];
-#define BOOT_STACK_SIZE 16384 /* boot/boot.asm */
-
-/* The boot context becomes CPU 0's idle task (pid 0): its stack is the boot
- * stack, its first frame kmain's (entered with rbp = 0). */
-void sched_init(void)
+/* CPU cpu's idle task: the context that is running on this CPU now, on a
+ * stack from stack to stack_top whose first frame record is at top - 16
+ * (kmain's, or the AP entry's, both entered with rbp = 0). */
+static struct task *idle_init(int cpu, void *stack, unsigned long stack_top)
 {
-	struct percpu *pc = this_cpu();
-	struct rq *rq = &runqueues[pc->cpu_id];
-	struct task *idle = &idle_tasks[pc->cpu_id];
-	struct ksym s;
-
-	spin_lock_init(&rq->lock);
-	for (int p = 0; p < SCHED_PRIO_MAX; p++)
-		INIT_LIST_HEAD(&rq->queue[p]);
-	rq->idle = idle;
-
+	struct task *idle = &idle_tasks[cpu];
 	memset(idle, 0, sizeof(*idle));
 	idle->state = TASK_RUNNING;
 	idle->flags = PF_IDLE | PF_KTHREAD;
@@ -568,7 +560,7 @@ void sched_init(void)
 	strlcpy(idle->comm, "idle", sizeof(idle->comm));
 	idle->prio = idle->normal_prio = SCHED_PRIO_MAX - 1;
 	INIT_LIST_HEAD(&idle->pi_mutexes);
-	idle->cpu = pc->cpu_id;
+	idle->cpu = cpu;
 	idle->on_cpu = 1;
 	idle->refcount = 1;
 	idle->patch_state = KLP_UNDEFINED;
@@ -577,13 +569,39 @@ void sched_init(void)
 	INIT_LIST_HEAD(&idle->sibling);
 	init_waitqueue_head(&idle->child_exit);
 	init_completion(&idle->exited);
-	idle->stack_top = (unsigned long)boot_stack_high_top;
-	idle->stack = (void *)(idle->stack_top - BOOT_STACK_SIZE);
-	if (!ksym_lookup_name("boot_stack_high", 0, &s) && s.addr + s.size == idle->stack_top)
-		idle->stack = (void *)s.addr;
+	idle->stack_top = stack_top;
+	idle->stack = stack;
 	idle->stack_size = idle->stack_top - (unsigned long)idle->stack;
-	idle->first_frame = idle->stack_top - 16; /* kmain's record */
+	idle->first_frame = idle->stack_top - 16;
 	idle->exec_start = ktime_get_ns();
+	runqueues[cpu].idle = idle;
+	runqueues[cpu].curr = idle;
+	return idle;
+}
+
+extern char boot_stack_high_top[];
+#define BOOT_STACK_SIZE 16384 /* boot/boot.asm */
+
+/* The boot context becomes CPU 0's idle task (pid 0): its stack is the boot
+ * stack, its first frame kmain's (entered with rbp = 0). Every runqueue is
+ * set up here, before any other CPU can take one. */
+void sched_init(void)
+{
+	struct percpu *pc = this_cpu();
+	struct ksym s;
+
+	for (int c = 0; c < MAX_CPUS; c++) {
+		struct rq *rq = &runqueues[c];
+		spin_lock_init(&rq->lock);
+		for (int p = 0; p < SCHED_PRIO_MAX; p++)
+			INIT_LIST_HEAD(&rq->queue[p]);
+		rq->cpu = c;
+	}
+	unsigned long top = (unsigned long)boot_stack_high_top;
+	void *stack = (void *)(top - BOOT_STACK_SIZE);
+	if (!ksym_lookup_name("boot_stack_high", 0, &s) && s.addr + s.size == top)
+		stack = (void *)s.addr;
+	struct task *idle = idle_init(pc->cpu_id, stack, top);
 	task_list_add(idle);
 
 	pc->current_task = idle;
@@ -591,9 +609,21 @@ void sched_init(void)
 	kstack_bounds_hook = task_stack_bounds;
 	extern void timer_tick_init(void);
 	timer_tick_init();
-	if (timer_tick_register(scheduler_tick))
+	if (timer_tick_register_percpu(scheduler_tick))
 		panic("sched: cannot register the tick");
 	WRITE_ONCE(sched_up, true);
 	pr_info("idle task pid 0 on cpu %d, %d priorities, %d-tick slices\n", pc->cpu_id,
 		SCHED_PRIO_MAX, SCHED_SLICE_TICKS);
+}
+
+/* An application processor's context becomes its idle task. It is listed
+ * before the CPU counts as online, so a transition started after that
+ * finds it. */
+void sched_init_ap(void *stack, unsigned long stack_top)
+{
+	struct percpu *pc = this_cpu();
+	struct task *idle = idle_init(pc->cpu_id, stack, stack_top);
+	pc->current_task = idle; /* before any lock: the validator needs it */
+	pc->preempt_count = 0;
+	task_list_add(idle);
 }

@@ -114,7 +114,8 @@ void task_proc_remove(struct task *t)
 	}
 }
 
-/* Tasks made before /proc existed (the idle task). */
+/* Tasks made before /proc existed (the idle tasks: pid 0 is CPU 0's; the
+ * other CPUs' share its pid and get no directory). */
 static int task_proc_init(void)
 {
 	struct task *t;
@@ -122,7 +123,8 @@ static int task_proc_init(void)
 		struct task *missing = NULL;
 		unsigned long flags = spin_lock_irqsave(&tasklist_lock);
 		for_each_task(t)
-			if (!t->proc_dir && t->state != TASK_DEAD) {
+			if (!t->proc_dir && t->state != TASK_DEAD &&
+			    !((t->flags & PF_IDLE) && t->cpu != 0)) {
 				missing = t;
 				break;
 			}

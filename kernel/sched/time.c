@@ -92,22 +92,23 @@ void mdelay(u64 ms)
 
 #define TICK_HOOKS_MAX 8
 static void (*tick_hooks[TICK_HOOKS_MAX])(void);
+static void (*tick_hooks_percpu[TICK_HOOKS_MAX])(void);
 static spinlock_t tick_hooks_lock = SPINLOCK_INIT;
 
-int timer_tick_register(void (*fn)(void))
+static int tick_hook_add(void (**hooks)(void), void (*fn)(void))
 {
 	int ret = -ENOSPC;
 	if (!fn)
 		return -EINVAL;
 	unsigned long flags = spin_lock_irqsave(&tick_hooks_lock);
 	for (int i = 0; i < TICK_HOOKS_MAX; i++)
-		if (tick_hooks[i] == fn) {
+		if (hooks[i] == fn) {
 			ret = -EBUSY;
 			goto out;
 		}
 	for (int i = 0; i < TICK_HOOKS_MAX; i++)
-		if (!tick_hooks[i]) {
-			__atomic_store_n(&tick_hooks[i], fn, __ATOMIC_RELEASE);
+		if (!hooks[i]) {
+			__atomic_store_n(&hooks[i], fn, __ATOMIC_RELEASE);
 			ret = 0;
 			break;
 		}
@@ -116,17 +117,46 @@ out:
 	return ret;
 }
 
+int timer_tick_register(void (*fn)(void))
+{
+	return tick_hook_add(tick_hooks, fn);
+}
+
+int timer_tick_register_percpu(void (*fn)(void))
+{
+	return tick_hook_add(tick_hooks_percpu, fn);
+}
+
 int timer_tick_unregister(void (*fn)(void))
 {
 	int ret = -ENOENT;
 	unsigned long flags = spin_lock_irqsave(&tick_hooks_lock);
-	for (int i = 0; i < TICK_HOOKS_MAX; i++)
+	for (int i = 0; i < TICK_HOOKS_MAX; i++) {
 		if (tick_hooks[i] == fn) {
 			__atomic_store_n(&tick_hooks[i], NULL, __ATOMIC_RELEASE);
 			ret = 0;
 		}
+		if (tick_hooks_percpu[i] == fn) {
+			__atomic_store_n(&tick_hooks_percpu[i], NULL, __ATOMIC_RELEASE);
+			ret = 0;
+		}
+	}
 	spin_unlock_irqrestore(&tick_hooks_lock, flags);
 	return ret;
+}
+
+static void tick_run(void (**hooks)(void))
+{
+	for (int i = 0; i < TICK_HOOKS_MAX; i++) {
+		void (*fn)(void) = __atomic_load_n(&hooks[i], __ATOMIC_ACQUIRE);
+		if (fn)
+			fn();
+	}
+}
+
+void time_tick_cpu(void)
+{
+	tick_run(tick_hooks_percpu);
 }
 
 #define TICK_NSEC (NSEC_PER_SEC / HZ)
@@ -147,9 +177,6 @@ void time_tick(void)
 		tick_next_ns += n * TICK_NSEC;
 		__atomic_fetch_add(&jiffies, n, __ATOMIC_RELAXED);
 	}
-	for (int i = 0; i < TICK_HOOKS_MAX; i++) {
-		void (*fn)(void) = __atomic_load_n(&tick_hooks[i], __ATOMIC_ACQUIRE);
-		if (fn)
-			fn();
-	}
+	tick_run(tick_hooks);
+	tick_run(tick_hooks_percpu);
 }

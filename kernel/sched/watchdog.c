@@ -60,7 +60,7 @@ static int watchdog_init(void)
 	}
 	for (int i = 0; i < MAX_CPUS; i++)
 		watchdog_touched[i] = READ_ONCE(jiffies);
-	int err = timer_tick_register(watchdog_tick);
+	int err = timer_tick_register_percpu(watchdog_tick);
 	if (err)
 		pr_err("cannot register on the tick (%d)\n", err);
 	else

@@ -1,6 +1,6 @@
 """The platform under several CPUs: the ACPI MADT's CPUs at boot and in the
 acpi self-tests, the APIC and the 8259 fallback (noapic), /proc/cpuinfo, and
-the application processors brought up to a parked loop."""
+the application processors brought up into the scheduler."""
 import re
 
 import pytest
@@ -114,40 +114,75 @@ def test_proc_cpuinfo(kelp_factory, cmdline):
     assert float(fields["cpu MHz"]) > 100
 
 
-def _online(log):
+def _started(log):
+    """(cpu, APIC ID) of each AP that answered INIT-SIPI-SIPI."""
     return [(int(a), int(b)) for a, b in
-            re.findall(r"smp: CPU (\d+) online \(APIC ID (\d+)\), parked", log)]
+            re.findall(r"smp: CPU (\d+) started \(APIC ID (\d+)\)", log)]
+
+
+def _joined(log):
+    return [int(a) for a in re.findall(r"smp: CPU (\d+) online\r?\n", log)]
 
 
 @pytest.mark.parametrize("ncpus", [2, 4])
-def test_aps_come_online_and_park(kelp_factory, ncpus):
+def test_aps_come_up_and_park(kelp_factory, ncpus):
     """Every CPU the MADT lists answers INIT-SIPI-SIPI from its own stack
-    and tables (it reports its own CPUID APIC ID); the boot CPU alone runs
-    tasks, and the console, timer and COM2 work with the others parked."""
+    and tables (it reports its own CPUID APIC ID) and parks; the boot CPU
+    alone runs tasks, and the console, timer and COM2 work."""
     k = kelp_factory("", ["-smp", str(ncpus)])
     k.wait_prompt()
-    assert _online(k.log) == [(i, i) for i in range(1, ncpus)], k.log[-3000:]
-    assert "smp: %d CPUs online, %d parked" % (ncpus, ncpus - 1) in k.log
+    assert _started(k.log) == [(i, i) for i in range(1, ncpus)], k.log[-3000:]
+    n = ncpus - 1
+    assert "smp: %d CPU%s started and parked" % (n, "s" if n > 1 else "") in k.log, k.log[-3000:]
+    assert _joined(k.log) == []
     assert "did not come up" not in k.log and "reports APIC ID" not in k.log
     _platform_works(k)
+
+
+@pytest.mark.parametrize("ncpus", [2, 4])
+def test_smp_online_aps_join_the_scheduler(kelp_factory, ncpus):
+    """smp_online: each AP makes its context its idle task, starts its own
+    LAPIC timer and comes online in order; the platform still works and
+    the shell lists one idle task per CPU."""
+    k = kelp_factory("smp_online", ["-smp", str(ncpus)])
+    k.wait_prompt()
+    assert _joined(k.log) == list(range(1, ncpus)), k.log[-3000:]
+    assert "smp: %d CPUs online" % ncpus in k.log
+    assert "did not join" not in k.log
+    _platform_works(k)
+    rows = k.run("ps")
+    assert len(re.findall(r"(?m)^\s*0\s+\w\s+39\s+\d+\s+idle$", rows)) == ncpus, rows
 
 
 def test_nosmp_and_noapic_keep_the_aps_down(kelp_factory):
     for cmdline in ("nosmp", "noapic"):
         k = kelp_factory(cmdline, ["-smp", "2"])
         k.wait_prompt()
-        assert _online(k.log) == [], k.log[-3000:]
+        assert _started(k.log) == [] and _joined(k.log) == [], k.log[-3000:]
         assert "smp: 2 CPUs found" in k.log
         k.close()
 
 
 def test_selftest_passes_with_parked_aps(kelp_factory):
     """Every self-test suite with three parked CPUs beside the boot CPU:
-    nothing (grace periods, the scheduler) waits for a CPU that runs no
-    task."""
+    nothing (grace periods, the scheduler) waits for a CPU that is not
+    online."""
     k = kelp_factory("selftest", ["-smp", "4"], expect_panic=True)
     status = k.wait_exit(timeout=600)
     run = ktap.parse(k.log)
     assert run.complete and not run.failed, (run.failed, k.log[-3000:])
     assert status == EXIT_PASS
-    assert len(_online(k.log)) == 3
+    assert len(_started(k.log)) == 3 and _joined(k.log) == []
+
+
+@pytest.mark.parametrize("suite", ["smp", "sched", "rcu", "livepatch", "module"])
+def test_suites_pass_with_aps_online(kelp_factory, suite):
+    """The suites that must hold while other CPUs run their idle loops and
+    take IPIs: grace periods wait for every online CPU, text poking syncs
+    them, every CPU's idle task switches patch state in its idle loop."""
+    k = kelp_factory("selftest=%s smp_online" % suite, ["-smp", "4"], expect_panic=True)
+    status = k.wait_exit(timeout=300)
+    run = ktap.parse(k.log)
+    assert run.complete and not run.failed, (run.failed, k.log[-3000:])
+    assert status == EXIT_PASS
+    assert _joined(k.log) == [1, 2, 3], k.log[-3000:]
