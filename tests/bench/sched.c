@@ -1,7 +1,8 @@
 /* Scheduler benchmarks: a thread-to-thread context switch (two threads
- * yielding to each other) and wake-up latency (complete() to the woken,
- * more urgent thread running). Under icount the figures are instructions. */
+ * yielding to each other), wake-up latency (complete() to the woken,
+ * more urgent thread running) and a grace period on an idle system. Under icount the figures are instructions. */
 #include <kelp/bench.h>
+#include <kelp/rcupdate.h>
 #include <kelp/sched.h>
 
 #define SWITCH_ROUNDS 2000
@@ -103,4 +104,21 @@ KBENCH_DESC(sched_wakeup, "complete() until the woken higher-priority thread run
 	kthread_join(t);
 	bench_report("wakeup_latency_avg", w.rounds ? w.total / w.rounds : 0, "insns");
 	bench_report("wakeup_latency_min", w.best, "insns");
+}
+
+#define GP_ROUNDS 50
+
+KBENCH_DESC(rcu_synchronize, "synchronize_rcu() with nothing else runnable")
+{
+	u64 gp0 = rcu_gp_count(), t0 = bench_now();
+	for (int i = 0; i < GP_ROUNDS; i++)
+		synchronize_rcu();
+	u64 t1 = bench_now();
+	/* Called atomic it returns at once with a warning: the figure counts
+	 * only if every call really waited for its own grace period. */
+	if (rcu_gp_count() - gp0 < GP_ROUNDS) {
+		bench_skip("rcu_synchronize_idle", "synchronize_rcu() did not wait");
+		return;
+	}
+	bench_report("rcu_synchronize_idle", (t1 - t0) / GP_ROUNDS, "insns");
 }

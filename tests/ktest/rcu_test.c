@@ -14,14 +14,13 @@ static u64 switches(void)
 KTEST(rcu, grace_period_waits_for_the_callers_switch)
 {
 	for (int i = 0; i < 20; i++) {
-		u64 sw = switches(), gp = rcu_gp_count(), t0 = ktime_get_ns();
+		u64 sw = switches(), gp = rcu_gp_count();
 		synchronize_rcu();
-		/* The caller slept: its CPU passed a context switch. */
+		/* The caller slept: its CPU passed a context switch. How long
+		 * a grace period takes is a figure (make bench's
+		 * rcu_synchronize_idle), not something to assert here. */
 		KEXPECT_GT(switches(), sw);
 		KEXPECT_EQ(rcu_gp_count(), gp + 1);
-		/* Woken by the idle loop or at worst the next ticks (a
-		 * generous bound: the host may be busy). */
-		KEXPECT_LT(ktime_get_ns() - t0, 100 * 1000000ULL);
 	}
 	KEXPECT_FALSE(rcu_read_lock_any_held());
 	rcu_read_lock();
