@@ -508,7 +508,8 @@ $(BUILD)/host/sha512_test: tests/host/sha512_test.c tests/host/testutil.h lib/cr
 
 # ed25519_test.c includes lib/crypto/ed25519.c itself to reach its internals.
 $(BUILD)/host/ed25519_test: tests/host/ed25519_test.c tests/host/testutil.h lib/crypto/ed25519.c \
-                            include/kelp/crypto/ed25519.h lib/crypto/sha512.c include/kelp/crypto/sha512.h
+                            lib/crypto/ed25519_base.h include/kelp/crypto/ed25519.h lib/crypto/sha512.c \
+                            include/kelp/crypto/sha512.h
 	$(call host_cc,$(HOSTCFLAGS),tests/host/ed25519_test.c lib/crypto/sha512.c)
 
 $(BUILD)/host/elf_test: tests/host/elf_test.c tests/host/testutil.h kernel/module/elf_check.c \
@@ -529,8 +530,8 @@ $(BUILD)/host/shell_line_test: tests/host/shell_line_test.c tests/host/testutil.
 	  tests/fuzz/shim/string.c)
 
 $(BUILD)/host/module_sig_test: tests/host/module_sig_test.c tests/host/testutil.h kernel/module/signature.c \
-                               kernel/module/signature.h lib/crypto/ed25519.c lib/crypto/sha512.c \
-                               lib/reason.c include/kelp/reason.h
+                               kernel/module/signature.h lib/crypto/ed25519.c lib/crypto/ed25519_base.h \
+                               lib/crypto/sha512.c lib/reason.c include/kelp/reason.h
 	$(call host_cc,$(HOSTCFLAGS),tests/host/module_sig_test.c kernel/module/signature.c \
 	  lib/crypto/ed25519.c lib/crypto/sha512.c lib/reason.c)
 
@@ -580,7 +581,7 @@ $(BUILD)/fuzz/ed25519_diff: FUZZ_LIBS := -lcrypto
 
 .SECONDEXPANSION:
 $(FUZZ_BINS): $(BUILD)/fuzz/%: tests/fuzz/%.c $$(fuzz_srcs_$$*) $(FUZZ_SHIM) $(wildcard include/*/*.h) \
-              $(wildcard arch/x86_64/include/asm/*.h)
+              $(wildcard arch/x86_64/include/asm/*.h) $(wildcard lib/crypto/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,FUZZ,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_INC) -o $@ $< $(fuzz_srcs_$*) $(FUZZ_LIBS)
@@ -615,7 +616,7 @@ $(BUILD)/fuzz-cov/sig: tests/fuzz/corpus_key.inc
 $(BUILD)/fuzz-cov/ed25519_diff: FUZZ_INC := -idirafter include
 $(BUILD)/fuzz-cov/ed25519_diff: FUZZ_LIBS := -lcrypto
 $(FUZZ_COV_BINS): $(BUILD)/fuzz-cov/%: tests/fuzz/%.c $$(fuzz_srcs_$$*) $(FUZZ_SHIM) \
-                  $(wildcard include/*/*.h) $(wildcard arch/x86_64/include/asm/*.h)
+                  $(wildcard include/*/*.h) $(wildcard arch/x86_64/include/asm/*.h) $(wildcard lib/crypto/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,FUZZCOV,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_COV_CFLAGS) $(FUZZ_INC) -o $@ $< $(fuzz_srcs_$*) $(FUZZ_LIBS)

@@ -39,25 +39,149 @@ static bool fe_is_small(const struct fe *f, u64 n)
 	return fe_equal(f, &g);
 }
 
+/* ---- Reference helpers: the plain textbook versions ed25519.c no longer
+ * needs, to check its faster paths against ---- */
+
+/* The base point B: y = 4/5, x the even root (tools/crypto_consts.py). */
+static const u8 ge_base_x[32] = {
+	0x1a, 0xd5, 0x25, 0x8f, 0x60, 0x2d, 0x56, 0xc9, 0xb2, 0xa7, 0x25, 0x95, 0x60, 0xc7, 0x2c, 0x69,
+	0x5c, 0xdc, 0xd6, 0xfd, 0x31, 0xe2, 0xa4, 0xc0, 0xfe, 0x53, 0x6e, 0xcd, 0xd3, 0x36, 0x69, 0x21,
+};
+static const u8 ge_base_y[32] = {
+	0x58, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+	0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+};
+
+/* Square-and-multiply over the 255 bits of e, against the addition chains. */
+static void ref_pow(struct fe *h, const struct fe *a, const u64 e[4])
+{
+	struct fe r;
+
+	fe_set_small(&r, 1);
+	for (int i = 255; i >= 0; i--) {
+		fe_mul(&r, &r, &r);
+		if ((e[i / 64] >> (i % 64)) & 1)
+			fe_mul(&r, &r, a);
+	}
+	*h = r;
+}
+
+static const u64 exp_p_minus_2[4] = { 0xffffffffffffffebULL, ~0ULL, ~0ULL, 0x7fffffffffffffffULL };
+static const u64 exp_p58[4] = { 0xfffffffffffffffdULL, ~0ULL, ~0ULL, 0x0fffffffffffffffULL };
+
+/* 1/a = a^(p-2) = ((a^(2^250 - 1))^(2^5)) a^11. */
+static void fe_invert(struct fe *h, const struct fe *a)
+{
+	struct fe t, a11;
+
+	fe_pow_2_250_minus_1(&t, &a11, a);
+	fe_sq_n(&t, &t, 5);
+	fe_mul(h, &t, &a11);
+}
+
+static void ge_base(struct ge *p)
+{
+	struct fe x, y;
+
+	fe_frombytes(&x, ge_base_x);
+	fe_frombytes(&y, ge_base_y);
+	ge_from_affine(p, &x, &y);
+}
+
+static void ge_identity(struct ge *p)
+{
+	fe_set_small(&p->X, 0);
+	fe_set_small(&p->Y, 1);
+	fe_set_small(&p->Z, 1);
+	fe_set_small(&p->T, 0);
+}
+
+static void ref_add(struct ge *r, const struct ge *p, const struct ge *q)
+{
+	struct ge_cached c;
+	struct ge_done t;
+
+	ge_to_cached(&c, q);
+	ge_add_cached(&t, p, &c, 0);
+	ge_done_to_ge(r, &t);
+}
+
+static void ref_double(struct ge *r, const struct ge *p)
+{
+	struct ge_proj pp = { p->X, p->Y, p->Z };
+	struct ge_done t;
+
+	ge_double(&t, &pp);
+	ge_done_to_ge(r, &t);
+}
+
+static void ge_neg(struct ge *r, const struct ge *p)
+{
+	*r = *p;
+	fe_neg(&r->X, &p->X);
+	fe_neg(&r->T, &p->T);
+}
+
+/* [s]p by binary double-and-add from the top bit (the old ed25519.c way). */
+static void ref_scalarmult(struct ge *r, const struct ge *p, const u8 s[32])
+{
+	struct ge acc;
+
+	ge_identity(&acc);
+	for (int i = 255; i >= 0; i--) {
+		ref_double(&acc, &acc);
+		if ((s[i / 8] >> (i % 8)) & 1)
+			ref_add(&acc, &acc, p);
+	}
+	*r = acc;
+}
+
+/* Point encoding (RFC 8032 §5.1.2): y, with the parity of x in bit 255. */
+static void ge_encode_xyz(u8 s[32], const struct fe *X, const struct fe *Y, const struct fe *Z)
+{
+	struct fe zinv, x, y;
+
+	fe_invert(&zinv, Z);
+	fe_mul(&x, X, &zinv);
+	fe_mul(&y, Y, &zinv);
+	fe_tobytes(s, &y);
+	s[31] |= (u8)(fe_isodd(&x) << 7);
+}
+
+static void ge_encode(u8 s[32], const struct ge *p)
+{
+	ge_encode_xyz(s, &p->X, &p->Y, &p->Z);
+}
+
+/* splitmix64: reproducible test inputs. */
+static u64 rng_state = 0x6b656c7065643235ULL;
+static u64 rng(void)
+{
+	u64 z = (rng_state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
 /* ---- Internals: constants, field, points, scalars ---- */
 
 static void test_constants(void)
 {
-	struct fe d, t, m, x, y, x2, y2, lhs, rhs, one;
+	struct fe t, m, x, y, x2, y2, lhs, rhs, one;
 	struct ge b, bd;
 	u8 enc[32];
 
-	/* d * 121666 == -121665 */
-	fe_frombytes(&d, fe_d_bytes);
+	/* d * 121666 == -121665, and d2 == d + d */
 	fe_set_small(&m, 121666);
-	fe_mul(&t, &d, &m);
+	fe_mul(&t, &fe_d, &m);
 	fe_set_small(&m, 121665);
 	fe_add(&t, &t, &m);
 	tap_ok(fe_iszero(&t), "d = -121665/121666");
+	fe_add(&t, &fe_d, &fe_d);
+	tap_ok(fe_equal(&t, &fe_d2), "d2 = 2d");
 
 	/* sqrt(-1)^2 + 1 == 0 */
-	fe_frombytes(&t, fe_sqrtm1_bytes);
-	fe_sq(&t, &t);
+	fe_sq(&t, &fe_sqrtm1);
 	fe_set_small(&one, 1);
 	fe_add(&t, &t, &one);
 	tap_ok(fe_iszero(&t), "sqrt(-1) squares to -1");
@@ -69,7 +193,7 @@ static void test_constants(void)
 	fe_sq(&y2, &y);
 	fe_sub(&lhs, &y2, &x2);
 	fe_mul(&rhs, &x2, &y2);
-	fe_mul(&rhs, &rhs, &d);
+	fe_mul(&rhs, &rhs, &fe_d);
 	fe_add(&rhs, &rhs, &one);
 	tap_ok(fe_equal(&lhs, &rhs), "base point is on the curve");
 	fe_set_small(&m, 5);
@@ -82,11 +206,36 @@ static void test_constants(void)
 	tap_ok(memcmp(enc, ge_base_y, 32) == 0, "base point encodes as 5866...66");
 	tap_ok(ge_decode(&bd, ge_base_y) == 0 && fe_equal(&bd.X, &b.X) && fe_equal(&bd.Y, &b.Y),
 	       "base point encoding decodes back to B");
+
+	/* The generated table (ed25519_base.h): entry j is [2j + 1]B as
+	 * (y + x, y - x, 2 d x y), recomputed here by repeated addition. */
+	struct ge p = b, b2;
+	int bad = -1;
+	ref_double(&b2, &b);
+	for (int j = 0; j < (int)(sizeof(ge_base_odd) / sizeof(ge_base_odd[0])); j++) {
+		struct fe zinv, px, py, v;
+
+		fe_invert(&zinv, &p.Z);
+		fe_mul(&px, &p.X, &zinv);
+		fe_mul(&py, &p.Y, &zinv);
+		fe_add(&v, &py, &px);
+		bool ok = fe_equal(&v, &ge_base_odd[j].yplusx);
+		fe_sub(&v, &py, &px);
+		ok = ok && fe_equal(&v, &ge_base_odd[j].yminusx);
+		fe_mul(&v, &px, &py);
+		fe_mul(&v, &v, &fe_d2);
+		ok = ok && fe_equal(&v, &ge_base_odd[j].xy2d);
+		if (!ok && bad < 0)
+			bad = j;
+		ref_add(&p, &p, &b2);
+	}
+	tap_ok(bad < 0, "base table holds [1]B, [3]B, ..., [%d]B (first bad entry %d)",
+	       2 * (int)(sizeof(ge_base_odd) / sizeof(ge_base_odd[0])) - 1, bad);
 }
 
 static void test_field(void)
 {
-	struct fe a, b, c, inv;
+	struct fe a, b, c, inv, r1, r2;
 	u8 s[32];
 
 	/* Values in [p, 2^255) reduce to their canonical representative. */
@@ -108,8 +257,22 @@ static void test_field(void)
 	fe_sub(&c, &b, &a);
 	tap_ok(fe_is_small(&c, 1), "0 - (p - 1) = 1");
 
-	/* a * b * b^-1 == a for a few unrelated values. */
+	/* fe_sq against fe_mul, on values up to the loose bound (limbs just
+	 * under 2^52, as fe_add leaves them) and on random ones. */
 	bool ok = true;
+	for (int i = 0; i < 1000; i++) {
+		for (int j = 0; j < 5; j++)
+			a.v[j] = i == 0 ? (1ULL << 52) - 1 : rng() >> (i % 2 ? 12 : 13);
+		fe_sq(&b, &a);
+		fe_mul(&c, &a, &a);
+		ok = ok && fe_equal(&b, &c);
+	}
+	tap_ok(ok, "fe_sq(a) == fe_mul(a, a)");
+
+	/* a * b * b^-1 == a for a few unrelated values; the addition chains
+	 * against square-and-multiply on the same exponents. */
+	ok = true;
+	bool chains = true;
 	for (int i = 0; i < 16; i++) {
 		for (int j = 0; j < 32; j++)
 			s[j] = (u8)(i * 37 + j * 11 + 5);
@@ -121,34 +284,172 @@ static void test_field(void)
 		fe_mul(&c, &a, &b);
 		fe_mul(&c, &c, &inv);
 		ok = ok && fe_equal(&c, &a);
+		ref_pow(&r1, &b, exp_p_minus_2);
+		chains = chains && fe_equal(&r1, &inv);
+		ref_pow(&r1, &a, exp_p58);
+		fe_pow_p58(&r2, &a);
+		chains = chains && fe_equal(&r1, &r2);
 	}
 	tap_ok(ok, "a * b * b^-1 == a");
+	tap_ok(chains, "inversion and (p-5)/8 chains match square-and-multiply");
 }
 
-static void test_group_order(void)
+static void le_add_small(u64 v[5], s64 d, int shift);
+
+/* Random scalars below 2^255 (the joint multiplication's contract), with
+ * a few edge cases first: 0, 1, L - 1, 2^253 - 1, 2^255 - 1, 0x55.., 0xaa... */
+static void test_scalar(u8 s[32], int i)
+{
+	memset(s, 0, 32);
+	switch (i) {
+	case 0:
+		break;
+	case 1:
+		s[0] = 1;
+		break;
+	case 2:
+		for (int w = 0; w < 4; w++)
+			store_le64(s + 8 * w, sc_L[w]);
+		s[0]--;
+		break;
+	case 3:
+		memset(s, 0xff, 32);
+		s[31] = 0x1f;
+		break;
+	case 4:
+		memset(s, 0xff, 32);
+		s[31] = 0x7f;
+		break;
+	case 5:
+		memset(s, 0x55, 32);
+		break;
+	case 6:
+		memset(s, 0xaa, 32);
+		s[31] = 0x2a;
+		break;
+	default:
+		for (int w = 0; w < 4; w++)
+			store_le64(s + 8 * w, rng());
+		s[31] &= i % 3 ? 0x7f : 0x0f;
+	}
+}
+
+static void test_wnaf(void)
+{
+	int bad = 0;
+
+	for (int i = 0; i < 2000; i++) {
+		u8 s[32];
+		s8 naf[256];
+		int w = i % 2 ? BASE_WNAF_W : KEY_WNAF_W, last = 1000;
+
+		test_scalar(s, i / 2);
+		sc_wnaf(naf, s, w);
+		/* sum(naf[j] 2^j) from the top, in five words; digits odd,
+		 * below 2^(w-1) in size, at least w apart. */
+		u64 v[5] = { 0 };
+		for (int j = 255; j >= 0; j--) {
+			for (int q = 4; q > 0; q--)
+				v[q] = (v[q] << 1) | (v[q - 1] >> 63);
+			v[0] <<= 1;
+			if (naf[j]) {
+				if (!(naf[j] & 1) || naf[j] >= (1 << (w - 1)) || naf[j] <= -(1 << (w - 1)) ||
+				    last - j < w)
+					bad++;
+				last = j;
+				le_add_small(v, naf[j], 0);
+			}
+		}
+		for (int q = 0; q < 4; q++)
+			bad += v[q] != load_le64(s + 8 * q);
+		bad += v[4] != 0;
+	}
+	tap_ok(bad == 0, "w-NAF digits are odd, bounded, spaced and sum to the scalar (%d bad)", bad);
+}
+
+/* v += d * 2^shift for a small signed d, in five 64-bit words (mod 2^320). */
+static void le_add_small(u64 v[5], s64 d, int shift)
+{
+	u64 add[5] = { 0 }, carry = 0;
+
+	add[0] = (u64)(d < 0 ? -d : d) << shift;
+	if (d < 0) { /* two's complement of add */
+		for (int q = 0; q < 5; q++)
+			add[q] = ~add[q];
+		carry = 1;
+	}
+	for (int q = 0; q < 5; q++) {
+		u128 t = (u128)v[q] + add[q] + carry;
+		v[q] = (u64)t;
+		carry = (u64)(t >> 64);
+	}
+}
+
+/* Points to use as A: B, small-order points, a vector-like random multiple. */
+static const char *const test_points[] = {
+	"5866666666666666666666666666666666666666666666666666666666666666", /* B */
+	"0100000000000000000000000000000000000000000000000000000000000000", /* identity */
+	"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", /* order 2 */
+	"0000000000000000000000000000000000000000000000000000000000000000", /* order 4 */
+	"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", /* order 8 */
+	"3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", /* RFC 8032 TEST 2 */
+};
+
+static void test_group(void)
 {
 	static const u8 l_bytes[32] = {
 		0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
 	};
 	static const u8 identity[32] = { 1 };
-	struct ge b, r, twice, sum;
-	u8 enc[32], enc2[32], two[32] = { 2 };
+	struct ge b, r, twice, sum, a, na, sb, ka;
+	struct ge_proj p;
+	u8 enc[32], enc2[32], two[32] = { 2 }, zero[32] = { 0 };
 
 	ge_base(&b);
-	ge_scalarmult(&r, &b, l_bytes);
+	ref_scalarmult(&r, &b, l_bytes);
 	ge_encode(enc, &r);
 	tap_ok(memcmp(enc, identity, 32) == 0, "[L]B is the identity");
+	ge_double_scalarmult(&p, l_bytes, &b, zero);
+	ge_encode_xyz(enc, &p.X, &p.Y, &p.Z);
+	tap_ok(memcmp(enc, identity, 32) == 0, "[L]B - [0]B is the identity (joint)");
 
 	/* [2]B three ways: doubling, complete addition, scalar multiplication. */
-	ge_double(&twice, &b);
-	ge_add(&sum, &b, &b);
-	ge_scalarmult(&r, &b, two);
+	ref_double(&twice, &b);
+	ref_add(&sum, &b, &b);
+	ref_scalarmult(&r, &b, two);
 	ge_encode(enc, &twice);
 	ge_encode(enc2, &sum);
 	bool ok = memcmp(enc, enc2, 32) == 0;
 	ge_encode(enc2, &r);
 	tap_ok(ok && memcmp(enc, enc2, 32) == 0, "B + B == [2]B via double, add and scalarmult");
+
+	/* The joint [s]B - [k]A against two separate ladders and a subtraction. */
+	int bad = 0, tried = 0;
+	for (size_t pi = 0; pi < sizeof(test_points) / sizeof(test_points[0]); pi++) {
+		u8 aenc[32];
+
+		if (!unhex_exact(test_points[pi], aenc, 32) || ge_decode(&a, aenc)) {
+			bad++;
+			continue;
+		}
+		ge_neg(&na, &a);
+		for (int i = 0; i < 40; i++) {
+			u8 s[32], k[32];
+
+			test_scalar(s, i);
+			test_scalar(k, (i * 7 + 3) % 40);
+			ge_double_scalarmult(&p, s, &a, k);
+			ref_scalarmult(&sb, &b, s);
+			ref_scalarmult(&ka, &na, k);
+			ref_add(&r, &sb, &ka);
+			ge_encode_xyz(enc, &p.X, &p.Y, &p.Z);
+			ge_encode(enc2, &r);
+			bad += memcmp(enc, enc2, 32) != 0;
+			tried++;
+		}
+	}
+	tap_ok(bad == 0, "[s]B - [k]A joint == separate ladders, %d cases (%d differ)", tried, bad);
 }
 
 static void test_scalars(void)
@@ -342,7 +643,8 @@ int main(int argc, char **argv)
 {
 	test_constants();
 	test_field();
-	test_group_order();
+	test_wnaf();
+	test_group();
 	test_scalars();
 
 	int stride = 1;

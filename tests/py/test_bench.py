@@ -21,7 +21,8 @@ FIGURES = ["call_nop", "call_jmp_redirect", "call_ops_empty", "lp_call_unpatched
            "lp_call_transition", "lp_call_steady", "lp_call_after_replace_nop",
            "lp_transition_10_kthreads", "lp_enable_to_complete_1func",
            "lp_enable_to_complete_stacked_100", "lp_straggler_exit_to_complete",
-           "lp_unpatch_10_kthreads_4_user_getpid", "lp_transition_2000_kthreads"]
+           "lp_unpatch_10_kthreads_4_user_getpid", "lp_transition_2000_kthreads",
+           "ed25519_verify_1k", "ed25519_verify_4k", "sha512_4k"]
 FIGURE = re.compile(r"(?m)^bench: (\w+) (\d+) (\S+)$")
 
 
