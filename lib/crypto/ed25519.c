@@ -390,6 +390,21 @@ static void ge_to_cached(struct ge_cached *r, const struct ge *p)
 	fe_mul(&r->T2d, &p->T, &fe_d2);
 }
 
+/* E, F, G, H of an addition from its A, B, C, D (negating q negates C). */
+static void ge_add_finish(struct ge_done *r, const struct fe *a, const struct fe *b,
+			  const struct fe *c, const struct fe *d, int neg)
+{
+	fe_sub(&r->E, b, a);
+	fe_add(&r->H, b, a);
+	if (neg) {
+		fe_add(&r->F, d, c);
+		fe_sub(&r->G, d, c);
+	} else {
+		fe_sub(&r->F, d, c);
+		fe_add(&r->G, d, c);
+	}
+}
+
 /*
  * p + q or p - q ("add-2008-hwcd-3", RFC 8032 §5.1.4): with
  *   A = (Y1 - X1)(Y2 - X2), B = (Y1 + X1)(Y2 + X2), C = T1 2d T2, D = 2 Z1 Z2,
@@ -408,15 +423,7 @@ static void ge_add_cached(struct ge_done *r, const struct ge *p, const struct ge
 	fe_mul(&c, &p->T, &q->T2d);
 	fe_mul(&d, &p->Z, &q->Z);
 	fe_add(&d, &d, &d);
-	fe_sub(&r->E, &b, &a);
-	fe_add(&r->H, &b, &a);
-	if (neg) {
-		fe_add(&r->F, &d, &c);
-		fe_sub(&r->G, &d, &c);
-	} else {
-		fe_sub(&r->F, &d, &c);
-		fe_add(&r->G, &d, &c);
-	}
+	ge_add_finish(r, &a, &b, &c, &d, neg);
 }
 
 /* The same with q affine (Z2 = 1, so D = 2 Z1 needs no multiplication). */
@@ -430,15 +437,7 @@ static void ge_add_niels(struct ge_done *r, const struct ge *p, const struct ge_
 	fe_mul(&b, &b, neg ? &q->yminusx : &q->yplusx);
 	fe_mul(&c, &p->T, &q->xy2d);
 	fe_add(&d, &p->Z, &p->Z);
-	fe_sub(&r->E, &b, &a);
-	fe_add(&r->H, &b, &a);
-	if (neg) {
-		fe_add(&r->F, &d, &c);
-		fe_sub(&r->G, &d, &c);
-	} else {
-		fe_sub(&r->F, &d, &c);
-		fe_add(&r->G, &d, &c);
-	}
+	ge_add_finish(r, &a, &b, &c, &d, neg);
 }
 
 /*
